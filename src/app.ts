@@ -1,0 +1,42 @@
+import Koa from 'koa';
+import compose from 'koa-compose';
+import type Provider from 'oidc-provider';
+
+import type { AppConfig } from './config/app-config.js';
+import { createErrorHandler } from './http/error-handler.js';
+import { createHealthRouter, type ReadinessCheck } from './http/health.js';
+import type { Renderer } from './http/renderer.js';
+import { createRequestContext } from './http/request-context.js';
+import { createSecurityHeaders } from './http/security-headers.js';
+import { createInteractionRouter } from './interactions/interaction-router.js';
+import type { Logger } from './logging/create-logger.js';
+
+export interface AppDeps {
+  readonly config: AppConfig;
+  readonly logger: Logger;
+  readonly renderer: Renderer;
+  readonly provider: Provider;
+  readonly readinessChecks: readonly ReadinessCheck[];
+  readonly isShuttingDown: () => boolean;
+}
+
+/** The host application: middleware order and routes, no I/O of its own. */
+export function createApp(deps: AppDeps): Koa {
+  const app = new Koa({ proxy: deps.config.trustProxy, keys: [...deps.config.cookieKeys.value] });
+  // Koa would print errors to stderr itself; the request log and error handler already cover them.
+  app.silent = true;
+
+  const health = createHealthRouter({ checks: deps.readinessChecks, isShuttingDown: deps.isShuttingDown });
+  const interactions = createInteractionRouter({ renderer: deps.renderer });
+
+  app.use(createRequestContext({ logger: deps.logger }));
+  app.use(createSecurityHeaders({ issuer: deps.config.issuer }));
+  app.use(health.routes());
+  // Provider endpoints answer their own errors (OAuth error JSON or renderError); this handler
+  // catches ours and anything nobody routed.
+  app.use(createErrorHandler({ logger: deps.logger, renderer: deps.renderer }));
+  app.use(interactions.routes());
+  // Mounted at the root as a plain middleware chain, as koa-mount does without a prefix.
+  app.use(compose(deps.provider.middleware));
+  return app;
+}

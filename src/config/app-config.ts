@@ -1,0 +1,40 @@
+export type RuntimeMode = 'production' | 'development' | 'test';
+
+export interface TtlConfig {
+  readonly accessTokenSeconds: number;
+  readonly clientCredentialsSeconds: number;
+  readonly authorizationCodeSeconds: number;
+  readonly idTokenSeconds: number;
+  readonly refreshTokenSeconds: number;
+  readonly sessionSeconds: number;
+  readonly grantSeconds: number;
+  readonly interactionSeconds: number;
+  readonly initialAccessTokenSeconds: number;
+}
+
+/** Where a secret came from: development runs may generate what production must be given. */
+export interface Secret<T> {
+  readonly value: T;
+  readonly generated: boolean;
+}
+
+/** Everything Latchkey reads from the environment and config/, validated once at start. */
+export interface AppConfig {
+  readonly mode: RuntimeMode;
+  readonly port: number;
+  readonly issuer: string;
+  readonly mongodbUri: string | undefined;
+  readonly redisUrl: string | undefined;
+  readonly redisKeyPrefix: string;
+  readonly cookieKeys: Secret<readonly string[]>;
+  readonly keysDir: string;
+  readonly dataEncryptionKey: Secret<Buffer>;
+  readonly trustProxy: boolean;
+  readonly logLevel: LogLevel;
+  readonly shutdownTimeoutSeconds: number;
+  readonly ttl: TtlConfig;
+  readonly scopes: readonly string[];
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];

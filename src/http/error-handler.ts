@@ -1,0 +1,57 @@
+import type { Middleware } from 'koa';
+
+import type { Logger } from '../logging/create-logger.js';
+import { AppError } from './app-error.js';
+import type { Renderer } from './renderer.js';
+
+interface HttpLikeError {
+  status?: unknown;
+  expose?: unknown;
+  message?: unknown;
+}
+
+function statusOf(error: unknown): number {
+  const status = (error as HttpLikeError | null)?.status;
+  return typeof status === 'number' && status >= 400 && status < 600 ? status : 500;
+}
+
+function codeOf(error: unknown, status: number): string {
+  if (error instanceof AppError) return error.code;
+  if (status === 404) return 'not_found';
+  if (status < 500) return 'invalid_request';
+  return 'server_error';
+}
+
+const GENERIC_MESSAGE = 'Something went wrong on our side. Please try again.';
+
+/**
+ * Maps errors thrown by Latchkey's own routes to a response: JSON for API clients, a rendered
+ * page for browsers. Provider endpoints render their own errors through renderError.
+ */
+export function createErrorHandler(deps: { logger: Logger; renderer: Renderer }): Middleware {
+  return async function handleErrors(ctx, next) {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) {
+        throw new AppError(404, 'not_found', 'The page you asked for does not exist.');
+      }
+    } catch (error) {
+      const status = statusOf(error);
+      const exposed = status < 500 && (error as HttpLikeError).expose !== false;
+      const message = exposed && typeof (error as HttpLikeError).message === 'string'
+        ? String((error as HttpLikeError).message)
+        : GENERIC_MESSAGE;
+      const code = codeOf(error, status);
+      if (status >= 500) {
+        deps.logger.error({ err: error, path: ctx.path, requestId: ctx.state.requestId }, 'unhandled error');
+      }
+      ctx.status = status;
+      if (ctx.accepts('html', 'json') === 'html') {
+        ctx.type = 'html';
+        ctx.body = deps.renderer.render('error', { title: 'Error', error: code, description: message });
+      } else {
+        ctx.body = { error: code, error_description: message };
+      }
+    }
+  };
+}

@@ -1,0 +1,34 @@
+import { randomUUID } from 'node:crypto';
+import type { Middleware } from 'koa';
+
+import type { Logger } from '../logging/create-logger.js';
+
+const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
+
+/**
+ * Gives every request an id (a well-formed incoming X-Request-Id, else a new one) and writes one
+ * access-log line when it ends. Only the path is logged: query strings and bodies can carry codes.
+ */
+export function createRequestContext(deps: { logger: Logger }): Middleware {
+  return async function trackRequest(ctx, next) {
+    const incoming = ctx.get('x-request-id');
+    const requestId = REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
+    ctx.state.requestId = requestId;
+    ctx.set('X-Request-Id', requestId);
+    const started = process.hrtime.bigint();
+    try {
+      await next();
+    } finally {
+      const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+      const level = ctx.status >= 500 ? 'error' : 'info';
+      deps.logger[level]({
+        requestId,
+        method: ctx.method,
+        path: ctx.path,
+        status: ctx.status,
+        durationMs: Math.round(durationMs * 100) / 100,
+        ip: ctx.ip,
+      }, 'request');
+    }
+  };
+}

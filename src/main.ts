@@ -1,0 +1,68 @@
+import { ConfigError } from './config/config-error.js';
+import { loadConfig } from './config/load-config.js';
+import { createContainer } from './container.js';
+import { printDevBanner } from './dev/print-dev-banner.js';
+import { seedDemoClient } from './clients/seed-demo-client.js';
+import { KeySetError } from './keys/key-set.js';
+import { createLogger } from './logging/create-logger.js';
+import { startServer } from './server.js';
+
+function fail(message: string): never {
+  process.stderr.write(`latchkey: ${message}\n`);
+  process.exit(1);
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+  const dev = argv.includes('--dev');
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) fail(`configuration error: ${error.message}`);
+    throw error;
+  }
+  if (dev && config.mode === 'production') fail('`npm run dev` cannot run with NODE_ENV=production');
+
+  const logger = createLogger(config.logLevel);
+  let container;
+  try {
+    container = await createContainer(config, logger);
+  } catch (error) {
+    if (error instanceof KeySetError) fail(`signing keys: ${error.message}`);
+    fail(`cannot start: ${error instanceof Error ? error.message : String(error)}`);
+  }
+
+  if (config.mode !== 'production') {
+    for (const [what, generated] of [['COOKIE_KEYS', config.cookieKeys.generated], ['DATA_ENCRYPTION_KEY', config.dataEncryptionKey.generated]] as const) {
+      if (generated) logger.warn({ variable: what }, `${what} is not set; using a generated value that changes on every start`);
+    }
+  }
+
+  const running = await startServer(container);
+  logger.info({ port: running.port, issuer: config.issuer, storage: container.storage, mode: config.mode }, 'latchkey listening');
+
+  if (dev) {
+    const demoClient = await seedDemoClient(container.adapter, config.issuer);
+    printDevBanner({ issuer: config.issuer, storage: container.storage, demoClient });
+  }
+
+  const shutdown = (signal: NodeJS.Signals): void => {
+    logger.info({ signal }, 'shutting down');
+    running.close().then(
+      () => {
+        logger.info('stopped');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  fail(error instanceof Error ? error.message : String(error));
+});

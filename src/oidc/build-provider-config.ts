@@ -1,0 +1,87 @@
+import type { AdapterFactory, Configuration, FindAccount, KoaContextWithOIDC } from 'oidc-provider';
+import type { JWK } from 'jose';
+
+import type { AppConfig } from '../config/app-config.js';
+import { PAGE_CONTENT_SECURITY_POLICY } from '../http/security-headers.js';
+import type { Renderer } from '../http/renderer.js';
+import { SCOPE_CLAIMS } from './claims.js';
+
+export interface ProviderConfigDeps {
+  readonly config: AppConfig;
+  readonly adapter: AdapterFactory;
+  readonly jwks: { keys: JWK[] };
+  readonly findAccount: FindAccount;
+  readonly renderer: Renderer;
+}
+
+function buildTtl(config: AppConfig): NonNullable<Configuration['ttl']> {
+  const ttl = config.ttl;
+  return {
+    AccessToken: ttl.accessTokenSeconds,
+    AuthorizationCode: ttl.authorizationCodeSeconds,
+    ClientCredentials: ttl.clientCredentialsSeconds,
+    IdToken: ttl.idTokenSeconds,
+    RefreshToken: ttl.refreshTokenSeconds,
+    Session: ttl.sessionSeconds,
+    Grant: ttl.grantSeconds,
+    Interaction: ttl.interactionSeconds,
+    InitialAccessToken: ttl.initialAccessTokenSeconds,
+  };
+}
+
+function buildFeatures(): NonNullable<Configuration['features']> {
+  return {
+    // Our own pages handle login and consent; the provider's demo pages must never be served.
+    devInteractions: { enabled: false },
+    clientCredentials: { enabled: true },
+    introspection: { enabled: true },
+    revocation: { enabled: true },
+    rpInitiatedLogout: { enabled: true },
+    registration: { enabled: true, initialAccessToken: true, issueRegistrationAccessToken: true },
+    registrationManagement: { enabled: true, rotateRegistrationAccessToken: true },
+  };
+}
+
+/** Provider errors as our own error page, without stack traces or internal detail. */
+function buildRenderError(renderer: Renderer): NonNullable<Configuration['renderError']> {
+  return (ctx: KoaContextWithOIDC, out) => {
+    ctx.type = 'html';
+    ctx.set('Content-Security-Policy', PAGE_CONTENT_SECURITY_POLICY);
+    ctx.body = renderer.render('error', {
+      title: 'Error',
+      error: out.error,
+      description: out.error_description ?? 'The request could not be completed.',
+    });
+  };
+}
+
+/** Assembles oidc-provider's configuration from pure parts; performs no I/O. */
+export function buildProviderConfig(deps: ProviderConfigDeps): Configuration {
+  const { config } = deps;
+  return {
+    adapter: deps.adapter,
+    jwks: deps.jwks,
+    findAccount: deps.findAccount,
+    claims: Object.fromEntries(Object.entries(SCOPE_CLAIMS).map(([scope, claims]) => [scope, [...claims]])),
+    scopes: [...config.scopes],
+    cookies: {
+      keys: [...config.cookieKeys.value],
+      long: { signed: true, httpOnly: true, sameSite: 'lax' },
+      short: { signed: true, httpOnly: true, sameSite: 'lax' },
+    },
+    features: buildFeatures(),
+    ttl: buildTtl(config),
+    // Authorization code only: no implicit or hybrid flows that put tokens in the front channel.
+    responseTypes: ['code', 'none'],
+    pkce: { required: () => true },
+    rotateRefreshToken: true,
+    clientDefaults: {
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      id_token_signed_response_alg: 'RS256',
+      token_endpoint_auth_method: 'client_secret_basic',
+    },
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    renderError: buildRenderError(deps.renderer),
+  };
+}

@@ -1,0 +1,60 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import { createApp } from './app.js';
+import type { Container } from './container.js';
+
+/** A listening Latchkey and the one way to stop it cleanly. */
+export interface RunningServer {
+  readonly server: Server;
+  readonly port: number;
+  readonly url: string;
+  /** Stops accepting, lets in-flight requests finish (up to the timeout), then closes stores. */
+  close(): Promise<void>;
+}
+
+export async function startServer(container: Container, port: number = container.config.port, host?: string): Promise<RunningServer> {
+  let shuttingDown = false;
+  const app = createApp({
+    config: container.config,
+    logger: container.logger,
+    renderer: container.renderer,
+    provider: container.provider,
+    readinessChecks: container.readinessChecks,
+    isShuttingDown: () => shuttingDown,
+  });
+  const server = createServer(app.callback());
+  // Slightly above common load balancer idle timeouts, so the balancer closes idle sockets first.
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const timeoutMs = container.config.shutdownTimeoutSeconds * 1000;
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      shuttingDown = true;
+      const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), timeoutMs);
+      });
+      if ((await Promise.race([drained, deadline])) === 'timeout') {
+        container.logger.warn({ timeoutMs }, 'in-flight requests did not finish in time; closing their connections');
+        server.closeAllConnections();
+      }
+      clearTimeout(timer);
+      await container.close();
+    })();
+    return closing;
+  };
+
+  return { server, port: address.port, url: `http://127.0.0.1:${address.port}`, close };
+}

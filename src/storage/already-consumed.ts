@@ -1,0 +1,10 @@
+import { errors } from 'oidc-provider';
+
+/**
+ * Raised by an adapter's consume() when another request consumed the artifact first. The
+ * provider checks `consumed` before calling consume(), but two concurrent redemptions can both
+ * pass that check; failing the loser as invalid_grant keeps a code or refresh token single-use.
+ */
+export function alreadyConsumed(model: string): Error {
+  return new errors.InvalidGrant(`${model} already consumed`);
+}

@@ -1,0 +1,148 @@
+import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
+
+import { alreadyConsumed } from './already-consumed.js';
+import { GRANT_BOUND_MODELS } from './model-names.js';
+
+interface Entry<T> {
+  value: T;
+  expiresAt: number;
+}
+
+/** A map whose entries expire like Redis keys; expired entries vanish on read and on sweep. */
+export class ExpiringMap<T> {
+  readonly #entries = new Map<string, Entry<T>>();
+
+  get(key: string): T | undefined {
+    const entry = this.#entries.get(key);
+    if (!entry) return undefined;
+    if (entry.expiresAt <= Date.now()) {
+      this.#entries.delete(key);
+      return undefined;
+    }
+    return entry.value;
+  }
+
+  set(key: string, value: T, ttlSeconds?: number): void {
+    const expiresAt = ttlSeconds ? Date.now() + ttlSeconds * 1000 : Number.POSITIVE_INFINITY;
+    this.#entries.set(key, { value, expiresAt });
+  }
+
+  expiresAt(key: string): number | undefined {
+    return this.get(key) === undefined ? undefined : this.#entries.get(key)?.expiresAt;
+  }
+
+  delete(key: string): void {
+    this.#entries.delete(key);
+  }
+
+  sweep(): void {
+    const now = Date.now();
+    for (const [key, entry] of this.#entries) {
+      if (entry.expiresAt <= now) this.#entries.delete(key);
+    }
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+}
+
+/** Everything the in-memory adapters of one provider share, as Redis would hold it. */
+export interface MemoryStorage {
+  readonly artifacts: ExpiringMap<AdapterPayload>;
+  readonly indexes: ExpiringMap<string>;
+  readonly grants: ExpiringMap<Set<string>>;
+}
+
+export function createMemoryStorage(): MemoryStorage {
+  return { artifacts: new ExpiringMap(), indexes: new ExpiringMap(), grants: new ExpiringMap() };
+}
+
+function epochSeconds(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
+class MemoryAdapter implements Adapter {
+  readonly #model: string;
+  readonly #storage: MemoryStorage;
+
+  constructor(model: string, storage: MemoryStorage) {
+    this.#model = model;
+    this.#storage = storage;
+  }
+
+  #key(id: string): string {
+    return `${this.#model}:${id}`;
+  }
+
+  async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+    const key = this.#key(id);
+    // Stored as a copy, like a serialised Redis value: later mutation by the caller must not leak in.
+    this.#storage.artifacts.set(key, structuredClone(payload), expiresIn);
+    if (this.#model === 'Session' && payload.uid) this.#storage.indexes.set(`uid:${payload.uid}`, id, expiresIn);
+    const members = [key];
+    if (payload.userCode) {
+      this.#storage.indexes.set(`userCode:${payload.userCode}`, id, expiresIn);
+      members.push(`userCode:${payload.userCode}`);
+    }
+    if (GRANT_BOUND_MODELS.has(this.#model) && payload.grantId) {
+      const grantKey = payload.grantId;
+      const set = this.#storage.grants.get(grantKey) ?? new Set<string>();
+      for (const member of members) set.add(member);
+      const current = this.#storage.grants.expiresAt(grantKey) ?? 0;
+      const wanted = expiresIn ? Date.now() + expiresIn * 1000 : Number.POSITIVE_INFINITY;
+      const ttl = Math.max(current, wanted);
+      this.#storage.grants.set(grantKey, set, Number.isFinite(ttl) ? Math.ceil((ttl - Date.now()) / 1000) : undefined);
+    }
+  }
+
+  async find(id: string): Promise<AdapterPayload | undefined> {
+    const payload = this.#storage.artifacts.get(this.#key(id));
+    return payload ? structuredClone(payload) : undefined;
+  }
+
+  async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+    const id = this.#storage.indexes.get(`uid:${uid}`);
+    return id === undefined ? undefined : this.find(id);
+  }
+
+  async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+    const id = this.#storage.indexes.get(`userCode:${userCode}`);
+    return id === undefined ? undefined : this.find(id);
+  }
+
+  async consume(id: string): Promise<void> {
+    const payload = this.#storage.artifacts.get(this.#key(id));
+    if (!payload) return;
+    if (payload.consumed) {
+      if (payload.grantId) await this.revokeByGrantId(payload.grantId);
+      throw alreadyConsumed(this.#model);
+    }
+    payload.consumed = epochSeconds();
+  }
+
+  async destroy(id: string): Promise<void> {
+    const key = this.#key(id);
+    const payload = this.#storage.artifacts.get(key);
+    this.#storage.artifacts.delete(key);
+    if (!payload) return;
+    if (this.#model === 'Session' && payload.uid) this.#storage.indexes.delete(`uid:${payload.uid}`);
+    if (payload.userCode) this.#storage.indexes.delete(`userCode:${payload.userCode}`);
+    if (payload.grantId) this.#storage.grants.get(payload.grantId)?.delete(key);
+  }
+
+  async revokeByGrantId(grantId: string): Promise<void> {
+    const members = this.#storage.grants.get(grantId);
+    if (!members) return;
+    for (const member of members) {
+      this.#storage.artifacts.delete(member);
+      this.#storage.indexes.delete(member);
+    }
+    this.#storage.grants.delete(grantId);
+  }
+}
+
+/** In-memory twin of the Redis and MongoDB adapters, for `npm run dev` and tests. */
+export function createMemoryAdapterFactory(storage: MemoryStorage): AdapterFactory {
+  return (model: string) => new MemoryAdapter(model, storage);
+}

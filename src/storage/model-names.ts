@@ -1,0 +1,19 @@
+/**
+ * Models that must survive restarts and are administered like data (MongoDB), as opposed to
+ * everything with a lifetime (Redis, expiring by TTL).
+ */
+export const DURABLE_MODELS: ReadonlySet<string> = new Set([
+  'Client',
+  'InitialAccessToken',
+  'RegistrationAccessToken',
+]);
+
+/** Models that belong to a grant, so that revoking the grant can find and remove them. */
+export const GRANT_BOUND_MODELS: ReadonlySet<string> = new Set([
+  'AccessToken',
+  'AuthorizationCode',
+  'RefreshToken',
+  'DeviceCode',
+  'BackchannelAuthenticationRequest',
+  'PreAuthorizedCode',
+]);

@@ -1,0 +1,19 @@
+import mongoose, { type Connection } from 'mongoose';
+
+/** Opens a dedicated mongoose connection (not the global default) and waits until it answers. */
+export async function connectMongo(uri: string): Promise<Connection> {
+  const connection = mongoose.createConnection(uri, {
+    serverSelectionTimeoutMS: 5000,
+    // Indexes are created explicitly at start-up; autoIndex would race between instances.
+    autoIndex: false,
+  });
+  await connection.asPromise();
+  return connection;
+}
+
+/** Whether MongoDB answers a ping. */
+export async function pingMongo(connection: Connection): Promise<void> {
+  const db = connection.db;
+  if (!db) throw new Error('MongoDB connection is not open');
+  await db.command({ ping: 1 });
+}
