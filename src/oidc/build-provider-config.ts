@@ -5,6 +5,7 @@ import type { AppConfig } from '../config/app-config.js';
 import { PAGE_CONTENT_SECURITY_POLICY } from '../http/security-headers.js';
 import type { Renderer } from '../http/renderer.js';
 import { SCOPE_CLAIMS } from './claims.js';
+import { checkIntrospectionAllowed, checkRevocationAllowed } from './token-policies.js';
 
 export interface ProviderConfigDeps {
   readonly config: AppConfig;
@@ -34,8 +35,8 @@ function buildFeatures(): NonNullable<Configuration['features']> {
     // Our own pages handle login and consent; the provider's demo pages must never be served.
     devInteractions: { enabled: false },
     clientCredentials: { enabled: true },
-    introspection: { enabled: true },
-    revocation: { enabled: true },
+    introspection: { enabled: true, allowedPolicy: checkIntrospectionAllowed },
+    revocation: { enabled: true, allowedPolicy: checkRevocationAllowed },
     rpInitiatedLogout: { enabled: true },
     registration: { enabled: true, initialAccessToken: true, issueRegistrationAccessToken: true },
     registrationManagement: { enabled: true, rotateRegistrationAccessToken: true },

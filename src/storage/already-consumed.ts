@@ -8,3 +8,8 @@ import { errors } from 'oidc-provider';
 export function alreadyConsumed(model: string): Error {
   return new errors.InvalidGrant(`${model} already consumed`);
 }
+
+/** consume() of an artifact that vanished since it was read (revoked, or expired meanwhile). */
+export function noLongerExists(model: string): Error {
+  return new errors.InvalidGrant(`${model} no longer exists`);
+}

@@ -1,6 +1,6 @@
 import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
 
-import { alreadyConsumed } from './already-consumed.js';
+import { alreadyConsumed, noLongerExists } from './already-consumed.js';
 import { GRANT_BOUND_MODELS } from './model-names.js';
 
 interface Entry<T> {
@@ -113,7 +113,7 @@ class MemoryAdapter implements Adapter {
 
   async consume(id: string): Promise<void> {
     const payload = this.#storage.artifacts.get(this.#key(id));
-    if (!payload) return;
+    if (!payload) throw noLongerExists(this.#model);
     if (payload.consumed) {
       if (payload.grantId) await this.revokeByGrantId(payload.grantId);
       throw alreadyConsumed(this.#model);

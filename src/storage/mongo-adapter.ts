@@ -1,7 +1,7 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
 
-import { alreadyConsumed } from './already-consumed.js';
+import { alreadyConsumed, noLongerExists } from './already-consumed.js';
 
 interface DurableRecord {
   _id: string;
@@ -87,7 +87,9 @@ class MongoAdapter implements Adapter {
 
   async consume(id: string): Promise<void> {
     const result = await this.#model.updateOne({ _id: id, consumedAt: null }, { $set: { consumedAt: new Date() } });
-    if (result.matchedCount === 0 && (await this.#model.exists({ _id: id }))) throw alreadyConsumed(this.#name);
+    if (result.matchedCount === 0) {
+      throw (await this.#model.exists({ _id: id })) ? alreadyConsumed(this.#name) : noLongerExists(this.#name);
+    }
   }
 
   async destroy(id: string): Promise<void> {

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
 
-import { alreadyConsumed } from './already-consumed.js';
+import { alreadyConsumed, noLongerExists } from './already-consumed.js';
 import { GRANT_BOUND_MODELS } from './model-names.js';
 import type { RedisKeys } from './redis-keys.js';
 
@@ -95,6 +95,7 @@ class RedisAdapter implements Adapter {
   async consume(id: string): Promise<void> {
     const key = this.#keys.artifact(this.#model, id);
     const result = await this.#redis.eval(CONSUME_SCRIPT, 1, key, String(epochSeconds()));
+    if (result === -1) throw noLongerExists(this.#model);
     if (result === 0) {
       const payload = await this.find(id);
       if (payload?.grantId) await this.revokeByGrantId(payload.grantId);

@@ -1,0 +1,191 @@
+import { randomUUID } from 'node:crypto';
+import type { AdapterFactory, AdapterPayload } from 'oidc-provider';
+import { errors } from 'oidc-provider';
+
+export interface AdapterUnderTest {
+  readonly factory: AdapterFactory;
+  teardown(): Promise<void>;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+function id(): string {
+  return randomUUID();
+}
+
+/** What every store for the provider's expiring models must do, whatever it is backed by. */
+export function describeEphemeralAdapterContract(name: string, setup: () => Promise<AdapterUnderTest>): void {
+  describe(`${name}: expiring provider models`, () => {
+    let subject: AdapterUnderTest;
+    beforeAll(async () => {
+      subject = await setup();
+    });
+    afterAll(async () => {
+      await subject.teardown();
+    });
+
+    it('returns what was upserted, and nothing for an unknown id', async () => {
+      const adapter = subject.factory('AccessToken');
+      const jti = id();
+      const payload: AdapterPayload = { jti, kind: 'AccessToken', clientId: 'c1', accountId: 'a1', scope: 'openid', iat: 1, exp: 2 };
+      await adapter.upsert(jti, payload, 60);
+      expect(await adapter.find(jti)).toEqual(payload);
+      expect(await adapter.find(id())).toBeUndefined();
+    });
+
+    it('replaces the whole payload on a second upsert', async () => {
+      const adapter = subject.factory('Session');
+      const sid = id();
+      await adapter.upsert(sid, { jti: sid, uid: 'u1', accountId: 'first' }, 60);
+      await adapter.upsert(sid, { jti: sid, uid: 'u1', loginTs: 5 }, 60);
+      expect(await adapter.find(sid)).toEqual({ jti: sid, uid: 'u1', loginTs: 5 });
+    });
+
+    it('forgets an artifact once its lifetime has passed', async () => {
+      const adapter = subject.factory('AuthorizationCode');
+      const code = id();
+      await adapter.upsert(code, { jti: code, grantId: id() }, 1);
+      expect(await adapter.find(code)).toBeDefined();
+      await sleep(1150);
+      expect(await adapter.find(code)).toBeUndefined();
+    });
+
+    it('finds a session by its uid, and no longer after destroy', async () => {
+      const adapter = subject.factory('Session');
+      const sid = id();
+      const uid = id();
+      await adapter.upsert(sid, { jti: sid, uid, accountId: 'acct' }, 60);
+      expect(await adapter.findByUid(uid)).toMatchObject({ jti: sid, accountId: 'acct' });
+      await adapter.destroy(sid);
+      expect(await adapter.find(sid)).toBeUndefined();
+      expect(await adapter.findByUid(uid)).toBeUndefined();
+    });
+
+    it('finds a device code by its user code', async () => {
+      const adapter = subject.factory('DeviceCode');
+      const code = id();
+      const userCode = `UC-${id().slice(0, 8)}`;
+      await adapter.upsert(code, { jti: code, userCode, grantId: id() }, 60);
+      expect(await adapter.findByUserCode(userCode)).toMatchObject({ jti: code });
+      expect(await adapter.findByUserCode('nope')).toBeUndefined();
+    });
+
+    it('marks an artifact consumed, and refuses a second consumption as invalid_grant', async () => {
+      const adapter = subject.factory('AuthorizationCode');
+      const code = id();
+      await adapter.upsert(code, { jti: code, grantId: id() }, 60);
+      await adapter.consume(code);
+      const consumed = await adapter.find(code);
+      expect(typeof consumed?.consumed).toBe('number');
+      await expect(adapter.consume(code)).rejects.toBeInstanceOf(errors.InvalidGrant);
+    });
+
+    it('refuses to consume an artifact that does not exist', async () => {
+      await expect(subject.factory('AuthorizationCode').consume(id())).rejects.toBeInstanceOf(errors.InvalidGrant);
+    });
+
+    it('lets exactly one of many concurrent consumptions win', async () => {
+      const adapter = subject.factory('RefreshToken');
+      const token = id();
+      await adapter.upsert(token, { jti: token, grantId: id() }, 60);
+      const results = await Promise.allSettled(Array.from({ length: 8 }, () => adapter.consume(token)));
+      expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
+      expect(results.filter((result) => result.status === 'rejected')).toHaveLength(7);
+    });
+
+    it('revokes every artifact of a grant across models, and nothing of other grants', async () => {
+      const grantId = id();
+      const otherGrant = id();
+      const access = id();
+      const refresh = id();
+      const code = id();
+      const device = id();
+      const userCode = `UC-${id().slice(0, 8)}`;
+      const unrelated = id();
+      await subject.factory('AccessToken').upsert(access, { jti: access, grantId }, 60);
+      await subject.factory('RefreshToken').upsert(refresh, { jti: refresh, grantId }, 600);
+      await subject.factory('AuthorizationCode').upsert(code, { jti: code, grantId }, 60);
+      await subject.factory('DeviceCode').upsert(device, { jti: device, grantId, userCode }, 60);
+      await subject.factory('AccessToken').upsert(unrelated, { jti: unrelated, grantId: otherGrant }, 60);
+
+      await subject.factory('AccessToken').revokeByGrantId(grantId);
+
+      expect(await subject.factory('AccessToken').find(access)).toBeUndefined();
+      expect(await subject.factory('RefreshToken').find(refresh)).toBeUndefined();
+      expect(await subject.factory('AuthorizationCode').find(code)).toBeUndefined();
+      expect(await subject.factory('DeviceCode').find(device)).toBeUndefined();
+      expect(await subject.factory('DeviceCode').findByUserCode(userCode)).toBeUndefined();
+      expect(await subject.factory('AccessToken').find(unrelated)).toBeDefined();
+    });
+
+    it('keeps the grant index as long as its longest-lived member', async () => {
+      const grantId = id();
+      const shortLived = id();
+      const longLived = id();
+      await subject.factory('RefreshToken').upsert(longLived, { jti: longLived, grantId }, 600);
+      await subject.factory('AccessToken').upsert(shortLived, { jti: shortLived, grantId }, 1);
+      await sleep(1150);
+      await subject.factory('RefreshToken').revokeByGrantId(grantId);
+      expect(await subject.factory('RefreshToken').find(longLived)).toBeUndefined();
+    });
+
+    it('revokes the grant when a consumed artifact is consumed again (code replay)', async () => {
+      const grantId = id();
+      const code = id();
+      const access = id();
+      await subject.factory('AuthorizationCode').upsert(code, { jti: code, grantId }, 60);
+      await subject.factory('AccessToken').upsert(access, { jti: access, grantId }, 60);
+      await subject.factory('AuthorizationCode').consume(code);
+      await expect(subject.factory('AuthorizationCode').consume(code)).rejects.toBeInstanceOf(errors.InvalidGrant);
+      expect(await subject.factory('AccessToken').find(access)).toBeUndefined();
+    });
+  });
+}
+
+/** What every store for the durable models (clients, registration tokens) must do. */
+export function describeDurableAdapterContract(name: string, setup: () => Promise<AdapterUnderTest>): void {
+  describe(`${name}: durable provider models`, () => {
+    let subject: AdapterUnderTest;
+    beforeAll(async () => {
+      subject = await setup();
+    });
+    afterAll(async () => {
+      await subject.teardown();
+    });
+
+    it('stores a client without expiry and returns its metadata', async () => {
+      const adapter = subject.factory('Client');
+      const clientId = `client-${id()}`;
+      const metadata: AdapterPayload = {
+        client_id: clientId,
+        client_secret: 'not-a-real-secret',
+        redirect_uris: ['https://app.example.com/cb'],
+        grant_types: ['authorization_code', 'refresh_token'],
+        jwks: { keys: [{ kty: 'EC', crv: 'P-256', x: 'abc', y: 'def' }] },
+      };
+      await adapter.upsert(clientId, metadata);
+      expect(await adapter.find(clientId)).toEqual(metadata);
+      await adapter.upsert(clientId, { ...metadata, client_name: 'Renamed' });
+      expect(await adapter.find(clientId)).toMatchObject({ client_name: 'Renamed' });
+      await adapter.destroy(clientId);
+      expect(await adapter.find(clientId)).toBeUndefined();
+    });
+
+    it('hides an initial access token once it has expired', async () => {
+      const adapter = subject.factory('InitialAccessToken');
+      const token = id();
+      await adapter.upsert(token, { jti: token, kind: 'InitialAccessToken' }, 1);
+      expect(await adapter.find(token)).toMatchObject({ jti: token });
+      await sleep(1150);
+      expect(await adapter.find(token)).toBeUndefined();
+    });
+
+    it('keeps registration access tokens apart from clients with the same id', async () => {
+      const shared = id();
+      await subject.factory('Client').upsert(shared, { client_id: shared });
+      await subject.factory('RegistrationAccessToken').upsert(shared, { jti: shared, clientId: shared });
+      expect(await subject.factory('Client').find(shared)).toEqual({ client_id: shared });
+      expect(await subject.factory('RegistrationAccessToken').find(shared)).toEqual({ jti: shared, clientId: shared });
+    });
+  });
+}

@@ -1,0 +1,43 @@
+import { Redis } from 'ioredis';
+
+import { createMemoryAdapterFactory, createMemoryStorage } from '../../../src/storage/memory-adapter.js';
+import { createMongoAdapterFactory } from '../../../src/storage/mongo-adapter.js';
+import { connectMongo } from '../../../src/storage/mongo-connection.js';
+import { createRedisAdapterFactory } from '../../../src/storage/redis-adapter.js';
+import { createRedisKeys } from '../../../src/storage/redis-keys.js';
+import { requireEnv, uniqueMongoUri, uniqueRedisPrefix } from '../../support/test-env.js';
+import { describeDurableAdapterContract, describeEphemeralAdapterContract } from './adapter-contract.js';
+
+describeEphemeralAdapterContract('memory', async () => ({
+  factory: createMemoryAdapterFactory(createMemoryStorage()),
+  teardown: async () => undefined,
+}));
+
+describeEphemeralAdapterContract('redis', async () => {
+  const redis = new Redis(requireEnv('REDIS_URL'));
+  const prefix = uniqueRedisPrefix();
+  return {
+    factory: createRedisAdapterFactory(redis, createRedisKeys(prefix)),
+    async teardown() {
+      const keys = await redis.keys(`${prefix}*`);
+      if (keys.length > 0) await redis.del(...keys);
+      await redis.quit();
+    },
+  };
+});
+
+describeDurableAdapterContract('memory', async () => ({
+  factory: createMemoryAdapterFactory(createMemoryStorage()),
+  teardown: async () => undefined,
+}));
+
+describeDurableAdapterContract('mongodb', async () => {
+  const connection = await connectMongo(uniqueMongoUri());
+  return {
+    factory: createMongoAdapterFactory(connection),
+    async teardown() {
+      await connection.dropDatabase();
+      await connection.close();
+    },
+  };
+});

@@ -1,0 +1,70 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+
+import type { AppConfig } from '../../src/config/app-config.js';
+import { loadConfig } from '../../src/config/load-config.js';
+import { createLogger, type Logger } from '../../src/logging/create-logger.js';
+
+export function requireEnv(name: 'REDIS_URL' | 'MONGODB_URI'): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run the suite with \`npm test\``);
+  return value;
+}
+
+/** A MongoDB URI for a database of this test's own, so parallel suites never share data. */
+export function uniqueMongoUri(): string {
+  const url = new URL(requireEnv('MONGODB_URI'));
+  url.pathname = `/latchkey_test_${randomBytes(6).toString('hex')}`;
+  return url.toString();
+}
+
+export function uniqueRedisPrefix(): string {
+  return `lk-test-${randomBytes(6).toString('hex')}:`;
+}
+
+/** A logger that keeps its lines in memory, so tests can assert on (or against) what was logged. */
+export function createCapturingLogger(): { logger: Logger; lines: () => string[] } {
+  const chunks: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      chunks.push(chunk.toString('utf8'));
+      callback();
+    },
+  });
+  return { logger: createLogger('info', stream), lines: () => chunks.join('').split('\n').filter(Boolean) };
+}
+
+export async function makeTempDir(): Promise<{ path: string; remove: () => Promise<void> }> {
+  const path = await mkdtemp(join(tmpdir(), 'latchkey-test-'));
+  return { path, remove: () => rm(path, { recursive: true, force: true }) };
+}
+
+/** A port that was free a moment ago; the issuer must name the port before the server listens. */
+export async function findFreePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Config for a server under test: real Redis and MongoDB unless `memory` is asked for. */
+export function createTestConfig(options: { keysDir: string; port: number; memory?: boolean }): AppConfig {
+  const env: Record<string, string> = {
+    NODE_ENV: 'test',
+    PORT: String(options.port),
+    ISSUER: `http://127.0.0.1:${options.port}`,
+    KEYS_DIR: options.keysDir,
+    LOG_LEVEL: 'info',
+  };
+  if (!options.memory) {
+    env.REDIS_URL = requireEnv('REDIS_URL');
+    env.MONGODB_URI = uniqueMongoUri();
+  }
+  const config = loadConfig(env);
+  return { ...config, redisKeyPrefix: uniqueRedisPrefix() };
+}

@@ -1,0 +1,31 @@
+import { createContainer, type Container } from '../../src/container.js';
+import { startServer, type RunningServer } from '../../src/server.js';
+import { createCapturingLogger, createTestConfig, findFreePort, makeTempDir } from './test-env.js';
+
+export interface TestServer {
+  readonly url: string;
+  readonly container: Container;
+  readonly running: RunningServer;
+  readonly logLines: () => string[];
+  stop(): Promise<void>;
+}
+
+/** Latchkey on an ephemeral loopback port, with its own keys, Redis prefix and database. */
+export async function startTestServer(options: { memory?: boolean } = {}): Promise<TestServer> {
+  const keys = await makeTempDir();
+  const port = await findFreePort();
+  const config = createTestConfig({ keysDir: keys.path, port, memory: options.memory ?? false });
+  const { logger, lines } = createCapturingLogger();
+  const container = await createContainer(config, logger);
+  const running = await startServer(container, port, '127.0.0.1');
+  return {
+    url: config.issuer,
+    container,
+    running,
+    logLines: lines,
+    async stop() {
+      await running.close();
+      await keys.remove();
+    },
+  };
+}
