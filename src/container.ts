@@ -58,6 +58,8 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
   };
 
   try {
+    // Keys first: a missing key set is the cheapest start-up failure to report.
+    const keySet = await loadOrCreateKeySet(config, logger);
     const memory = createMemoryStorage();
     const memoryAdapter = createMemoryAdapterFactory(memory);
     if (!config.redisUrl || !config.mongodbUri) {
@@ -99,7 +101,6 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
       closers.unshift(async () => clearInterval(cleanup));
     }
 
-    const keySet = await loadOrCreateKeySet(config, logger);
     const renderer = createRenderer();
     const adapter = createRoutingAdapterFactory(durable, ephemeral);
     const provider = createProvider({

@@ -48,10 +48,16 @@ async function main(argv: readonly string[]): Promise<void> {
 
   const shutdown = (signal: NodeJS.Signals): void => {
     logger.info({ signal }, 'shutting down');
+    // If anything still holds the event loop after the stores are closed, that is a leak worth
+    // hearing about rather than a reason to hang the deploy.
+    setTimeout(() => {
+      logger.error('process did not exit after shutdown; forcing exit');
+      process.exit(1);
+    }, (config.shutdownTimeoutSeconds + 5) * 1000).unref();
     running.close().then(
       () => {
         logger.info('stopped');
-        process.exit(0);
+        process.exitCode = 0;
       },
       (error: unknown) => {
         logger.error({ err: error }, 'shutdown failed');

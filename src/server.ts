@@ -23,7 +23,12 @@ export async function startServer(container: Container, port: number = container
     readinessChecks: container.readinessChecks,
     isShuttingDown: () => shuttingDown,
   });
-  const server = createServer(app.callback());
+  const handle = app.callback();
+  const server = createServer((request, response) => {
+    // A request that arrives on a kept-alive socket during shutdown is served, then its socket closed.
+    if (shuttingDown) response.setHeader('Connection', 'close');
+    void handle(request, response);
+  });
   // Slightly above common load balancer idle timeouts, so the balancer closes idle sockets first.
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
@@ -41,7 +46,10 @@ export async function startServer(container: Container, port: number = container
     closing ??= (async () => {
       shuttingDown = true;
       const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Sockets busy now become idle when their response ends; close them as they do, rather
+      // than waiting out the keep-alive timeout.
       server.closeIdleConnections();
+      const reaper = setInterval(() => server.closeIdleConnections(), 50);
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<'timeout'>((resolve) => {
         timer = setTimeout(() => resolve('timeout'), timeoutMs);
@@ -51,6 +59,7 @@ export async function startServer(container: Container, port: number = container
         server.closeAllConnections();
       }
       clearTimeout(timer);
+      clearInterval(reaper);
       await container.close();
     })();
     return closing;

@@ -14,3 +14,9 @@ export class UsageError extends CliError {
     super(message, 2);
   }
 }
+
+/** Whether node's parseArgs rejected the arguments; matched by code because its errors come from node's own realm. */
+export function isParseArgsError(error: unknown): error is Error {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS');
+}

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 
 import type { AppConfig } from '../config/app-config.js';
 import { generateKeySet, KeySetError, loadKeySet, SIGNING_ALGORITHMS, summariseKeys, type SigningAlgorithm } from '../keys/key-set.js';
-import { CliError, UsageError } from './cli-error.js';
+import { CliError, isParseArgsError, UsageError } from './cli-error.js';
 import { formatTable, type CliOutput } from './cli-output.js';
 
 export const KEYS_USAGE = `latchkey keys generate [--alg ES256|EdDSA|RS256]   create KEYS_DIR/jwks.json (RS256 + ES256), or add one key
@@ -47,7 +47,7 @@ export async function runKeysCommand(args: readonly string[], deps: { config: Ap
     }
   } catch (error) {
     if (error instanceof KeySetError) throw new CliError(error.message);
-    if (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) throw new UsageError(error.message);
+    if (isParseArgsError(error)) throw new UsageError(error.message);
     throw error;
   }
 }

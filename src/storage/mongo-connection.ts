@@ -7,7 +7,12 @@ export async function connectMongo(uri: string): Promise<Connection> {
     // Indexes are created explicitly at start-up; autoIndex would race between instances.
     autoIndex: false,
   });
-  await connection.asPromise();
+  try {
+    await connection.asPromise();
+  } catch (error) {
+    await connection.close().catch(() => undefined);
+    throw new Error(`cannot connect to MongoDB: ${error instanceof Error ? error.message : String(error)}`);
+  }
   return connection;
 }
 

@@ -10,7 +10,19 @@ export async function connectRedis(url: string, logger: Logger): Promise<Redis> 
     maxRetriesPerRequest: 2,
     connectTimeout: 5000,
   });
-  redis.on('error', (error: Error) => logger.warn({ err: { message: error.message } }, 'redis connection error'));
-  await redis.connect();
+  let lastError: Error | undefined;
+  redis.on('error', (error: Error) => {
+    lastError = error;
+    logger.warn({ err: { message: error.message } }, 'redis connection error');
+  });
+  try {
+    await redis.connect();
+  } catch (error) {
+    // Without this the client would keep reconnecting in the background after start-up failed.
+    redis.disconnect();
+    // connect() itself only says "Connection is closed."; the error event says why.
+    const reason = lastError ?? error;
+    throw new Error(`cannot connect to Redis: ${reason instanceof Error ? reason.message : String(reason)}`);
+  }
   return redis;
 }

@@ -10,22 +10,35 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-/** Latchkey on an ephemeral loopback port, with its own keys, Redis prefix and database. */
-export async function startTestServer(options: { memory?: boolean } = {}): Promise<TestServer> {
+export interface TestContainer {
+  readonly container: Container;
+  readonly port: number;
+  readonly logLines: () => string[];
+  removeKeys(): Promise<void>;
+}
+
+/** A container with its own keys, Redis prefix and database, for a server on `port`. */
+export async function createTestContainer(options: { memory?: boolean } = {}): Promise<TestContainer> {
   const keys = await makeTempDir();
   const port = await findFreePort();
   const config = createTestConfig({ keysDir: keys.path, port, memory: options.memory ?? false });
   const { logger, lines } = createCapturingLogger();
   const container = await createContainer(config, logger);
+  return { container, port, logLines: lines, removeKeys: keys.remove };
+}
+
+/** Latchkey on an ephemeral loopback port, with its own keys, Redis prefix and database. */
+export async function startTestServer(options: { memory?: boolean } = {}): Promise<TestServer> {
+  const { container, port, logLines, removeKeys } = await createTestContainer(options);
   const running = await startServer(container, port, '127.0.0.1');
   return {
-    url: config.issuer,
+    url: container.config.issuer,
     container,
     running,
-    logLines: lines,
+    logLines,
     async stop() {
       await running.close();
-      await keys.remove();
+      await removeKeys();
     },
   };
 }

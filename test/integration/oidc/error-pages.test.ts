@@ -1,0 +1,48 @@
+import { startTestServer, type TestServer } from '../../support/test-server.js';
+
+describe('error pages', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  it('renders a provider error as a page, with no stack trace and a strict CSP', async () => {
+    const response = await fetch(`${server.url}/auth?client_id=nobody&response_type=code&scope=openid`, { redirect: 'manual' });
+    expect(response.status).toBe(400);
+    expect(response.headers.get('content-type')).toMatch(/text\/html/);
+    expect(response.headers.get('content-security-policy')).toMatch(/default-src 'none'/);
+    const html = await response.text();
+    expect(html).toContain('data-error="invalid_client"');
+    expect(html).not.toMatch(/at .*\.(js|ts):\d+/);
+  });
+
+  it('answers an unknown path with a 404 page for browsers and JSON for API clients', async () => {
+    const page = await fetch(`${server.url}/no/such/page`, { headers: { accept: 'text/html' } });
+    expect(page.status).toBe(404);
+    expect(await page.text()).toContain('data-error="not_found"');
+    const json = await fetch(`${server.url}/no/such/page`, { headers: { accept: 'application/json' } });
+    expect(json.status).toBe(404);
+    expect(await json.json()).toEqual({ error: 'not_found', error_description: 'The page you asked for does not exist.' });
+  });
+
+  it('sends the baseline security headers on every response', async () => {
+    const response = await fetch(`${server.url}/.well-known/openid-configuration`);
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(response.headers.get('x-frame-options')).toBe('DENY');
+    expect(response.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(response.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('answers the token endpoint with OAuth error JSON, not a page', async () => {
+    const response = await fetch(`${server.url}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=client_credentials',
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({ error: 'invalid_request', error_description: 'no client authentication mechanism provided' });
+  });
+});

@@ -1,0 +1,176 @@
+import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
+
+import { startServer } from '../../../src/server.js';
+import { generateKeySet } from '../../../src/keys/key-set.js';
+import { findFreePort, makeTempDir, requireEnv, uniqueMongoUri } from '../../support/test-env.js';
+import { createTestContainer } from '../../support/test-server.js';
+
+const MAIN = ['--import', 'tsx', 'src/main.ts'];
+
+interface Exit {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs src/main.ts as its own process, as `npm start` would, and collects what it prints. */
+function runMain(env: Record<string, string>, untilStdout?: RegExp): { exited: Promise<Exit>; ready: Promise<void>; kill: (signal: NodeJS.Signals) => void } {
+  const child = spawn(process.execPath, MAIN, { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  let markReady: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => {
+    markReady = resolve;
+  });
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+    if (untilStdout?.test(stdout)) markReady();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const exited = new Promise<Exit>((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr: withoutRuntimeNotice(stderr) })));
+  return { exited, ready, kill: (signal) => child.kill(signal) };
+}
+
+// oidc-provider warns on import under Node 20 that it prefers Node 22+; that notice is not ours.
+function withoutRuntimeNotice(stderr: string): string {
+  return stderr.split('\n').filter((line) => !line.startsWith('oidc-provider WARNING: Unsupported runtime')).join('\n');
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.on('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.on('error', () => resolve(false));
+  });
+}
+
+describe('server lifecycle', () => {
+  it('finishes a request in flight when asked to stop, then refuses new connections and closes the stores', async () => {
+    const { container, port, removeKeys } = await createTestContainer();
+    // A readiness check that takes a while stands in for a slow request.
+    const slow = { name: 'slow', check: () => new Promise<void>((resolve) => setTimeout(resolve, 400)) };
+    let storesClosed = false;
+    const running = await startServer(
+      {
+        ...container,
+        readinessChecks: [slow],
+        close: async () => {
+          await container.close();
+          storesClosed = true;
+        },
+      },
+      port,
+      '127.0.0.1',
+    );
+
+    const inFlight = fetch(`${running.url}/readyz`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const started = Date.now();
+    const closed = running.close();
+    const response = await inFlight;
+    expect(response.status).toBe(503);
+    expect(await response.json()).toMatchObject({ shutting_down: true, checks: { slow: 'ok' } });
+    await closed;
+    // Well inside the shutdown timeout: the kept-alive socket was closed as soon as it went idle.
+    expect(Date.now() - started).toBeLessThan(container.config.shutdownTimeoutSeconds * 1000);
+    expect(storesClosed).toBe(true);
+    expect(await canConnect(port)).toBe(false);
+    await removeKeys();
+  });
+
+  it('exits cleanly on SIGTERM with Redis and MongoDB connections open', async () => {
+    const keys = await makeTempDir();
+    const port = await findFreePort();
+    const main = runMain(
+      { NODE_ENV: 'test', PORT: String(port), KEYS_DIR: keys.path, REDIS_URL: requireEnv('REDIS_URL'), MONGODB_URI: uniqueMongoUri() },
+      /latchkey listening/,
+    );
+    await main.ready;
+    const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+    expect(await ready.json()).toMatchObject({ status: 'ready', checks: { redis: 'ok', mongodb: 'ok' } });
+    main.kill('SIGTERM');
+    const exit = await main.exited;
+    expect(exit.code).toBe(0);
+    expect(exit.stdout).toMatch(/"msg":"stopped"/);
+    expect(exit.stdout).not.toMatch(/forcing exit/);
+    await keys.remove();
+  });
+
+  it('refuses to start in production without MONGODB_URI and says so in one line', async () => {
+    const exit = await runMain({ NODE_ENV: 'production', REDIS_URL: 'redis://127.0.0.1:6379', COOKIE_KEYS: 'k'.repeat(32), DATA_ENCRYPTION_KEY: Buffer.alloc(32).toString('base64') }).exited;
+    expect(exit.code).toBe(1);
+    expect(exit.stderr.trim()).toBe('latchkey: configuration error: MONGODB_URI: is required when NODE_ENV=production');
+  });
+
+  it('refuses to start in production without a key set, and does not generate one', async () => {
+    const keys = await makeTempDir();
+    const exit = await runMain({
+      NODE_ENV: 'production',
+      KEYS_DIR: keys.path,
+      REDIS_URL: requireEnv('REDIS_URL'),
+      MONGODB_URI: uniqueMongoUri(),
+      COOKIE_KEYS: 'k'.repeat(32),
+      DATA_ENCRYPTION_KEY: Buffer.alloc(32).toString('base64'),
+    }).exited;
+    expect(exit.code).toBe(1);
+    expect(exit.stderr.trim()).toBe(`latchkey: signing keys: no signing keys at ${keys.path}/jwks.json; run \`npx latchkey keys generate\``);
+    await keys.remove();
+  });
+
+  it('names the store it cannot reach instead of hanging', async () => {
+    const keys = await makeTempDir();
+    await generateKeySet(keys.path);
+    const unused = await findFreePort();
+    const exit = await runMain({ NODE_ENV: 'test', KEYS_DIR: keys.path, REDIS_URL: `redis://127.0.0.1:${unused}`, MONGODB_URI: uniqueMongoUri() }).exited;
+    expect(exit.code).toBe(1);
+    expect(exit.stderr).toMatch(/^latchkey: cannot start: cannot connect to Redis: .*ECONNREFUSED/);
+    expect(exit.stderr).not.toMatch(/\n\s+at /);
+    await keys.remove();
+  });
+
+  it('runs as `npm run dev` with no services: in-memory stores, dev keys, a demo client that gets tokens', async () => {
+    const keys = await makeTempDir();
+    const port = await findFreePort();
+    const child = spawn(process.execPath, [...MAIN, '--dev'], {
+      env: { PATH: process.env.PATH ?? '', PORT: String(port), KEYS_DIR: `${keys.path}/dev` },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    await new Promise<void>((resolve) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        if (/client_secret\s+\S+/.test(stdout) && /latchkey listening/.test(stdout)) resolve();
+      });
+    });
+    try {
+      expect(stdout).toMatch(/WARNING: in-memory storage/);
+      expect(stdout).toMatch(/generated development signing keys/);
+      const issuer = `http://localhost:${port}`;
+      const discovery = (await (await fetch(`http://127.0.0.1:${port}/.well-known/openid-configuration`)).json()) as { issuer: string; token_endpoint: string };
+      expect(discovery.issuer).toBe(issuer);
+      const clientId = /client_id\s+(\S+)/.exec(stdout)?.[1] ?? '';
+      const clientSecret = /client_secret\s+(\S+)/.exec(stdout)?.[1] ?? '';
+      const token = await fetch(`http://127.0.0.1:${port}/token`, {
+        method: 'POST',
+        headers: {
+          authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`,
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        body: new URLSearchParams({ grant_type: 'client_credentials' }),
+      });
+      expect(token.status).toBe(200);
+      expect(await token.json()).toMatchObject({ token_type: 'Bearer', access_token: expect.any(String) });
+    } finally {
+      const exited = new Promise((resolve) => child.on('exit', resolve));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      await keys.remove();
+    }
+  });
+});
