@@ -10,6 +10,8 @@ import { generateKeySet, KeySetError, loadKeySet, toProviderJwks, type KeySet } 
 import type { Logger } from './logging/create-logger.js';
 import { createProvider } from './oidc/create-provider.js';
 import { createRoutingAdapterFactory } from './storage/adapter-factory.js';
+import { createCachedAdapterFactory, type CacheInvalidation } from './storage/cached-adapter.js';
+import { createRedisInvalidation } from './storage/redis-invalidation.js';
 import { createMemoryAdapterFactory, createMemoryStorage } from './storage/memory-adapter.js';
 import { createMongoAdapterFactory, deleteExpiredDurableRecords } from './storage/mongo-adapter.js';
 import { connectMongo, pingMongo } from './storage/mongo-connection.js';
@@ -42,6 +44,8 @@ async function loadOrCreateKeySet(config: AppConfig, logger: Logger): Promise<Ke
 }
 
 const SWEEP_INTERVAL_MS = 60_000;
+const CACHED_MODELS: ReadonlySet<string> = new Set(['Client']);
+const CLIENT_CACHE_ENTRIES = 10_000;
 
 /** The composition root: opens connections, loads keys, builds the provider. */
 export async function createContainer(config: AppConfig, logger: Logger): Promise<Container> {
@@ -90,7 +94,20 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
       const connected = await connectMongo(config.mongodbUri);
       mongo = connected;
       closers.push(async () => connected.close());
-      durable = createMongoAdapterFactory(connected);
+      let invalidation: CacheInvalidation | undefined;
+      if (redis) {
+        const pubsub = await createRedisInvalidation(redis, `${config.redisKeyPrefix}invalidate`, logger);
+        closers.push(() => pubsub.close());
+        invalidation = pubsub;
+      }
+      durable = config.clientCacheSeconds > 0
+        ? createCachedAdapterFactory(createMongoAdapterFactory(connected), {
+          models: CACHED_MODELS,
+          ttlSeconds: config.clientCacheSeconds,
+          maxEntries: CLIENT_CACHE_ENTRIES,
+          ...(invalidation ? { invalidation } : {}),
+        })
+        : createMongoAdapterFactory(connected);
       readinessChecks.push({ name: 'mongodb', check: () => pingMongo(connected) });
       const cleanup = setInterval(() => {
         deleteExpiredDurableRecords(connected).catch((error: unknown) => {

@@ -26,6 +26,8 @@ export interface AppConfig {
   readonly mongodbUri: string | undefined;
   readonly redisUrl: string | undefined;
   readonly redisKeyPrefix: string;
+  /** How long an instance may serve a client record from memory when no invalidation reaches it. */
+  readonly clientCacheSeconds: number;
   readonly cookieKeys: Secret<readonly string[]>;
   readonly keysDir: string;
   readonly dataEncryptionKey: Secret<Buffer>;

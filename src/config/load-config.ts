@@ -17,6 +17,7 @@ const defaultsSchema = z.strictObject({
   logLevel: z.enum(LOG_LEVELS),
   shutdownTimeoutSeconds: positiveSeconds,
   redisKeyPrefix: z.string().min(1),
+  clientCacheSeconds: z.number().int().min(0),
   ttl: z.strictObject({
     accessTokenSeconds: positiveSeconds,
     clientCredentialsSeconds: positiveSeconds,
@@ -186,6 +187,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig
     mongodbUri: readUrl(env, 'MONGODB_URI', ['mongodb:', 'mongodb+srv:']),
     redisUrl: readUrl(env, 'REDIS_URL', ['redis:', 'rediss:']),
     redisKeyPrefix: defaults.redisKeyPrefix,
+    clientCacheSeconds: defaults.clientCacheSeconds,
     cookieKeys: readCookieKeys(env),
     keysDir: isAbsolute(keysDir) ? keysDir : resolve(cwd, keysDir),
     dataEncryptionKey: readDataEncryptionKey(env),

@@ -17,3 +17,12 @@ export const GRANT_BOUND_MODELS: ReadonlySet<string> = new Set([
   'BackchannelAuthenticationRequest',
   'PreAuthorizedCode',
 ]);
+
+/** Models whose artifacts are redeemed once, so consume() must be atomic for them. */
+export const CONSUMABLE_MODELS: ReadonlySet<string> = new Set([
+  'AuthorizationCode',
+  'RefreshToken',
+  'DeviceCode',
+  'BackchannelAuthenticationRequest',
+  'PreAuthorizedCode',
+]);

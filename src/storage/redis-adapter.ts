@@ -1,12 +1,13 @@
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
 
 import { alreadyConsumed, noLongerExists } from './already-consumed.js';
-import { GRANT_BOUND_MODELS } from './model-names.js';
+import { CONSUMABLE_MODELS, GRANT_BOUND_MODELS } from './model-names.js';
 import type { RedisKeys } from './redis-keys.js';
 
-// Each artifact is a hash: `p` holds the JSON payload, `c` the consumption time. Keeping
-// `c` apart lets consume() flip it atomically on the server without rewriting the payload.
+// A consumable artifact is a hash: `p` holds the JSON payload, `c` the consumption time, kept
+// apart so that consume() flips it atomically on the server without rewriting the payload.
+// Every other artifact is a plain string, written with one SET (the hot client_credentials path).
 const PAYLOAD_FIELD = 'p';
 const CONSUMED_FIELD = 'c';
 
@@ -16,6 +17,10 @@ const CONSUME_SCRIPT = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 return redis.call('HSETNX', KEYS[1], '${CONSUMED_FIELD}', ARGV[1])
 `;
+
+function setExpiring(target: Redis | ChainableCommander, key: string, value: string, expiresIn?: number): unknown {
+  return expiresIn ? target.set(key, value, 'EX', expiresIn) : target.set(key, value);
+}
 
 function epochSeconds(): number {
   return Math.floor(Date.now() / 1000);
@@ -40,25 +45,34 @@ class RedisAdapter implements Adapter {
     this.#keys = keys;
   }
 
+  get #consumable(): boolean {
+    return CONSUMABLE_MODELS.has(this.#model);
+  }
+
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
     const key = this.#keys.artifact(this.#model, id);
-    const tx = this.#redis.multi();
-    tx.del(key);
-    tx.hset(key, PAYLOAD_FIELD, JSON.stringify(payload));
-    if (expiresIn) tx.expire(key, expiresIn);
-
-    if (this.#model === 'Session' && payload.uid) {
-      const uidKey = this.#keys.sessionUid(payload.uid);
-      if (expiresIn) tx.set(uidKey, id, 'EX', expiresIn);
-      else tx.set(uidKey, id);
+    const value = JSON.stringify(payload);
+    const indexed = (this.#model === 'Session' && payload.uid) || payload.userCode || (GRANT_BOUND_MODELS.has(this.#model) && payload.grantId);
+    if (!this.#consumable && !indexed) {
+      await setExpiring(this.#redis, key, value, expiresIn);
+      return;
     }
+    const tx = this.#redis.multi();
+    if (this.#consumable) {
+      tx.del(key);
+      tx.hset(key, PAYLOAD_FIELD, value);
+      if (expiresIn) tx.expire(key, expiresIn);
+    } else {
+      setExpiring(tx, key, value, expiresIn);
+    }
+
+    if (this.#model === 'Session' && payload.uid) setExpiring(tx, this.#keys.sessionUid(payload.uid), id, expiresIn);
 
     const indexKeys = [key];
     if (payload.userCode) {
       const userCodeKey = this.#keys.userCode(payload.userCode);
       indexKeys.push(userCodeKey);
-      if (expiresIn) tx.set(userCodeKey, id, 'EX', expiresIn);
-      else tx.set(userCodeKey, id);
+      setExpiring(tx, userCodeKey, id, expiresIn);
     }
 
     if (GRANT_BOUND_MODELS.has(this.#model) && payload.grantId) {
@@ -77,7 +91,9 @@ class RedisAdapter implements Adapter {
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
-    const [raw, consumed] = await this.#redis.hmget(this.#keys.artifact(this.#model, id), PAYLOAD_FIELD, CONSUMED_FIELD);
+    const key = this.#keys.artifact(this.#model, id);
+    if (!this.#consumable) return parsePayload(await this.#redis.get(key), null);
+    const [raw, consumed] = await this.#redis.hmget(key, PAYLOAD_FIELD, CONSUMED_FIELD);
     return parsePayload(raw ?? null, consumed ?? null);
   }
 
@@ -94,6 +110,7 @@ class RedisAdapter implements Adapter {
 
   async consume(id: string): Promise<void> {
     const key = this.#keys.artifact(this.#model, id);
+    if (!this.#consumable) throw new Error(`${this.#model} artifacts are not consumable`);
     const result = await this.#redis.eval(CONSUME_SCRIPT, 1, key, String(epochSeconds()));
     if (result === -1) throw noLongerExists(this.#model);
     if (result === 0) {
@@ -105,7 +122,7 @@ class RedisAdapter implements Adapter {
 
   async destroy(id: string): Promise<void> {
     const key = this.#keys.artifact(this.#model, id);
-    const raw = await this.#redis.hget(key, PAYLOAD_FIELD);
+    const raw = this.#consumable ? await this.#redis.hget(key, PAYLOAD_FIELD) : await this.#redis.get(key);
     const payload = parsePayload(raw, null);
     const tx = this.#redis.multi();
     tx.del(key);
