@@ -10,7 +10,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-CACHE="$ROOT/.cache"
+CACHE="${LATCHKEY_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/latchkey-test}"
 FERRETDB_VERSION=v1.24.2
 NODE_ALT_MAJOR=24
 STATE=$(mktemp -d "${TMPDIR:-/tmp}/latchkey-test.XXXXXX")
