@@ -23,3 +23,8 @@ export async function registerClient(container: Container, metadata: AdapterPayl
   });
   return { clientId, clientSecret };
 }
+
+/** The Authorization header value for client_secret_basic. */
+export function basicAuthorization(clientId: string, clientSecret: string): string {
+  return `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64')}`;
+}

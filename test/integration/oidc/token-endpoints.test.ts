@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import * as oidc from 'openid-client';
 
-import { registerClient, type RegisteredClient } from '../../support/register-client.js';
+import { basicAuthorization, registerClient, type RegisteredClient } from '../../support/register-client.js';
 import { startTestServer, type TestServer } from '../../support/test-server.js';
 
 const insecure = { execute: [oidc.allowInsecureRequests] };
@@ -83,7 +83,7 @@ describe('token endpoints through Redis and MongoDB, driven by openid-client', (
       const response = await fetch(`${peer}/token/introspection`, {
         method: 'POST',
         headers: {
-          authorization: `Basic ${Buffer.from(`${registered.clientId}:${registered.clientSecret}`).toString('base64')}`,
+          authorization: basicAuthorization(registered.clientId, registered.clientSecret),
           'content-type': 'application/x-www-form-urlencoded',
         },
         body: new URLSearchParams({ token: tokens.access_token }),
@@ -98,7 +98,7 @@ describe('token endpoints through Redis and MongoDB, driven by openid-client', (
     const response = await fetch(`${server.url}/token`, {
       method: 'POST',
       headers: {
-        authorization: `Basic ${Buffer.from(`${registered.clientId}:wrong-secret`).toString('base64')}`,
+        authorization: basicAuthorization(registered.clientId, 'wrong-secret'),
         'content-type': 'application/x-www-form-urlencoded',
       },
       body: new URLSearchParams({ grant_type: 'client_credentials' }),

@@ -4,6 +4,7 @@ import { connect } from 'node:net';
 import { startServer } from '../../../src/server.js';
 import { generateKeySet } from '../../../src/keys/key-set.js';
 import { findFreePort, makeTempDir, requireEnv, uniqueMongoUri } from '../../support/test-env.js';
+import { basicAuthorization } from '../../support/register-client.js';
 import { createTestContainer } from '../../support/test-server.js';
 
 const MAIN = ['--import', 'tsx', 'src/main.ts'];
@@ -159,7 +160,7 @@ describe('server lifecycle', () => {
       const token = await fetch(`http://127.0.0.1:${port}/token`, {
         method: 'POST',
         headers: {
-          authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`,
+          authorization: basicAuthorization(clientId, clientSecret),
           'content-type': 'application/x-www-form-urlencoded',
         },
         body: new URLSearchParams({ grant_type: 'client_credentials' }),
