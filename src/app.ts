@@ -1,4 +1,5 @@
-import Koa from 'koa';
+import type Router from '@koa/router';
+import Koa, { type Middleware } from 'koa';
 import compose from 'koa-compose';
 import type Provider from 'oidc-provider';
 
@@ -8,6 +9,7 @@ import { createHealthRouter, type ReadinessCheck } from './http/health.js';
 import type { Renderer } from './http/renderer.js';
 import { createRequestContext } from './http/request-context.js';
 import { createSecurityHeaders } from './http/security-headers.js';
+import type { InteractionDeps } from './interactions/interaction-deps.js';
 import { createInteractionRouter } from './interactions/interaction-router.js';
 import type { Logger } from './logging/create-logger.js';
 
@@ -16,9 +18,15 @@ export interface AppDeps {
   readonly logger: Logger;
   readonly renderer: Renderer;
   readonly provider: Provider;
+  readonly interactions: InteractionDeps;
+  readonly rateLimits: { readonly interactions: Middleware; readonly token: Middleware };
   readonly readinessChecks: readonly ReadinessCheck[];
   readonly isShuttingDown: () => boolean;
+  /** Routes only some runs have (the dev server's demo callback). */
+  readonly extraRoutes?: Router;
 }
+
+const TOKEN_PATH = '/token';
 
 /** The host application: middleware order and routes, no I/O of its own. */
 export function createApp(deps: AppDeps): Koa {
@@ -27,7 +35,7 @@ export function createApp(deps: AppDeps): Koa {
   app.silent = true;
 
   const health = createHealthRouter({ checks: deps.readinessChecks, isShuttingDown: deps.isShuttingDown });
-  const interactions = createInteractionRouter({ renderer: deps.renderer });
+  const interactions = createInteractionRouter({ ...deps.interactions, rateLimit: deps.rateLimits.interactions });
 
   app.use(createRequestContext({ logger: deps.logger }));
   app.use(createSecurityHeaders({ issuer: deps.config.issuer }));
@@ -36,6 +44,11 @@ export function createApp(deps: AppDeps): Koa {
   // catches ours and anything nobody routed.
   app.use(createErrorHandler({ logger: deps.logger, renderer: deps.renderer }));
   app.use(interactions.routes());
+  if (deps.extraRoutes) app.use(deps.extraRoutes.routes());
+  app.use(async function limitTokenRequests(ctx, next) {
+    if (ctx.method === 'POST' && ctx.path === TOKEN_PATH) return deps.rateLimits.token(ctx, next);
+    return next();
+  });
   // Mounted at the root as a plain middleware chain, as koa-mount does without a prefix.
   app.use(compose(deps.provider.middleware));
   return app;

@@ -1,22 +1,43 @@
 import type { Redis } from 'ioredis';
+import type { Middleware } from 'koa';
 import type { Connection } from 'mongoose';
 import type Provider from 'oidc-provider';
 import type { AdapterFactory } from 'oidc-provider';
 
+import { createAccountService, type AccountService } from './accounts/account-service.js';
+import type { AccountStore } from './accounts/account-store.js';
+import { createDataCipher } from './accounts/data-cipher.js';
+import type { LockoutStore, OneTimeClaims } from './accounts/lockout-store.js';
+import { createMemoryAccountStore } from './accounts/memory-account-store.js';
+import { createMongoAccountStore } from './accounts/mongo-account-store.js';
+import { createPasswordHasher } from './accounts/password-hasher.js';
+import { createRecoveryCodes } from './accounts/recovery-codes.js';
+import { createTotp } from './accounts/totp.js';
 import type { AppConfig } from './config/app-config.js';
 import type { ReadinessCheck } from './http/health.js';
+import { createRateLimit } from './http/rate-limit.js';
 import { createRenderer, type Renderer } from './http/renderer.js';
+import { createCsrf } from './interactions/csrf.js';
+import type { InteractionDeps } from './interactions/interaction-deps.js';
+import type { LoginState } from './interactions/login-state.js';
 import { generateKeySet, KeySetError, loadKeySet, toProviderJwks, type KeySet } from './keys/key-set.js';
 import type { Logger } from './logging/create-logger.js';
 import { createProvider } from './oidc/create-provider.js';
+import { createFindAccount } from './oidc/find-account.js';
+import { createRememberedConsents } from './oidc/remembered-consents.js';
 import { createRoutingAdapterFactory } from './storage/adapter-factory.js';
 import { createCachedAdapterFactory, type CacheInvalidation } from './storage/cached-adapter.js';
-import { createRedisInvalidation } from './storage/redis-invalidation.js';
-import { createMemoryAdapterFactory, createMemoryStorage } from './storage/memory-adapter.js';
+import type { ExpiringStore } from './storage/expiring-store.js';
+import { createMemoryLockoutStore, createMemoryOneTimeClaims } from './storage/memory-account-guards.js';
+import { createMemoryAdapterFactory, createMemoryStorage, type MemoryStorage } from './storage/memory-adapter.js';
+import { createMemoryExpiringStore } from './storage/memory-expiring-store.js';
 import { createMongoAdapterFactory, deleteExpiredDurableRecords } from './storage/mongo-adapter.js';
 import { connectMongo, pingMongo } from './storage/mongo-connection.js';
+import { createRedisLockoutStore, createRedisOneTimeClaims } from './storage/redis-account-guards.js';
 import { createRedisAdapterFactory } from './storage/redis-adapter.js';
 import { connectRedis } from './storage/redis-connection.js';
+import { createRedisExpiringStore } from './storage/redis-expiring-store.js';
+import { createRedisInvalidation } from './storage/redis-invalidation.js';
 import { createRedisKeys } from './storage/redis-keys.js';
 
 /** Everything a running Latchkey holds, built eagerly in one place; close() releases it all. */
@@ -27,6 +48,9 @@ export interface Container {
   readonly adapter: AdapterFactory;
   readonly provider: Provider;
   readonly keySet: KeySet;
+  readonly accounts: AccountService;
+  readonly interactions: InteractionDeps;
+  readonly rateLimits: { readonly interactions: Middleware; readonly token: Middleware };
   readonly readinessChecks: readonly ReadinessCheck[];
   readonly storage: { readonly redis: 'redis' | 'memory'; readonly mongo: 'mongodb' | 'memory' };
   close(): Promise<void>;
@@ -47,7 +71,44 @@ const SWEEP_INTERVAL_MS = 60_000;
 const CACHED_MODELS: ReadonlySet<string> = new Set(['Client']);
 const CLIENT_CACHE_ENTRIES = 10_000;
 
-/** The composition root: opens connections, loads keys, builds the provider. */
+function describeError(error: unknown): { message: string } {
+  return { message: error instanceof Error ? error.message : String(error) };
+}
+
+/** Stores with a lifetime: Redis when configured, else one process's memory. */
+interface EphemeralStores {
+  readonly adapter: AdapterFactory;
+  readonly lockout: LockoutStore;
+  readonly claims: OneTimeClaims;
+  readonly loginStates: ExpiringStore<LoginState>;
+  readonly consents: ExpiringStore<{ grantId: string }>;
+  readonly rateLimitDb: Redis | Map<string, unknown>;
+}
+
+function buildRedisStores(redis: Redis, config: AppConfig): EphemeralStores {
+  const prefix = config.redisKeyPrefix;
+  return {
+    adapter: createRedisAdapterFactory(redis, createRedisKeys(prefix)),
+    lockout: createRedisLockoutStore(redis, prefix, config.lockout),
+    claims: createRedisOneTimeClaims(redis, prefix),
+    loginStates: createRedisExpiringStore(redis, prefix, 'login'),
+    consents: createRedisExpiringStore(redis, prefix, 'consent'),
+    rateLimitDb: redis,
+  };
+}
+
+function buildMemoryStores(memory: MemoryStorage, config: AppConfig): EphemeralStores {
+  return {
+    adapter: createMemoryAdapterFactory(memory),
+    lockout: createMemoryLockoutStore(config.lockout),
+    claims: createMemoryOneTimeClaims(),
+    loginStates: createMemoryExpiringStore(),
+    consents: createMemoryExpiringStore(),
+    rateLimitDb: new Map(),
+  };
+}
+
+/** The composition root: opens connections, loads keys, builds the provider and the services. */
 export async function createContainer(config: AppConfig, logger: Logger): Promise<Container> {
   const closers: Array<() => Promise<void>> = [];
   const readinessChecks: ReadinessCheck[] = [];
@@ -56,7 +117,7 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
       try {
         await closer();
       } catch (error) {
-        logger.warn({ err: { message: error instanceof Error ? error.message : String(error) } }, 'error while closing');
+        logger.warn({ err: describeError(error) }, 'error while closing');
       }
     }
   };
@@ -65,7 +126,6 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
     // Keys first: a missing key set is the cheapest start-up failure to report.
     const keySet = await loadOrCreateKeySet(config, logger);
     const memory = createMemoryStorage();
-    const memoryAdapter = createMemoryAdapterFactory(memory);
     if (!config.redisUrl || !config.mongodbUri) {
       const sweep = setInterval(() => {
         memory.artifacts.sweep();
@@ -76,24 +136,28 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
       closers.push(async () => clearInterval(sweep));
     }
 
-    let ephemeral = memoryAdapter;
     let redis: Redis | undefined;
+    let ephemeral = buildMemoryStores(memory, config);
     if (config.redisUrl) {
       const connected = await connectRedis(config.redisUrl, logger);
       redis = connected;
       closers.push(async () => {
         await connected.quit();
       });
-      ephemeral = createRedisAdapterFactory(connected, createRedisKeys(config.redisKeyPrefix));
+      ephemeral = buildRedisStores(connected, config);
       readinessChecks.push({ name: 'redis', check: async () => void (await connected.ping()) });
     }
 
-    let durable = memoryAdapter;
+    let durable = createMemoryAdapterFactory(memory);
+    let accountStore: AccountStore = createMemoryAccountStore();
     let mongo: Connection | undefined;
     if (config.mongodbUri) {
       const connected = await connectMongo(config.mongodbUri);
       mongo = connected;
       closers.push(async () => connected.close());
+      const mongoAccounts = createMongoAccountStore(connected);
+      await mongoAccounts.ensureIndexes();
+      accountStore = mongoAccounts;
       let invalidation: CacheInvalidation | undefined;
       if (redis) {
         const pubsub = await createRedisInvalidation(redis, `${config.redisKeyPrefix}invalidate`, logger);
@@ -111,24 +175,54 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
       readinessChecks.push({ name: 'mongodb', check: () => pingMongo(connected) });
       const cleanup = setInterval(() => {
         deleteExpiredDurableRecords(connected).catch((error: unknown) => {
-          logger.warn({ err: { message: error instanceof Error ? error.message : String(error) } }, 'expired record cleanup failed');
+          logger.warn({ err: describeError(error) }, 'expired record cleanup failed');
         });
       }, SWEEP_INTERVAL_MS);
       cleanup.unref();
-      closers.unshift(async () => clearInterval(cleanup));
+      closers.push(async () => clearInterval(cleanup));
     }
 
+    const cipher = createDataCipher(config.dataEncryptionKey.value);
+    const accounts = createAccountService({
+      store: accountStore,
+      hasher: createPasswordHasher(config.argon2),
+      cipher,
+      totp: createTotp(config.totpIssuer),
+      recoveryCodes: createRecoveryCodes(config.dataEncryptionKey.value),
+      lockout: ephemeral.lockout,
+      claims: ephemeral.claims,
+      passwordPolicy: config.password,
+    });
+    const consents = createRememberedConsents(ephemeral.consents);
     const renderer = createRenderer();
-    const adapter = createRoutingAdapterFactory(durable, ephemeral);
+    const adapter = createRoutingAdapterFactory(durable, ephemeral.adapter);
     const provider = createProvider({
       config,
       adapter,
       jwks: toProviderJwks(keySet),
-      // Accounts arrive with the login pages; until then no subject resolves.
-      findAccount: () => undefined,
+      findAccount: createFindAccount(accounts),
+      consents,
       renderer,
       logger,
     });
+    const cookieKey = config.cookieKeys.value[0] ?? '';
+    const interactions: InteractionDeps = {
+      provider,
+      accounts,
+      cipher,
+      loginStates: ephemeral.loginStates,
+      consents,
+      csrf: createCsrf(cookieKey),
+      renderer,
+      logger,
+      interactionTtlSeconds: config.ttl.interactionSeconds,
+      grantTtlSeconds: config.ttl.grantSeconds,
+    };
+    const rateLimitNamespace = `${config.redisKeyPrefix}ratelimit`;
+    const rateLimits = {
+      interactions: createRateLimit({ db: ephemeral.rateLimitDb, namespace: `${rateLimitNamespace}:interaction`, perMinute: config.rateLimit.interactionPostsPerMinute }),
+      token: createRateLimit({ db: ephemeral.rateLimitDb, namespace: `${rateLimitNamespace}:token`, perMinute: config.rateLimit.tokenRequestsPerMinute }),
+    };
 
     return {
       config,
@@ -137,6 +231,9 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
       adapter,
       provider,
       keySet,
+      accounts,
+      interactions,
+      rateLimits,
       readinessChecks,
       storage: { redis: redis ? 'redis' : 'memory', mongo: mongo ? 'mongodb' : 'memory' },
       close,

@@ -2,7 +2,9 @@ import { ConfigError } from './config/config-error.js';
 import { loadConfig } from './config/load-config.js';
 import { createContainer } from './container.js';
 import { printDevBanner } from './dev/print-dev-banner.js';
-import { seedDemoClient } from './clients/seed-demo-client.js';
+import { seedDemoClient, type DemoClient } from './clients/seed-demo-client.js';
+import { createDevRelyingParty, type DevRelyingParty } from './dev/dev-callback.js';
+import { seedDemoUser, type DemoUser } from './dev/seed-demo-user.js';
 import { KeySetError } from './keys/key-set.js';
 import { createLogger } from './logging/create-logger.js';
 import { startServer } from './server.js';
@@ -38,12 +40,19 @@ async function main(argv: readonly string[]): Promise<void> {
     }
   }
 
-  const running = await startServer(container);
-  logger.info({ port: running.port, issuer: config.issuer, storage: container.storage, mode: config.mode }, 'latchkey listening');
-
+  let devRelyingParty: DevRelyingParty | undefined;
+  let demo: { client: DemoClient; user: DemoUser } | undefined;
   if (dev) {
-    const demoClient = await seedDemoClient(container.adapter, config.issuer);
-    printDevBanner({ issuer: config.issuer, storage: container.storage, demoClient });
+    const client = await seedDemoClient(container.adapter, config.issuer);
+    const user = await seedDemoUser(container.accounts);
+    demo = { client, user };
+    devRelyingParty = createDevRelyingParty({ issuer: config.issuer, client, renderer: container.renderer });
+  }
+
+  const running = await startServer(container, config.port, undefined, devRelyingParty?.router);
+  logger.info({ port: running.port, issuer: config.issuer, storage: container.storage, mode: config.mode }, 'latchkey listening');
+  if (demo && devRelyingParty) {
+    await printDevBanner({ issuer: config.issuer, storage: container.storage, demoClient: demo.client, demoUser: demo.user, authorizationUrl: devRelyingParty.authorizationUrl });
   }
 
   const shutdown = (signal: NodeJS.Signals): void => {

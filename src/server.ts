@@ -1,6 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+import type Router from '@koa/router';
+
 import { createApp } from './app.js';
 import type { Container } from './container.js';
 
@@ -13,15 +15,18 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startServer(container: Container, port: number = container.config.port, host?: string): Promise<RunningServer> {
+export async function startServer(container: Container, port: number = container.config.port, host?: string, extraRoutes?: Router): Promise<RunningServer> {
   let shuttingDown = false;
   const app = createApp({
     config: container.config,
     logger: container.logger,
     renderer: container.renderer,
     provider: container.provider,
+    interactions: container.interactions,
+    rateLimits: container.rateLimits,
     readinessChecks: container.readinessChecks,
     isShuttingDown: () => shuttingDown,
+    ...(extraRoutes ? { extraRoutes } : {}),
   });
   const handle = app.callback();
   const server = createServer((request, response) => {

@@ -36,6 +36,12 @@ export interface AppConfig {
   readonly shutdownTimeoutSeconds: number;
   readonly ttl: TtlConfig;
   readonly scopes: readonly string[];
+  readonly argon2: { readonly memoryKiB: number; readonly timeCost: number; readonly parallelism: number };
+  readonly password: { readonly minLength: number; readonly maxLength: number };
+  readonly lockout: { readonly maxFailures: number; readonly windowSeconds: number; readonly lockSeconds: number };
+  readonly rateLimit: { readonly interactionPostsPerMinute: number; readonly tokenRequestsPerMinute: number };
+  /** The issuer name authenticator apps show next to the account. */
+  readonly totpIssuer: string;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

@@ -30,6 +30,16 @@ const defaultsSchema = z.strictObject({
     initialAccessTokenSeconds: positiveSeconds,
   }),
   scopes: z.array(z.string().min(1)).min(1),
+  argon2: z.strictObject({
+    // OWASP's floor for argon2id: 19 MiB, two passes, one lane.
+    memoryKiB: z.number().int().min(19456),
+    timeCost: z.number().int().min(2),
+    parallelism: z.number().int().min(1),
+  }),
+  password: z.strictObject({ minLength: z.number().int().min(8), maxLength: z.number().int().max(4096) }),
+  lockout: z.strictObject({ maxFailures: z.number().int().min(1), windowSeconds: positiveSeconds, lockSeconds: positiveSeconds }),
+  rateLimit: z.strictObject({ interactionPostsPerMinute: z.number().int().min(1), tokenRequestsPerMinute: z.number().int().min(1) }),
+  totpIssuer: z.string().min(1),
 });
 
 export type ConfigDefaults = z.infer<typeof defaultsSchema>;
@@ -196,6 +206,11 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig
     shutdownTimeoutSeconds: defaults.shutdownTimeoutSeconds,
     ttl: Object.freeze({ ...defaults.ttl }),
     scopes: Object.freeze([...defaults.scopes]),
+    argon2: Object.freeze({ ...defaults.argon2 }),
+    password: Object.freeze({ ...defaults.password }),
+    lockout: Object.freeze({ ...defaults.lockout }),
+    rateLimit: Object.freeze({ ...defaults.rateLimit }),
+    totpIssuer: defaults.totpIssuer,
   };
   return Object.freeze(config);
 }

@@ -1,12 +1,18 @@
+import QRCode from 'qrcode';
+
 import type { DemoClient } from '../clients/seed-demo-client.js';
+import type { DemoUser } from './seed-demo-user.js';
 
 /** What a newcomer needs after `npm run dev`: where things are, the demo client, and a warning. */
-export function printDevBanner(input: {
+export async function printDevBanner(input: {
   issuer: string;
   storage: { redis: string; mongo: string };
   demoClient: DemoClient;
-}): void {
-  const { issuer, storage, demoClient } = input;
+  demoUser: DemoUser;
+  authorizationUrl: string;
+}): Promise<void> {
+  const { issuer, storage, demoClient, demoUser } = input;
+  const qr = await QRCode.toString(demoUser.otpauthUri, { type: 'terminal', small: true });
   const ephemeral = storage.redis === 'memory' || storage.mongo === 'memory';
   const lines = [
     '',
@@ -23,7 +29,14 @@ export function printDevBanner(input: {
     '  Try it:',
     `  curl -s -u '${demoClient.clientId}:${demoClient.clientSecret}' -d grant_type=client_credentials ${issuer}/token`,
     '',
-    '  Logins are not available yet in this build (no login pages or demo user).',
+    '  Demo user (scan the QR code with an authenticator app)',
+    `  email         ${demoUser.email}`,
+    `  password      ${demoUser.password}`,
+    `  totp secret   ${demoUser.totpSecret}`,
+    `  otpauth uri   ${demoUser.otpauthUri}`,
+    qr,
+    '  Sign in as the demo user through the demo client: open',
+    `  ${input.authorizationUrl}`,
   ];
   if (ephemeral) {
     lines.push('', '  WARNING: in-memory storage. Every client, session and token is lost when this process stops.');

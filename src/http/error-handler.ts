@@ -8,6 +8,7 @@ interface HttpLikeError {
   status?: unknown;
   expose?: unknown;
   message?: unknown;
+  headers?: unknown;
 }
 
 function statusOf(error: unknown): number {
@@ -18,6 +19,7 @@ function statusOf(error: unknown): number {
 function codeOf(error: unknown, status: number): string {
   if (error instanceof AppError) return error.code;
   if (status === 404) return 'not_found';
+  if (status === 429) return 'too_many_requests';
   if (status < 500) return 'invalid_request';
   return 'server_error';
 }
@@ -46,6 +48,11 @@ export function createErrorHandler(deps: { logger: Logger; renderer: Renderer })
         deps.logger.error({ err: error, path: ctx.path, requestId: ctx.state.requestId }, 'unhandled error');
       }
       ctx.status = status;
+      const headers = (error as HttpLikeError).headers;
+      // Only Retry-After is carried over from thrown errors (rate limits set it).
+      if (headers && typeof headers === 'object' && 'Retry-After' in headers) {
+        ctx.set('Retry-After', String((headers as Record<string, unknown>)['Retry-After']));
+      }
       if (ctx.accepts('html', 'json') === 'html') {
         ctx.type = 'html';
         ctx.body = deps.renderer.render('error', { title: 'Error', error: code, description: message });

@@ -1,20 +1,24 @@
 import Router from '@koa/router';
+import type { Middleware } from 'koa';
 
-import { PAGE_CONTENT_SECURITY_POLICY } from '../http/security-headers.js';
-import type { Renderer } from '../http/renderer.js';
+import { createAbortInteraction } from './abort-interaction.js';
+import { createAcknowledgeRecoveryCodes } from './acknowledge-recovery-codes.js';
+import type { InteractionDeps } from './interaction-deps.js';
+import { createShowInteraction } from './show-interaction.js';
+import { createSubmitConsent } from './submit-consent.js';
+import { createSubmitEnrolment } from './submit-enrolment.js';
+import { createSubmitLogin } from './submit-login.js';
+import { createSubmitSecondFactor } from './submit-second-factor.js';
 
-/**
- * Where oidc-provider sends a browser that needs to log in. Until the login pages land, it says
- * plainly that sign-in is unavailable instead of failing with a 404.
- */
-export function createInteractionRouter(deps: { renderer: Renderer }): Router {
-  const router = new Router();
-  router.get('/interaction/:uid', (ctx) => {
-    ctx.status = 503;
-    ctx.type = 'html';
-    ctx.set('Content-Security-Policy', PAGE_CONTENT_SECURITY_POLICY);
-    ctx.set('Cache-Control', 'no-store');
-    ctx.body = deps.renderer.render('interaction-unavailable', { title: 'Sign in', uid: ctx.params.uid });
-  });
+/** The login and consent pages. Every POST passes the per-IP rate limit first. */
+export function createInteractionRouter(deps: InteractionDeps & { rateLimit: Middleware }): Router {
+  const router = new Router({ prefix: '/interaction/:uid' });
+  router.get('/', createShowInteraction(deps));
+  router.post('/login', deps.rateLimit, createSubmitLogin(deps));
+  router.post('/second-factor', deps.rateLimit, createSubmitSecondFactor(deps));
+  router.post('/enrol', deps.rateLimit, createSubmitEnrolment(deps));
+  router.post('/recovery-codes', deps.rateLimit, createAcknowledgeRecoveryCodes(deps));
+  router.post('/consent', deps.rateLimit, createSubmitConsent(deps));
+  router.post('/abort', deps.rateLimit, createAbortInteraction(deps));
   return router;
 }

@@ -5,6 +5,11 @@ import type { AppConfig } from '../config/app-config.js';
 import { PAGE_CONTENT_SECURITY_POLICY } from '../http/security-headers.js';
 import type { Renderer } from '../http/renderer.js';
 import { SCOPE_CLAIMS } from './claims.js';
+import { checkExtraClientMetadata, EXTRA_CLIENT_PROPERTIES } from './client-metadata.js';
+import { createLoadExistingGrant } from './load-existing-grant.js';
+import { createLogoutPages } from './logout-pages.js';
+import type { RememberedConsents } from './remembered-consents.js';
+import { buildSignInClaims } from './sign-in-claims.js';
 import { checkIntrospectionAllowed, checkRevocationAllowed } from './token-policies.js';
 
 export interface ProviderConfigDeps {
@@ -12,6 +17,7 @@ export interface ProviderConfigDeps {
   readonly adapter: AdapterFactory;
   readonly jwks: { keys: JWK[] };
   readonly findAccount: FindAccount;
+  readonly consents: RememberedConsents;
   readonly renderer: Renderer;
 }
 
@@ -30,14 +36,14 @@ function buildTtl(config: AppConfig): NonNullable<Configuration['ttl']> {
   };
 }
 
-function buildFeatures(): NonNullable<Configuration['features']> {
+function buildFeatures(renderer: Renderer): NonNullable<Configuration['features']> {
   return {
     // Our own pages handle login and consent; the provider's demo pages must never be served.
     devInteractions: { enabled: false },
     clientCredentials: { enabled: true },
     introspection: { enabled: true, allowedPolicy: checkIntrospectionAllowed },
     revocation: { enabled: true, allowedPolicy: checkRevocationAllowed },
-    rpInitiatedLogout: { enabled: true },
+    rpInitiatedLogout: { enabled: true, ...createLogoutPages(renderer) },
     registration: { enabled: true, initialAccessToken: true, issueRegistrationAccessToken: true },
     registrationManagement: { enabled: true, rotateRegistrationAccessToken: true },
   };
@@ -70,7 +76,12 @@ export function buildProviderConfig(deps: ProviderConfigDeps): Configuration {
       long: { signed: true, httpOnly: true, sameSite: 'lax' },
       short: { signed: true, httpOnly: true, sameSite: 'lax' },
     },
-    features: buildFeatures(),
+    features: buildFeatures(deps.renderer),
+    loadExistingGrant: createLoadExistingGrant(deps.consents, config.ttl.grantSeconds),
+    extraTokenClaims: buildSignInClaims,
+    extraClientMetadata: { properties: [...EXTRA_CLIENT_PROPERTIES], validator: checkExtraClientMetadata },
+    // ID tokens carry the claims of the granted scopes (email, name) as well as userinfo does.
+    conformIdTokenClaims: false,
     ttl: buildTtl(config),
     // Authorization code only: no implicit or hybrid flows that put tokens in the front channel.
     responseTypes: ['code', 'none'],

@@ -66,5 +66,6 @@ export function createTestConfig(options: { keysDir: string; port: number; memor
     env.MONGODB_URI = uniqueMongoUri();
   }
   const config = loadConfig(env);
-  return { ...config, redisKeyPrefix: uniqueRedisPrefix() };
+  // Every request of a suite comes from 127.0.0.1; the per-IP limits get their own test.
+  return { ...config, redisKeyPrefix: uniqueRedisPrefix(), rateLimit: { interactionPostsPerMinute: 10_000, tokenRequestsPerMinute: 100_000 } };
 }

@@ -1,3 +1,4 @@
+import type { AppConfig } from '../../src/config/app-config.js';
 import { createContainer, type Container } from '../../src/container.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { createCapturingLogger, createTestConfig, findFreePort, makeTempDir } from './test-env.js';
@@ -18,17 +19,24 @@ export interface TestContainer {
 }
 
 /** A container with its own keys, Redis prefix and database, for a server on `port`. */
-export async function createTestContainer(options: { memory?: boolean } = {}): Promise<TestContainer> {
+export interface TestServerOptions {
+  readonly memory?: boolean;
+  /** Adjusts the config before the container is built (tighter limits, other TTLs). */
+  readonly configure?: (config: AppConfig) => AppConfig;
+}
+
+export async function createTestContainer(options: TestServerOptions = {}): Promise<TestContainer> {
   const keys = await makeTempDir();
   const port = await findFreePort();
-  const config = createTestConfig({ keysDir: keys.path, port, memory: options.memory ?? false });
+  const base = createTestConfig({ keysDir: keys.path, port, memory: options.memory ?? false });
+  const config = options.configure ? options.configure(base) : base;
   const { logger, lines } = createCapturingLogger();
   const container = await createContainer(config, logger);
   return { container, port, logLines: lines, removeKeys: keys.remove };
 }
 
 /** Latchkey on an ephemeral loopback port, with its own keys, Redis prefix and database. */
-export async function startTestServer(options: { memory?: boolean } = {}): Promise<TestServer> {
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const { container, port, logLines, removeKeys } = await createTestContainer(options);
   const running = await startServer(container, port, '127.0.0.1');
   return {

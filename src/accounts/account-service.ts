@@ -1,0 +1,198 @@
+import type { Account, AccountStatus } from './account.js';
+import { InvalidAccountInputError } from './account-errors.js';
+import type { AccountPage, AccountStore } from './account-store.js';
+import type { DataCipher } from './data-cipher.js';
+import { normaliseEmail } from './email.js';
+import type { LockoutStore, OneTimeClaims } from './lockout-store.js';
+import type { PasswordHasher } from './password-hasher.js';
+import type { RecoveryCodes } from './recovery-codes.js';
+import { isTotpCodeShape, type Totp } from './totp.js';
+
+export interface PasswordPolicy {
+  readonly minLength: number;
+  readonly maxLength: number;
+}
+
+export interface AccountServiceDeps {
+  readonly store: AccountStore;
+  readonly hasher: PasswordHasher;
+  readonly cipher: DataCipher;
+  readonly totp: Totp;
+  readonly recoveryCodes: RecoveryCodes;
+  readonly lockout: LockoutStore;
+  readonly claims: OneTimeClaims;
+  readonly passwordPolicy: PasswordPolicy;
+}
+
+export type PasswordResult =
+  | { readonly ok: true; readonly account: Account }
+  | { readonly ok: false; readonly reason: 'invalid' | 'locked' | 'disabled'; readonly accountId?: string; readonly lockedNow?: boolean };
+
+export type SecondFactorResult =
+  | { readonly ok: true; readonly method: 'totp' | 'recovery_code' }
+  | { readonly ok: false; readonly reason: 'invalid' | 'replayed' | 'locked'; readonly lockedNow?: boolean };
+
+export interface TotpEnrolment {
+  readonly secret: string;
+  readonly uri: string;
+}
+
+const TOTP_PURPOSE = 'totp-secret';
+// A code is valid for three steps (one either side of now); remembering it a little longer is enough.
+const TOTP_CLAIM_SECONDS = 150;
+const RECOVERY_CLAIM_SECONDS = 86_400;
+
+/** Everything that reads or changes an account, with the password, TOTP and lockout rules. */
+export function createAccountService(deps: AccountServiceDeps) {
+  const { store, hasher, cipher, totp, recoveryCodes, lockout, claims, passwordPolicy } = deps;
+
+  function checkPasswordPolicy(password: string): void {
+    if (password.length < passwordPolicy.minLength) {
+      throw new InvalidAccountInputError(`Passwords must be at least ${passwordPolicy.minLength} characters.`);
+    }
+    if (password.length > passwordPolicy.maxLength) {
+      throw new InvalidAccountInputError(`Passwords must be at most ${passwordPolicy.maxLength} characters.`);
+    }
+  }
+
+  function totpSecretOf(account: Account): string | undefined {
+    return account.totpSecretEncrypted ? cipher.decrypt(account.totpSecretEncrypted, TOTP_PURPOSE) : undefined;
+  }
+
+  async function requireAccount(id: string): Promise<Account> {
+    const account = await store.findById(id);
+    if (!account) throw new InvalidAccountInputError('No such account.');
+    return account;
+  }
+
+  return {
+    checkPasswordPolicy,
+
+    async createAccount(input: { email: string; name?: string | null; password: string; withTotp?: boolean }): Promise<{ account: Account; totp?: TotpEnrolment }> {
+      const email = normaliseEmail(input.email);
+      checkPasswordPolicy(input.password);
+      const passwordHash = await hasher.hash(input.password);
+      const secret = input.withTotp ? totp.generateSecret() : undefined;
+      const account = await store.create({
+        email,
+        name: input.name?.trim() || null,
+        passwordHash,
+        totpSecretEncrypted: secret ? cipher.encrypt(secret, TOTP_PURPOSE) : null,
+      });
+      return secret ? { account, totp: { secret, uri: totp.buildUri(secret, email) } } : { account };
+    },
+
+    /**
+     * The first factor. Unknown emails, wrong passwords, disabled and locked accounts all take
+     * one argon2 verification, so the response time does not tell them apart.
+     */
+    async checkPassword(rawEmail: string, password: string): Promise<PasswordResult> {
+      let email: string | undefined;
+      try {
+        email = normaliseEmail(rawEmail);
+      } catch {
+        email = undefined;
+      }
+      const account = email && password.length <= passwordPolicy.maxLength ? await store.findByEmail(email) : undefined;
+      if (!account) {
+        await hasher.verifyDummy(password.slice(0, passwordPolicy.maxLength));
+        return { ok: false, reason: 'invalid' };
+      }
+      const [locked, check] = await Promise.all([lockout.isLocked(account.id), hasher.verify(account.passwordHash, password)]);
+      if (locked) return { ok: false, reason: 'locked', accountId: account.id };
+      if (account.status !== 'active') return { ok: false, reason: 'disabled', accountId: account.id };
+      if (!check.valid) {
+        const lockedNow = await lockout.recordFailure(account.id);
+        return { ok: false, reason: 'invalid', accountId: account.id, lockedNow };
+      }
+      if (check.needsRehash) {
+        await store.update(account.id, { passwordHash: await hasher.hash(password) });
+      }
+      return { ok: true, account };
+    },
+
+    /** The second factor: a TOTP code (each time step once) or an unused recovery code. */
+    async checkSecondFactor(accountId: string, rawCode: string): Promise<SecondFactorResult> {
+      if (await lockout.isLocked(accountId)) return { ok: false, reason: 'locked' };
+      const account = await requireAccount(accountId);
+      const code = rawCode.trim().replace(/\s/g, '');
+      const fail = async (reason: 'invalid' | 'replayed'): Promise<SecondFactorResult> => {
+        const lockedNow = await lockout.recordFailure(accountId);
+        return { ok: false, reason: lockedNow ? 'locked' : reason, lockedNow };
+      };
+
+      if (isTotpCodeShape(code)) {
+        const secret = totpSecretOf(account);
+        const step = secret ? await totp.verify(secret, code) : undefined;
+        if (step === undefined) return fail('invalid');
+        if (!(await claims.claim(`totp:${accountId}:${step}`, TOTP_CLAIM_SECONDS))) return fail('replayed');
+        return { ok: true, method: 'totp' };
+      }
+
+      const hash = recoveryCodes.findUnused(account.recoveryCodes, code);
+      if (!hash) return fail('invalid');
+      if (!(await claims.claim(`recovery:${accountId}:${hash}`, RECOVERY_CLAIM_SECONDS))) return fail('replayed');
+      const now = new Date();
+      await store.update(accountId, {
+        recoveryCodes: account.recoveryCodes.map((stored) => (stored.hash === hash ? { hash, usedAt: now } : stored)),
+      });
+      return { ok: true, method: 'recovery_code' };
+    },
+
+    /** A fresh secret for first-login enrolment; nothing is stored until it is confirmed. */
+    startEnrolment(account: Account): TotpEnrolment {
+      const secret = totp.generateSecret();
+      return { secret, uri: totp.buildUri(secret, account.email) };
+    },
+
+    /** Stores the secret once the user proves their app has it, and issues recovery codes. */
+    async confirmEnrolment(accountId: string, secret: string, code: string): Promise<{ ok: true; recoveryCodes: string[] } | { ok: false; reason: 'invalid' | 'locked' }> {
+      if (await lockout.isLocked(accountId)) return { ok: false, reason: 'locked' };
+      const step = await totp.verify(secret, code.trim());
+      if (step === undefined || !(await claims.claim(`totp:${accountId}:${step}`, TOTP_CLAIM_SECONDS))) {
+        const lockedNow = await lockout.recordFailure(accountId);
+        return { ok: false, reason: lockedNow ? 'locked' : 'invalid' };
+      }
+      const generated = recoveryCodes.generate();
+      await store.update(accountId, {
+        totpSecretEncrypted: cipher.encrypt(secret, TOTP_PURPOSE),
+        totpEnrolledAt: new Date(),
+        recoveryCodes: generated.stored,
+      });
+      return { ok: true, recoveryCodes: generated.codes };
+    },
+
+    buildTotpUri: (secret: string, email: string): string => totp.buildUri(secret, email),
+
+    async completeSignIn(accountId: string): Promise<void> {
+      await lockout.clearFailures(accountId);
+    },
+
+    findById: (id: string) => store.findById(id),
+    findByEmail: (email: string) => store.findByEmail(normaliseEmail(email)),
+    list: (options: { limit: number; after?: string }): Promise<AccountPage> => store.list(options),
+
+    async setPassword(id: string, password: string): Promise<Account> {
+      checkPasswordPolicy(password);
+      return store.update(id, { passwordHash: await hasher.hash(password) });
+    },
+
+    async resetTotp(id: string): Promise<Account> {
+      return store.update(id, { totpSecretEncrypted: null, totpEnrolledAt: null, recoveryCodes: [] });
+    },
+
+    async setStatus(id: string, status: AccountStatus): Promise<Account> {
+      const account = await store.update(id, { status });
+      if (status === 'active') await lockout.unlock(id);
+      return account;
+    },
+
+    async setName(id: string, name: string | null): Promise<Account> {
+      return store.update(id, { name });
+    },
+
+    delete: (id: string) => store.delete(id),
+  };
+}
+
+export type AccountService = ReturnType<typeof createAccountService>;

@@ -1,0 +1,20 @@
+import type { Account, AccountPatch, NewAccount } from './account.js';
+
+export interface AccountPage {
+  readonly accounts: readonly Account[];
+  /** Pass back as `after` for the next page; absent on the last page. */
+  readonly nextCursor?: string;
+}
+
+/**
+ * Durable account storage. Emails arrive normalised; `create` fails with EmailTakenError on a
+ * duplicate, `update`/`delete` with AccountNotFoundError on an unknown id.
+ */
+export interface AccountStore {
+  create(account: NewAccount): Promise<Account>;
+  findById(id: string): Promise<Account | undefined>;
+  findByEmail(email: string): Promise<Account | undefined>;
+  list(options: { limit: number; after?: string }): Promise<AccountPage>;
+  update(id: string, patch: AccountPatch): Promise<Account>;
+  delete(id: string): Promise<void>;
+}

@@ -1,0 +1,36 @@
+export type AccountStatus = 'active' | 'disabled';
+
+/** A recovery code as stored: a keyed hash, never the code itself. */
+export interface StoredRecoveryCode {
+  readonly hash: string;
+  readonly usedAt: Date | null;
+}
+
+/** A user account as the rest of Latchkey sees it. */
+export interface Account {
+  /** The OpenID `sub`: random, opaque and stable; not the email, not a Mongo ObjectId. */
+  readonly id: string;
+  readonly email: string;
+  readonly emailVerified: boolean;
+  readonly name: string | null;
+  readonly status: AccountStatus;
+  readonly passwordHash: string;
+  /** AES-256-GCM ciphertext of the base32 TOTP secret, or null until the user enrols. */
+  readonly totpSecretEncrypted: string | null;
+  readonly totpEnrolledAt: Date | null;
+  readonly recoveryCodes: readonly StoredRecoveryCode[];
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
+export interface NewAccount {
+  readonly email: string;
+  readonly name: string | null;
+  readonly passwordHash: string;
+  readonly emailVerified?: boolean;
+  readonly totpSecretEncrypted?: string | null;
+  readonly recoveryCodes?: readonly StoredRecoveryCode[];
+}
+
+export type AccountPatch = Partial<Pick<Account,
+  'name' | 'status' | 'passwordHash' | 'totpSecretEncrypted' | 'totpEnrolledAt' | 'recoveryCodes' | 'emailVerified'>>;

@@ -1,0 +1,54 @@
+import type { Account, AccountPatch, NewAccount } from './account.js';
+import { createAccountId } from './account-id.js';
+import { AccountNotFoundError, EmailTakenError } from './account-errors.js';
+import type { AccountPage, AccountStore } from './account-store.js';
+
+/** In-memory AccountStore for `npm run dev` and tests. */
+export function createMemoryAccountStore(): AccountStore {
+  const byId = new Map<string, Account>();
+  return {
+    async create(input: NewAccount) {
+      if ([...byId.values()].some((account) => account.email === input.email)) throw new EmailTakenError();
+      const now = new Date();
+      const account: Account = {
+        id: createAccountId(),
+        email: input.email,
+        emailVerified: input.emailVerified ?? false,
+        name: input.name,
+        status: 'active',
+        passwordHash: input.passwordHash,
+        totpSecretEncrypted: input.totpSecretEncrypted ?? null,
+        totpEnrolledAt: input.totpSecretEncrypted ? now : null,
+        recoveryCodes: input.recoveryCodes ?? [],
+        createdAt: now,
+        updatedAt: now,
+      };
+      byId.set(account.id, account);
+      return structuredClone(account);
+    },
+    async findById(id) {
+      const account = byId.get(id);
+      return account ? structuredClone(account) : undefined;
+    },
+    async findByEmail(email) {
+      const account = [...byId.values()].find((candidate) => candidate.email === email);
+      return account ? structuredClone(account) : undefined;
+    },
+    async list({ limit, after }): Promise<AccountPage> {
+      const sorted = [...byId.values()].sort((a, b) => a.id.localeCompare(b.id)).filter((account) => !after || account.id > after);
+      const page = sorted.slice(0, limit);
+      const last = page.at(-1);
+      return { accounts: structuredClone(page), ...(sorted.length > limit && last ? { nextCursor: last.id } : {}) };
+    },
+    async update(id: string, patch: AccountPatch) {
+      const account = byId.get(id);
+      if (!account) throw new AccountNotFoundError();
+      const updated: Account = { ...account, ...patch, updatedAt: new Date() };
+      byId.set(id, updated);
+      return structuredClone(updated);
+    },
+    async delete(id) {
+      if (!byId.delete(id)) throw new AccountNotFoundError();
+    },
+  };
+}

@@ -1,0 +1,121 @@
+import { Schema, type Connection, type Model } from 'mongoose';
+
+import type { Account, AccountPatch, NewAccount } from './account.js';
+import { createAccountId } from './account-id.js';
+import { AccountNotFoundError, EmailTakenError } from './account-errors.js';
+import type { AccountPage, AccountStore } from './account-store.js';
+
+interface AccountRecord {
+  _id: string;
+  email: string;
+  emailVerified: boolean;
+  name: string | null;
+  status: 'active' | 'disabled';
+  passwordHash: string;
+  totpSecretEncrypted: string | null;
+  totpEnrolledAt: Date | null;
+  recoveryCodes: Array<{ hash: string; usedAt: Date | null }>;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+const accountSchema = new Schema<AccountRecord>(
+  {
+    _id: { type: String, required: true },
+    email: { type: String, required: true },
+    emailVerified: { type: Boolean, required: true, default: false },
+    name: { type: String, default: null },
+    status: { type: String, enum: ['active', 'disabled'], required: true, default: 'active' },
+    passwordHash: { type: String, required: true },
+    totpSecretEncrypted: { type: String, default: null },
+    totpEnrolledAt: { type: Date, default: null },
+    recoveryCodes: { type: [{ _id: false, hash: { type: String, required: true }, usedAt: { type: Date, default: null } }], default: [] },
+    createdAt: { type: Date, required: true },
+    updatedAt: { type: Date, required: true },
+  },
+  { versionKey: false, collection: 'accounts' },
+);
+// A plain unique index: FerretDB serves unique indexes (not partial or TTL ones), MongoDB too.
+accountSchema.index({ email: 1 }, { unique: true, name: 'email_unique' });
+
+const DUPLICATE_KEY = 11000;
+
+function isDuplicateKey(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === DUPLICATE_KEY;
+}
+
+function toAccount(record: AccountRecord): Account {
+  return {
+    id: record._id,
+    email: record.email,
+    emailVerified: record.emailVerified,
+    name: record.name ?? null,
+    status: record.status,
+    passwordHash: record.passwordHash,
+    totpSecretEncrypted: record.totpSecretEncrypted ?? null,
+    totpEnrolledAt: record.totpEnrolledAt ?? null,
+    recoveryCodes: (record.recoveryCodes ?? []).map((code) => ({ hash: code.hash, usedAt: code.usedAt ?? null })),
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+  };
+}
+
+function modelFor(connection: Connection): Model<AccountRecord> {
+  return (connection.models.Account as Model<AccountRecord> | undefined) ?? connection.model<AccountRecord>('Account', accountSchema);
+}
+
+/** MongoDB AccountStore; call `ensureIndexes` once at start so the unique email index exists. */
+export function createMongoAccountStore(connection: Connection): AccountStore & { ensureIndexes(): Promise<void> } {
+  const model = modelFor(connection);
+  return {
+    async ensureIndexes() {
+      await model.createIndexes();
+    },
+    async create(input: NewAccount) {
+      const now = new Date();
+      const record: AccountRecord = {
+        _id: createAccountId(),
+        email: input.email,
+        emailVerified: input.emailVerified ?? false,
+        name: input.name,
+        status: 'active',
+        passwordHash: input.passwordHash,
+        totpSecretEncrypted: input.totpSecretEncrypted ?? null,
+        totpEnrolledAt: input.totpSecretEncrypted ? now : null,
+        recoveryCodes: [...(input.recoveryCodes ?? [])],
+        createdAt: now,
+        updatedAt: now,
+      };
+      try {
+        await model.create(record);
+      } catch (error) {
+        if (isDuplicateKey(error)) throw new EmailTakenError();
+        throw error;
+      }
+      return toAccount(record);
+    },
+    async findById(id) {
+      const record = await model.findById(id).lean<AccountRecord>();
+      return record ? toAccount(record) : undefined;
+    },
+    async findByEmail(email) {
+      const record = await model.findOne({ email }).lean<AccountRecord>();
+      return record ? toAccount(record) : undefined;
+    },
+    async list({ limit, after }): Promise<AccountPage> {
+      const records = await model.find(after ? { _id: { $gt: after } } : {}).sort({ _id: 1 }).limit(limit + 1).lean<AccountRecord[]>();
+      const page = records.slice(0, limit).map(toAccount);
+      const last = page.at(-1);
+      return { accounts: page, ...(records.length > limit && last ? { nextCursor: last.id } : {}) };
+    },
+    async update(id: string, patch: AccountPatch) {
+      const record = await model.findByIdAndUpdate(id, { $set: { ...patch, updatedAt: new Date() } }, { new: true }).lean<AccountRecord>();
+      if (!record) throw new AccountNotFoundError();
+      return toAccount(record);
+    },
+    async delete(id) {
+      const result = await model.deleteOne({ _id: id });
+      if (result.deletedCount === 0) throw new AccountNotFoundError();
+    },
+  };
+}

@@ -1,0 +1,58 @@
+import { createHash, randomBytes } from 'node:crypto';
+import Router from '@koa/router';
+
+import type { DemoClient } from '../clients/seed-demo-client.js';
+import type { Renderer } from '../http/renderer.js';
+import { PAGE_CONTENT_SECURITY_POLICY } from '../http/security-headers.js';
+
+/** The demo client's side of the code flow, so a newcomer sees the round trip end to end. */
+export interface DevRelyingParty {
+  readonly authorizationUrl: string;
+  readonly router: Router;
+}
+
+function decodeJwtPayload(jwt: string): unknown {
+  const payload = jwt.split('.')[1];
+  return payload ? JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) : undefined;
+}
+
+/** Development only: builds the authorization URL printed at start and the page that redeems its code. */
+export function createDevRelyingParty(deps: { issuer: string; client: DemoClient; renderer: Renderer }): DevRelyingParty {
+  const verifier = randomBytes(32).toString('base64url');
+  const state = randomBytes(16).toString('base64url');
+  const challenge = createHash('sha256').update(verifier).digest('base64url');
+  const url = new URL(`${deps.issuer}/auth`);
+  url.search = new URLSearchParams({
+    client_id: deps.client.clientId,
+    response_type: 'code',
+    redirect_uri: deps.client.redirectUri,
+    scope: 'openid email profile',
+    state,
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+  }).toString();
+
+  const router = new Router();
+  router.get('/dev/callback', async (ctx) => {
+    const render = (model: Record<string, unknown>): void => {
+      ctx.type = 'html';
+      ctx.set('Cache-Control', 'no-store');
+      ctx.set('Content-Security-Policy', PAGE_CONTENT_SECURITY_POLICY);
+      ctx.body = deps.renderer.render('dev-callback', { title: 'Demo app', ...model });
+    };
+    if (typeof ctx.query.error === 'string') return render({ error: `${ctx.query.error}: ${String(ctx.query.error_description ?? '')}` });
+    if (ctx.query.state !== state || typeof ctx.query.code !== 'string') return render({ error: 'This callback does not belong to the authorization URL printed at start.' });
+    const response = await fetch(`${deps.issuer}/token`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${deps.client.clientId}:${deps.client.clientSecret}`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: new URLSearchParams({ grant_type: 'authorization_code', code: ctx.query.code, redirect_uri: deps.client.redirectUri, code_verifier: verifier }),
+    });
+    const tokens = (await response.json()) as { id_token?: string; error?: string; error_description?: string };
+    if (!response.ok || !tokens.id_token) return render({ error: `${tokens.error ?? response.status}: ${tokens.error_description ?? ''}` });
+    render({ claims: JSON.stringify(decodeJwtPayload(tokens.id_token), null, 2) });
+  });
+  return { authorizationUrl: url.toString(), router };
+}

@@ -1,0 +1,47 @@
+import type { Context } from 'koa';
+import { errors, type InteractionResults } from 'oidc-provider';
+
+import { PAGE_CONTENT_SECURITY_POLICY } from '../http/security-headers.js';
+import type { InteractionDeps } from './interaction-deps.js';
+import { CsrfError, InteractionExpiredError } from './interaction-errors.js';
+
+export type InteractionDetails = Awaited<ReturnType<InteractionDeps['provider']['interactionDetails']>>;
+
+/** The interaction this browser is in; it must be the one the URL names. */
+export async function loadInteraction(ctx: Context, deps: Pick<InteractionDeps, 'provider'>): Promise<InteractionDetails> {
+  let details: InteractionDetails;
+  try {
+    details = await deps.provider.interactionDetails(ctx.req, ctx.res);
+  } catch (error) {
+    if (error instanceof errors.SessionNotFound) throw new InteractionExpiredError();
+    throw error;
+  }
+  if (details.uid !== ctx.params.uid) throw new InteractionExpiredError();
+  return details;
+}
+
+export function checkCsrf(deps: Pick<InteractionDeps, 'csrf'>, uid: string, form: Record<string, string>): void {
+  if (!deps.csrf.check(uid, form.csrf)) throw new CsrfError();
+}
+
+/** Writes one of our pages: never cached, never framed, no scripts. */
+export function renderPage(ctx: Context, deps: Pick<InteractionDeps, 'renderer'>, view: string, model: Record<string, unknown>, status = 200): void {
+  ctx.status = status;
+  ctx.type = 'html';
+  ctx.set('Cache-Control', 'no-store');
+  ctx.set('Content-Security-Policy', PAGE_CONTENT_SECURITY_POLICY);
+  ctx.body = deps.renderer.render(view, model);
+}
+
+/** Hands the result back to the provider and sends the browser on to resume authorization. */
+export async function finishInteraction(ctx: Context, deps: Pick<InteractionDeps, 'provider'>, result: InteractionResults): Promise<void> {
+  const returnTo = await deps.provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
+  ctx.status = 303;
+  ctx.redirect(returnTo);
+}
+
+/** Back to the interaction's page, which shows whatever step the sign-in is at. */
+export function redirectToInteraction(ctx: Context, uid: string): void {
+  ctx.status = 303;
+  ctx.redirect(`/interaction/${encodeURIComponent(uid)}`);
+}

@@ -1,0 +1,87 @@
+import type { Context } from 'koa';
+import QRCode from 'qrcode';
+
+import type { InteractionDeps } from './interaction-deps.js';
+import { loadInteraction, renderPage, type InteractionDetails } from './interaction-page.js';
+import { describeScope } from './scope-descriptions.js';
+
+export const LOGIN_ERROR = 'The email or password is not right, or sign-in is paused after too many attempts. Try again later.';
+
+/** View model of the login page; `error` when a previous attempt failed. */
+export function buildLoginView(deps: Pick<InteractionDeps, 'csrf'>, uid: string, options: { email?: string; error?: string } = {}): Record<string, unknown> {
+  return {
+    title: 'Sign in',
+    action: `/interaction/${uid}/login`,
+    abortAction: `/interaction/${uid}/abort`,
+    csrf: deps.csrf.tokenFor(uid),
+    email: options.email ?? '',
+    error: options.error,
+  };
+}
+
+export function buildSecondFactorView(deps: Pick<InteractionDeps, 'csrf'>, uid: string, error?: string): Record<string, unknown> {
+  return {
+    title: 'Two-step verification',
+    action: `/interaction/${uid}/second-factor`,
+    abortAction: `/interaction/${uid}/abort`,
+    csrf: deps.csrf.tokenFor(uid),
+    error,
+  };
+}
+
+export async function buildEnrolView(deps: Pick<InteractionDeps, 'csrf' | 'accounts' | 'cipher'>, uid: string, secretEncrypted: string, accountId: string, error?: string): Promise<Record<string, unknown>> {
+  const secret = deps.cipher.decrypt(secretEncrypted, 'enrolment');
+  const account = await deps.accounts.findById(accountId);
+  const uri = account ? deps.accounts.buildTotpUri(secret, account.email) : '';
+  return {
+    title: 'Set up two-step verification',
+    action: `/interaction/${uid}/enrol`,
+    csrf: deps.csrf.tokenFor(uid),
+    secret,
+    // Rendered here as inline SVG: the page loads nothing from anywhere, the QR included.
+    qrSvg: await QRCode.toString(uri, { type: 'svg', margin: 1, width: 200, errorCorrectionLevel: 'M' }),
+    error,
+  };
+}
+
+function buildConsentView(deps: Pick<InteractionDeps, 'csrf'>, details: InteractionDetails, client: { clientName?: string | undefined; clientId: string; logoUri?: string | undefined }): Record<string, unknown> {
+  const requested = String(details.params.scope ?? '').split(' ').filter(Boolean);
+  const promptDetails = details.prompt.details as { missingOIDCScope?: string[] };
+  const scopes = promptDetails.missingOIDCScope ?? requested;
+  return {
+    title: 'Allow access',
+    action: `/interaction/${details.uid}/consent`,
+    csrf: deps.csrf.tokenFor(details.uid),
+    clientName: client.clientName ?? client.clientId,
+    // Only inline logos: the page loads nothing from other hosts.
+    logo: client.logoUri?.startsWith('data:image/') ? client.logoUri : undefined,
+    scopes: scopes.map((scope) => ({ scope, description: describeScope(scope) })),
+  };
+}
+
+/** GET /interaction/:uid: shows whichever step this sign-in has reached. */
+export function createShowInteraction(deps: InteractionDeps) {
+  return async function showInteraction(ctx: Context): Promise<void> {
+    const details = await loadInteraction(ctx, deps);
+    const uid = details.uid;
+    if (details.prompt.name === 'login') {
+      const state = await deps.loginStates.get(uid);
+      if (!state) return renderPage(ctx, deps, 'login', buildLoginView(deps, uid));
+      if (state.stage === 'second_factor') return renderPage(ctx, deps, 'second-factor', buildSecondFactorView(deps, uid));
+      if (state.stage === 'enrol') return renderPage(ctx, deps, 'enrol', await buildEnrolView(deps, uid, state.secretEncrypted, state.accountId));
+      const codes = JSON.parse(deps.cipher.decrypt(state.codesEncrypted, 'recovery-codes')) as string[];
+      return renderPage(ctx, deps, 'recovery-codes', {
+        title: 'Save your recovery codes',
+        action: `/interaction/${uid}/recovery-codes`,
+        csrf: deps.csrf.tokenFor(uid),
+        codes,
+      });
+    }
+    if (details.prompt.name === 'consent') {
+      const client = await deps.provider.Client.find(String(details.params.client_id));
+      if (!client) return renderPage(ctx, deps, 'error', { title: 'Error', error: 'invalid_client', description: 'The application is no longer registered.' }, 400);
+      return renderPage(ctx, deps, 'consent', buildConsentView(deps, details, client));
+    }
+    return renderPage(ctx, deps, 'error', { title: 'Error', error: 'unsupported_prompt', description: 'This sign-in step is not supported.' }, 400);
+  };
+}

@@ -1,0 +1,37 @@
+import type { Context } from 'koa';
+
+import { readForm } from '../http/read-form.js';
+import type { InteractionDeps } from './interaction-deps.js';
+import { checkCsrf, loadInteraction, redirectToInteraction, renderPage } from './interaction-page.js';
+import { buildEnrolView, buildLoginView, LOGIN_ERROR } from './show-interaction.js';
+
+/** POST /interaction/:uid/enrol: confirms the new authenticator with a code, then shows recovery codes. */
+export function createSubmitEnrolment(deps: InteractionDeps) {
+  return async function submitEnrolment(ctx: Context): Promise<void> {
+    const details = await loadInteraction(ctx, deps);
+    const form = await readForm(ctx);
+    checkCsrf(deps, details.uid, form);
+    const state = await deps.loginStates.get(details.uid);
+    if (details.prompt.name !== 'login' || state?.stage !== 'enrol') return redirectToInteraction(ctx, details.uid);
+
+    const secret = deps.cipher.decrypt(state.secretEncrypted, 'enrolment');
+    const result = await deps.accounts.confirmEnrolment(state.accountId, secret, (form.code ?? '').slice(0, 64));
+    if (!result.ok) {
+      deps.logger.info({ event: 'totp.enrolment_failed', reason: result.reason, accountId: state.accountId }, 'enrolment code rejected');
+      if (result.reason === 'locked') {
+        await deps.loginStates.delete(details.uid);
+        return renderPage(ctx, deps, 'login', buildLoginView(deps, details.uid, { error: LOGIN_ERROR }), 401);
+      }
+      const view = await buildEnrolView(deps, details.uid, state.secretEncrypted, state.accountId, 'That code does not match. Check the time on your phone and try the next code.');
+      return renderPage(ctx, deps, 'enrol', view, 401);
+    }
+
+    deps.logger.info({ event: 'totp.enrolled', accountId: state.accountId }, 'TOTP enrolled');
+    await deps.loginStates.set(
+      details.uid,
+      { stage: 'recovery_codes', accountId: state.accountId, codesEncrypted: deps.cipher.encrypt(JSON.stringify(result.recoveryCodes), 'recovery-codes') },
+      deps.interactionTtlSeconds,
+    );
+    redirectToInteraction(ctx, details.uid);
+  };
+}

@@ -1,0 +1,36 @@
+import type { Context } from 'koa';
+
+import { readForm } from '../http/read-form.js';
+import type { InteractionDeps } from './interaction-deps.js';
+import { checkCsrf, loadInteraction, redirectToInteraction, renderPage } from './interaction-page.js';
+import { buildLoginView, LOGIN_ERROR } from './show-interaction.js';
+
+/** POST /interaction/:uid/login: the password step. Success leads to the second factor, never to a login. */
+export function createSubmitLogin(deps: InteractionDeps) {
+  return async function submitLogin(ctx: Context): Promise<void> {
+    const details = await loadInteraction(ctx, deps);
+    const form = await readForm(ctx);
+    checkCsrf(deps, details.uid, form);
+    if (details.prompt.name !== 'login') return redirectToInteraction(ctx, details.uid);
+
+    const email = (form.email ?? '').slice(0, 320);
+    const result = await deps.accounts.checkPassword(email, form.password ?? '');
+    if (!result.ok) {
+      deps.logger.info({ event: 'login.password_failed', reason: result.reason, accountId: result.accountId, lockedNow: result.lockedNow ?? false }, 'password step failed');
+      return renderPage(ctx, deps, 'login', buildLoginView(deps, details.uid, { email, error: LOGIN_ERROR }), 401);
+    }
+
+    const { account } = result;
+    if (account.totpSecretEncrypted) {
+      await deps.loginStates.set(details.uid, { stage: 'second_factor', accountId: account.id }, deps.interactionTtlSeconds);
+    } else {
+      const enrolment = deps.accounts.startEnrolment(account);
+      await deps.loginStates.set(
+        details.uid,
+        { stage: 'enrol', accountId: account.id, secretEncrypted: deps.cipher.encrypt(enrolment.secret, 'enrolment') },
+        deps.interactionTtlSeconds,
+      );
+    }
+    redirectToInteraction(ctx, details.uid);
+  };
+}

@@ -1,0 +1,36 @@
+import type { Context } from 'koa';
+
+import { readForm } from '../http/read-form.js';
+import type { InteractionDeps } from './interaction-deps.js';
+import { checkCsrf, finishInteraction, loadInteraction, redirectToInteraction, renderPage } from './interaction-page.js';
+import { buildLoginView, buildSecondFactorView, LOGIN_ERROR } from './show-interaction.js';
+import { buildAmr } from './sign-in-methods.js';
+
+const CODE_ERROR = 'That code is not valid. Each code works once; wait for the next one or use a recovery code.';
+
+/** POST /interaction/:uid/second-factor: a TOTP or recovery code, after the password in this interaction. */
+export function createSubmitSecondFactor(deps: InteractionDeps) {
+  return async function submitSecondFactor(ctx: Context): Promise<void> {
+    const details = await loadInteraction(ctx, deps);
+    const form = await readForm(ctx);
+    checkCsrf(deps, details.uid, form);
+    const state = await deps.loginStates.get(details.uid);
+    // Without a password step in this very interaction there is nothing to complete.
+    if (details.prompt.name !== 'login' || state?.stage !== 'second_factor') return redirectToInteraction(ctx, details.uid);
+
+    const result = await deps.accounts.checkSecondFactor(state.accountId, (form.code ?? '').slice(0, 64));
+    if (!result.ok) {
+      deps.logger.info({ event: 'login.second_factor_failed', reason: result.reason, accountId: state.accountId }, 'second factor failed');
+      if (result.reason === 'locked') {
+        await deps.loginStates.delete(details.uid);
+        return renderPage(ctx, deps, 'login', buildLoginView(deps, details.uid, { error: LOGIN_ERROR }), 401);
+      }
+      return renderPage(ctx, deps, 'second-factor', buildSecondFactorView(deps, details.uid, CODE_ERROR), 401);
+    }
+
+    await deps.loginStates.delete(details.uid);
+    await deps.accounts.completeSignIn(state.accountId);
+    deps.logger.info({ event: 'login.succeeded', accountId: state.accountId, method: result.method }, 'sign-in complete');
+    await finishInteraction(ctx, deps, { login: { accountId: state.accountId, amr: buildAmr(result.method), remember: true } });
+  };
+}
