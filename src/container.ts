@@ -4,15 +4,13 @@ import type { Connection } from 'mongoose';
 import type Provider from 'oidc-provider';
 import type { AdapterFactory } from 'oidc-provider';
 
-import { createAccountService, type AccountService } from './accounts/account-service.js';
+import type { AccountService } from './accounts/account-service.js';
 import type { AccountStore } from './accounts/account-store.js';
+import { buildAccountService } from './accounts/build-account-service.js';
 import { createDataCipher } from './accounts/data-cipher.js';
 import type { LockoutStore, OneTimeClaims } from './accounts/lockout-store.js';
 import { createMemoryAccountStore } from './accounts/memory-account-store.js';
 import { createMongoAccountStore } from './accounts/mongo-account-store.js';
-import { createPasswordHasher } from './accounts/password-hasher.js';
-import { createRecoveryCodes } from './accounts/recovery-codes.js';
-import { createTotp } from './accounts/totp.js';
 import type { AppConfig } from './config/app-config.js';
 import type { ReadinessCheck } from './http/health.js';
 import { createRateLimit } from './http/rate-limit.js';
@@ -183,16 +181,7 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
     }
 
     const cipher = createDataCipher(config.dataEncryptionKey.value);
-    const accounts = createAccountService({
-      store: accountStore,
-      hasher: createPasswordHasher(config.argon2),
-      cipher,
-      totp: createTotp(config.totpIssuer),
-      recoveryCodes: createRecoveryCodes(config.dataEncryptionKey.value),
-      lockout: ephemeral.lockout,
-      claims: ephemeral.claims,
-      passwordPolicy: config.password,
-    });
+    const accounts = buildAccountService(config, { store: accountStore, lockout: ephemeral.lockout, claims: ephemeral.claims });
     const consents = createRememberedConsents(ephemeral.consents);
     const renderer = createRenderer();
     const adapter = createRoutingAdapterFactory(durable, ephemeral.adapter);

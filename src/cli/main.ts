@@ -2,19 +2,41 @@ import { ConfigError } from '../config/config-error.js';
 import { loadConfig } from '../config/load-config.js';
 import { CliError, UsageError } from './cli-error.js';
 import { createCliOutput } from './cli-output.js';
+import { openAccountServices } from './cli-services.js';
 import { KEYS_USAGE, runKeysCommand } from './keys-command.js';
+import { runUsersCommand, USERS_USAGE } from './users-command.js';
 
 const USAGE = `Usage: latchkey <command> [options] [--json]
 
 ${KEYS_USAGE}
+${USERS_USAGE}
 
-Reads the same environment as the server (KEYS_DIR, MONGODB_URI, REDIS_URL, ...).`;
+Reads the same environment as the server (KEYS_DIR, MONGODB_URI, REDIS_URL, DATA_ENCRYPTION_KEY, ...).`;
+
+export interface CliIo {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  stdout(text: string): void;
+  stderr(text: string): void;
+  /** All of standard input, for --password-stdin. */
+  readStdin(): Promise<string>;
+  /** Asks on the terminal without echo; undefined when there is no terminal. */
+  promptHidden?: ((question: string) => Promise<string>) | undefined;
+}
+
+async function readPassword(io: CliIo, fromStdin: boolean): Promise<string> {
+  if (fromStdin) {
+    // One trailing newline is how `echo` and files end; it is not part of the password.
+    return (await io.readStdin()).replace(/\r?\n$/, '');
+  }
+  if (!io.promptHidden) throw new UsageError('no terminal to ask for the password on: pass it with --password-stdin');
+  const first = await io.promptHidden('Password: ');
+  const second = await io.promptHidden('Repeat password: ');
+  if (first !== second) throw new CliError('the passwords do not match');
+  return first;
+}
 
 /** Runs one CLI invocation and returns the process exit code; never throws. */
-export async function runCli(
-  argv: readonly string[],
-  io: { env: Readonly<Record<string, string | undefined>>; stdout: (text: string) => void; stderr: (text: string) => void },
-): Promise<number> {
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const json = argv.includes('--json');
   const args = argv.filter((arg) => arg !== '--json');
   const output = createCliOutput(json, io.stdout);
@@ -29,6 +51,18 @@ export async function runCli(
       case 'keys':
         await runKeysCommand(rest, { config, output });
         return 0;
+      case 'users': {
+        if (!rest[0] || !['create', 'list', 'show', 'disable', 'enable', 'delete', 'reset-totp', 'set-password'].includes(rest[0])) {
+          throw new UsageError(`unknown users command${rest[0] ? ` "${rest[0]}"` : ''}\n${USERS_USAGE}`);
+        }
+        const services = await openAccountServices(config);
+        try {
+          await runUsersCommand(rest, services.accounts, { output, readPassword: (fromStdin) => readPassword(io, fromStdin) });
+        } finally {
+          await services.close();
+        }
+        return 0;
+      }
       default:
         throw new UsageError(`unknown command "${group}"\n\n${USAGE}`);
     }

@@ -1,0 +1,20 @@
+import type { AppConfig } from '../config/app-config.js';
+import { createAccountService, type AccountService } from './account-service.js';
+import type { AccountStore } from './account-store.js';
+import { createDataCipher } from './data-cipher.js';
+import type { LockoutStore, OneTimeClaims } from './lockout-store.js';
+import { createPasswordHasher } from './password-hasher.js';
+import { createRecoveryCodes } from './recovery-codes.js';
+import { createTotp } from './totp.js';
+
+/** The account service as configured; the server and the CLI build it the same way. */
+export function buildAccountService(config: AppConfig, stores: { store: AccountStore; lockout: LockoutStore; claims: OneTimeClaims }): AccountService {
+  return createAccountService({
+    ...stores,
+    hasher: createPasswordHasher(config.argon2),
+    cipher: createDataCipher(config.dataEncryptionKey.value),
+    totp: createTotp(config.totpIssuer),
+    recoveryCodes: createRecoveryCodes(config.dataEncryptionKey.value),
+    passwordPolicy: config.password,
+  });
+}

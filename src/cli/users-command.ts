@@ -1,0 +1,110 @@
+import { parseArgs } from 'node:util';
+
+import type { Account } from '../accounts/account.js';
+import type { AccountService } from '../accounts/account-service.js';
+import { AppError } from '../http/app-error.js';
+import { CliError, isParseArgsError, UsageError } from './cli-error.js';
+import { formatTable, type CliOutput } from './cli-output.js';
+
+export const USERS_USAGE = `latchkey users create --email E [--name N] [--password-stdin] [--with-totp]
+latchkey users list [--limit N] [--after CURSOR]
+latchkey users show|disable|enable|delete|reset-totp <id or email>
+latchkey users set-password <id or email> [--password-stdin]`;
+
+export interface UsersIo {
+  readonly output: CliOutput;
+  /** The password: all of stdin with --password-stdin, else a hidden prompt on a terminal. */
+  readPassword(fromStdin: boolean): Promise<string>;
+}
+
+/** A user as the CLI prints it: never the hash, the secret or the codes. */
+export function toUserJson(account: Account): Record<string, unknown> {
+  return {
+    id: account.id,
+    email: account.email,
+    email_verified: account.emailVerified,
+    name: account.name,
+    status: account.status,
+    totp_enrolled: account.totpSecretEncrypted !== null,
+    recovery_codes_left: account.recoveryCodes.filter((code) => code.usedAt === null).length,
+    created_at: account.createdAt.toISOString(),
+    updated_at: account.updatedAt.toISOString(),
+  };
+}
+
+function describeUser(account: Account): string {
+  const json = toUserJson(account);
+  return Object.entries(json).map(([key, value]) => `${key.padEnd(20)}${String(value)}`).join('\n');
+}
+
+async function resolve(accounts: AccountService, reference: string | undefined): Promise<Account> {
+  if (!reference) throw new UsageError('name the user by id or email');
+  const account = reference.includes('@') ? await accounts.findByEmail(reference) : await accounts.findById(reference);
+  if (!account) throw new CliError(`no user ${reference}`);
+  return account;
+}
+
+/** `latchkey users ...`: account administration against MONGODB_URI. */
+export async function runUsersCommand(args: readonly string[], accounts: AccountService, io: UsersIo): Promise<void> {
+  const [subcommand, ...rest] = args;
+  try {
+    switch (subcommand) {
+      case 'create': {
+        const { values } = parseArgs({
+          args: [...rest],
+          options: { email: { type: 'string' }, name: { type: 'string' }, 'password-stdin': { type: 'boolean' }, 'with-totp': { type: 'boolean' } },
+          strict: true,
+        });
+        if (!values.email) throw new UsageError('users create needs --email');
+        const password = await io.readPassword(values['password-stdin'] ?? false);
+        const { account, totp } = await accounts.createAccount({ email: values.email, name: values.name ?? null, password, withTotp: values['with-totp'] ?? false });
+        const json = { id: account.id, email: account.email, ...(totp ? { totp: { secret: totp.secret, uri: totp.uri } } : {}) };
+        io.output.result(json, () => [`Created ${account.email} (${account.id})`, ...(totp ? [`TOTP secret ${totp.secret}`, `otpauth URI ${totp.uri}`] : [])].join('\n'));
+        return;
+      }
+      case 'list': {
+        const { values } = parseArgs({ args: [...rest], options: { limit: { type: 'string' }, after: { type: 'string' } }, strict: true });
+        const limit = values.limit === undefined ? 50 : Number(values.limit);
+        if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError('--limit must be a whole number from 1 to 1000');
+        const page = await accounts.list({ limit, ...(values.after ? { after: values.after } : {}) });
+        io.output.result(
+          { users: page.accounts.map(toUserJson), ...(page.nextCursor ? { next_cursor: page.nextCursor } : {}) },
+          () => formatTable(['ID', 'EMAIL', 'STATUS', 'TOTP'], page.accounts.map((account) => [account.id, account.email, account.status, account.totpSecretEncrypted ? 'yes' : 'no'])) + (page.nextCursor ? `\nmore: --after ${page.nextCursor}` : ''),
+        );
+        return;
+      }
+      case 'show':
+      case 'disable':
+      case 'enable':
+      case 'delete':
+      case 'reset-totp':
+      case 'set-password': {
+        const { values, positionals } = parseArgs({ args: [...rest], options: { 'password-stdin': { type: 'boolean' } }, allowPositionals: true, strict: true });
+        if (positionals.length !== 1) throw new UsageError(`users ${subcommand} takes one id or email`);
+        const account = await resolve(accounts, positionals[0]);
+        let result: Account | undefined = account;
+        if (subcommand === 'disable') result = await accounts.setStatus(account.id, 'disabled');
+        if (subcommand === 'enable') result = await accounts.setStatus(account.id, 'active');
+        if (subcommand === 'reset-totp') result = await accounts.resetTotp(account.id);
+        if (subcommand === 'set-password') result = await accounts.setPassword(account.id, await io.readPassword(values['password-stdin'] ?? false));
+        if (subcommand === 'delete') {
+          await accounts.delete(account.id);
+          result = undefined;
+        }
+        if (result) {
+          const shown = result;
+          io.output.result(toUserJson(shown), () => describeUser(shown));
+        } else {
+          io.output.result({ id: account.id, email: account.email, deleted: true }, () => `Deleted ${account.email} (${account.id})`);
+        }
+        return;
+      }
+      default:
+        throw new UsageError(`unknown users command${subcommand ? ` "${subcommand}"` : ''}\n${USERS_USAGE}`);
+    }
+  } catch (error) {
+    if (isParseArgsError(error)) throw new UsageError(error.message);
+    if (error instanceof AppError && error.expose) throw new CliError(error.message);
+    throw error;
+  }
+}

@@ -1,0 +1,105 @@
+import { spawn } from 'node:child_process';
+import { generate } from 'otplib';
+
+import { runCli } from '../../../src/cli/main.js';
+import { requireEnv, uniqueMongoUri } from '../../support/test-env.js';
+
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+describe('latchkey users', () => {
+  const env = {
+    MONGODB_URI: uniqueMongoUri(),
+    REDIS_URL: requireEnv('REDIS_URL'),
+    DATA_ENCRYPTION_KEY: Buffer.alloc(32, 3).toString('base64'),
+  };
+
+  async function cli(args: string[], stdin = ''): Promise<CliResult> {
+    let stdout = '';
+    let stderr = '';
+    const code = await runCli(args, { env, stdout: (text) => (stdout += text), stderr: (text) => (stderr += text), readStdin: async () => stdin });
+    return { code, stdout, stderr };
+  }
+
+  async function json(args: string[], stdin = ''): Promise<Record<string, unknown>> {
+    const result = await cli([...args, '--json'], stdin);
+    if (result.code !== 0) throw new Error(`latchkey ${args.join(' ')} failed: ${result.stderr}`);
+    return JSON.parse(result.stdout) as Record<string, unknown>;
+  }
+
+  it('creates a user with TOTP from a password on stdin, and prints a working otpauth URI', async () => {
+    const created = await json(['users', 'create', '--email', 'Grace@Example.com', '--name', 'Grace Hopper', '--password-stdin', '--with-totp'], 'a long enough password\n');
+    expect(created).toEqual({ id: expect.any(String), email: 'grace@example.com', totp: { secret: expect.stringMatching(/^[A-Z2-7]+$/), uri: expect.stringMatching(/^otpauth:\/\/totp\/Latchkey:grace%40example\.com\?/) } });
+    const secret = (created.totp as { secret: string }).secret;
+    expect(await generate({ secret })).toMatch(/^\d{6}$/);
+
+    const shown = await json(['users', 'show', 'grace@example.com']);
+    expect(shown).toMatchObject({ id: created.id, email: 'grace@example.com', name: 'Grace Hopper', status: 'active', totp_enrolled: true });
+    expect(JSON.stringify(shown)).not.toMatch(/argon2|passwordHash|password_hash/);
+  });
+
+  it('lists users with cursor pagination', async () => {
+    for (const name of ['a', 'b', 'c']) await json(['users', 'create', '--email', `${name}@list.example.com`, '--password-stdin'], 'a long enough password');
+    const first = await json(['users', 'list', '--limit', '2']);
+    expect((first.users as unknown[]).length).toBe(2);
+    expect(first.next_cursor).toEqual(expect.any(String));
+    const rest = await json(['users', 'list', '--limit', '100', '--after', String(first.next_cursor)]);
+    const all = [...(first.users as Array<{ id: string }>), ...(rest.users as Array<{ id: string }>)].map((user) => user.id);
+    expect(new Set(all).size).toBe(all.length);
+  });
+
+  it('disables, enables, resets TOTP, sets a password and deletes', async () => {
+    const created = await json(['users', 'create', '--email', 'ops@example.com', '--password-stdin', '--with-totp'], 'a long enough password');
+    const id = String(created.id);
+    expect(await json(['users', 'disable', id])).toMatchObject({ status: 'disabled' });
+    expect(await json(['users', 'enable', id])).toMatchObject({ status: 'active' });
+    expect(await json(['users', 'reset-totp', id])).toMatchObject({ totp_enrolled: false, recovery_codes_left: 0 });
+    expect(await json(['users', 'set-password', id, '--password-stdin'], 'another long password')).toMatchObject({ id });
+    expect(await json(['users', 'delete', id])).toEqual({ id, email: 'ops@example.com', deleted: true });
+    const gone = await cli(['users', 'show', id]);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toBe(`latchkey: no user ${id}\n`);
+  });
+
+  it.each([
+    [['users', 'create', '--email', 'short@example.com', '--password-stdin'], 'short', 1, /Passwords must be at least 12 characters/],
+    [['users', 'create', '--email', 'not-an-email', '--password-stdin'], 'a long enough password', 1, /Enter a valid email address/],
+    [['users', 'create', '--password-stdin'], 'a long enough password', 2, /users create needs --email/],
+    [['users', 'create', '--email', 'x@example.com'], '', 2, /pass it with --password-stdin/],
+    [['users', 'frobnicate'], '', 2, /unknown users command "frobnicate"/],
+  ])('answers %j with a clear message', async (args, stdin, code, message) => {
+    const result = await cli(args, stdin);
+    expect(result.code).toBe(code);
+    expect(result.stderr).toMatch(message);
+  });
+
+  it('refuses a second account with the same email, whatever its case', async () => {
+    await json(['users', 'create', '--email', 'twice@example.com', '--password-stdin'], 'a long enough password');
+    const again = await cli(['users', 'create', '--email', 'TWICE@example.com', '--password-stdin'], 'a long enough password');
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/already exists/);
+  });
+
+  it('says what is missing without MONGODB_URI', async () => {
+    let stderr = '';
+    const code = await runCli(['users', 'list'], { env: {}, stdout: () => undefined, stderr: (text) => (stderr += text), readStdin: async () => '' });
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/MONGODB_URI is not set/);
+  });
+
+  it('runs as `npx latchkey` with the password piped in', async () => {
+    const child = spawn(process.execPath, ['bin/latchkey.js', 'users', 'create', '--email', 'piped@example.com', '--password-stdin', '--json'], {
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stdin.end('a long enough password\n');
+    const code = await new Promise((resolve) => child.on('exit', resolve));
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({ email: 'piped@example.com' });
+  });
+});
