@@ -53,7 +53,8 @@ export function createErrorHandler(deps: { logger: Logger; renderer: Renderer })
       if (headers && typeof headers === 'object' && 'Retry-After' in headers) {
         ctx.set('Retry-After', String((headers as Record<string, unknown>)['Retry-After']));
       }
-      if (ctx.accepts('html', 'json') === 'html') {
+      // JSON unless the client prefers HTML: browsers say so, API clients often send no Accept at all.
+      if (ctx.accepts('json', 'html') === 'html') {
         ctx.type = 'html';
         ctx.body = deps.renderer.render('error', { title: 'Error', error: code, description: message });
       } else {

@@ -17,14 +17,14 @@ export interface FormSubmission {
 
 /**
  * A small stand-in for a browser: keeps cookies per host, follows redirects, submits HTML forms
- * with their hidden fields. It stops at any URL that starts with `stopAt` (the client's
- * redirect URI), as a real browser would leave the IdP there.
+ * with their hidden fields. It stops at any URL that starts with one of `stopAt` (the client's
+ * redirect URIs), as a real browser would leave the IdP there.
  */
 export class Browser {
   readonly #cookies = new Map<string, Map<string, string>>();
-  readonly #stopAt: string;
+  readonly #stopAt: readonly string[];
 
-  constructor(stopAt: string) {
+  constructor(...stopAt: string[]) {
     this.#stopAt = stopAt;
   }
 
@@ -73,7 +73,7 @@ export class Browser {
     let url = start;
     let request = first;
     for (let hops = 0; hops < 20; hops += 1) {
-      if (url.startsWith(this.#stopAt)) return { redirectedTo: url };
+      if (this.#stopAt.some((prefix) => url.startsWith(prefix))) return { redirectedTo: url };
       const target = new URL(url);
       const headers: Record<string, string> = { accept: 'text/html' };
       const cookie = this.#cookieHeader(target);

@@ -4,7 +4,9 @@ import { connect } from 'node:net';
 import { startServer } from '../../../src/server.js';
 import { generateKeySet } from '../../../src/keys/key-set.js';
 import { findFreePort, makeTempDir, requireEnv, uniqueMongoUri } from '../../support/test-env.js';
+import { Browser, expectPage } from '../../support/browser.js';
 import { basicAuthorization } from '../../support/register-client.js';
+import { totpCode } from '../../support/sign-in.js';
 import { createTestContainer } from '../../support/test-server.js';
 
 const MAIN = ['--import', 'tsx', 'src/main.ts'];
@@ -167,6 +169,21 @@ describe('server lifecycle', () => {
       });
       expect(token.status).toBe(200);
       expect(await token.json()).toMatchObject({ token_type: 'Bearer', access_token: expect.any(String) });
+
+      // The round trip a newcomer makes: the printed URL, the demo user, the demo callback page.
+      const authorizationUrl = /(http:\/\/localhost:\d+\/auth\?\S+)/.exec(stdout)?.[1] ?? '';
+      const email = /email\s+(\S+@\S+)/.exec(stdout)?.[1] ?? '';
+      const password = /password\s+(\S+)/.exec(stdout)?.[1] ?? '';
+      const secret = /totp secret\s+([A-Z2-7]+)/.exec(stdout)?.[1] ?? '';
+      const browser = new Browser('http://nowhere.invalid/');
+      const login = expectPage(await browser.open(authorizationUrl));
+      const second = expectPage(await browser.submit(login, { containing: 'input[name="password"]', fields: { email, password } }));
+      const consent = expectPage(await browser.submit(second, { containing: 'input[name="code"]', fields: { code: await totpCode(secret) } }));
+      expect(consent.html).toContain('Latchkey demo app');
+      const callback = expectPage(await browser.submit(consent, { containing: 'button[value="approve"]', button: { name: 'decision', value: 'approve' } }));
+      expect(callback.url).toMatch(/\/dev\/callback\?code=/);
+      const claims = JSON.parse(callback.document.querySelector('[data-id-token-claims]')?.text ?? '{}') as Record<string, unknown>;
+      expect(claims).toMatchObject({ email, email_verified: false, name: 'Demo User', amr: expect.arrayContaining(['pwd', 'otp']) });
     } finally {
       const exited = new Promise((resolve) => child.on('exit', resolve));
       child.kill('SIGTERM');

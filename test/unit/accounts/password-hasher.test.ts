@@ -1,0 +1,46 @@
+import { createPasswordHasher } from '../../../src/accounts/password-hasher.js';
+
+const OWASP_MINIMUM = { memoryKiB: 19456, timeCost: 2, parallelism: 1 };
+
+describe('password hasher', () => {
+  const hasher = createPasswordHasher(OWASP_MINIMUM);
+
+  it('stores argon2id hashes with the configured parameters and a random salt', async () => {
+    const first = await hasher.hash('correct horse battery staple');
+    const second = await hasher.hash('correct horse battery staple');
+    expect(first).toMatch(/^\$argon2id\$v=19\$m=19456,p=1,t=2\$/);
+    expect(first).not.toBe(second);
+  });
+
+  it('verifies the right password only', async () => {
+    const hash = await hasher.hash('correct horse battery staple');
+    expect(await hasher.verify(hash, 'correct horse battery staple')).toEqual({ valid: true, needsRehash: false });
+    expect(await hasher.verify(hash, 'Correct horse battery staple')).toEqual({ valid: false, needsRehash: false });
+  });
+
+  it('asks for a rehash when the parameters have changed since the hash was made', async () => {
+    const stronger = createPasswordHasher({ ...OWASP_MINIMUM, timeCost: 3 });
+    const hash = await hasher.hash('correct horse battery staple');
+    expect(await stronger.verify(hash, 'correct horse battery staple')).toEqual({ valid: true, needsRehash: true });
+    expect(await stronger.verify(hash, 'wrong')).toEqual({ valid: false, needsRehash: false });
+  });
+
+  it('treats a corrupt stored hash as a mismatch, not a crash', async () => {
+    expect(await hasher.verify('not-a-hash', 'anything')).toEqual({ valid: false, needsRehash: false });
+  });
+
+  it('spends about as long on the dummy check as on a real one', async () => {
+    const hash = await hasher.hash('correct horse battery staple');
+    await hasher.verifyDummy('warm-up');
+    const time = async (run: () => Promise<unknown>): Promise<number> => {
+      const started = process.hrtime.bigint();
+      for (let i = 0; i < 5; i += 1) await run();
+      return Number(process.hrtime.bigint() - started);
+    };
+    const real = await time(() => hasher.verify(hash, 'wrong password'));
+    const dummy = await time(() => hasher.verifyDummy('wrong password'));
+    // Same algorithm and parameters: within a factor of two either way, whatever the machine.
+    expect(dummy / real).toBeGreaterThan(0.5);
+    expect(dummy / real).toBeLessThan(2);
+  });
+});
