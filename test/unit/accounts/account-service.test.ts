@@ -1,0 +1,90 @@
+import { randomBytes } from 'node:crypto';
+import { generate } from 'otplib';
+
+import { createAccountService } from '../../../src/accounts/account-service.js';
+import { createDataCipher } from '../../../src/accounts/data-cipher.js';
+import { createMemoryAccountStore } from '../../../src/accounts/memory-account-store.js';
+import { createPasswordHasher, type Argon2Parameters } from '../../../src/accounts/password-hasher.js';
+import { createRecoveryCodes } from '../../../src/accounts/recovery-codes.js';
+import { createTotp } from '../../../src/accounts/totp.js';
+import { createMemoryLockoutStore, createMemoryOneTimeClaims } from '../../../src/storage/memory-account-guards.js';
+
+const PASSWORD = 'correct horse battery staple';
+const BASE: Argon2Parameters = { memoryKiB: 19456, timeCost: 2, parallelism: 1 };
+
+function build(argon2: Argon2Parameters = BASE, store = createMemoryAccountStore()) {
+  const key = randomBytes(32);
+  return createAccountService({
+    store,
+    hasher: createPasswordHasher(argon2),
+    cipher: createDataCipher(key),
+    totp: createTotp('Latchkey'),
+    recoveryCodes: createRecoveryCodes(key),
+    lockout: createMemoryLockoutStore({ maxFailures: 5, windowSeconds: 900, lockSeconds: 900 }),
+    claims: createMemoryOneTimeClaims(),
+    passwordPolicy: { minLength: 12, maxLength: 1024 },
+  });
+}
+
+describe('account service rules', () => {
+  it('upgrades a hash made with older argon2 parameters at the next successful sign-in', async () => {
+    const store = createMemoryAccountStore();
+    const old = build(BASE, store);
+    const { account } = await old.createAccount({ email: 'rehash@example.com', password: PASSWORD });
+    const stronger = build({ ...BASE, timeCost: 3 }, store);
+    expect((await stronger.checkPassword('rehash@example.com', PASSWORD)).ok).toBe(true);
+    expect((await store.findById(account.id))?.passwordHash).toMatch(/t=3/);
+  });
+
+  it('locks after five wrong passwords; the right one then fails too', async () => {
+    const service = build();
+    await service.createAccount({ email: 'lock@example.com', password: PASSWORD });
+    const results = [];
+    for (let i = 0; i < 5; i += 1) results.push(await service.checkPassword('lock@example.com', 'wrong password'));
+    expect(results.map((result) => result.ok)).toEqual([false, false, false, false, false]);
+    expect(results[4]).toMatchObject({ reason: 'invalid', lockedNow: true });
+    expect(await service.checkPassword('lock@example.com', PASSWORD)).toMatchObject({ ok: false, reason: 'locked' });
+  });
+
+  it('counts failed second factors toward the same lockout', async () => {
+    const service = build();
+    const { account } = await service.createAccount({ email: 'codes@example.com', password: PASSWORD, withTotp: true });
+    for (let i = 0; i < 4; i += 1) expect(await service.checkSecondFactor(account.id, '000000')).toMatchObject({ ok: false });
+    expect(await service.checkSecondFactor(account.id, '000000')).toMatchObject({ ok: false, reason: 'locked' });
+    expect(await service.checkPassword('codes@example.com', PASSWORD)).toMatchObject({ ok: false, reason: 'locked' });
+  });
+
+  it('accepts a TOTP code once per time step', async () => {
+    const service = build();
+    const { account, totp } = await service.createAccount({ email: 'replay@example.com', password: PASSWORD, withTotp: true });
+    const code = await generate({ secret: totp?.secret ?? '' });
+    expect(await service.checkSecondFactor(account.id, code)).toEqual({ ok: true, method: 'totp' });
+    expect(await service.checkSecondFactor(account.id, code)).toMatchObject({ ok: false, reason: 'replayed' });
+  });
+
+  it('treats unknown emails, malformed emails and disabled accounts like wrong passwords', async () => {
+    const service = build();
+    const { account } = await service.createAccount({ email: 'off@example.com', password: PASSWORD });
+    await service.setStatus(account.id, 'disabled');
+    expect(await service.checkPassword('nobody@example.com', PASSWORD)).toEqual({ ok: false, reason: 'invalid' });
+    expect(await service.checkPassword('not an email', PASSWORD)).toEqual({ ok: false, reason: 'invalid' });
+    expect(await service.checkPassword('off@example.com', PASSWORD)).toMatchObject({ ok: false, reason: 'disabled' });
+  });
+
+  it('stores the TOTP secret only as ciphertext, and enrolment needs a matching code', async () => {
+    const service = build();
+    const { account } = await service.createAccount({ email: 'enrol@example.com', password: PASSWORD });
+    const enrolment = service.startEnrolment(account);
+    expect(await service.confirmEnrolment(account.id, enrolment.secret, '000000')).toMatchObject({ ok: false });
+    const confirmed = await service.confirmEnrolment(account.id, enrolment.secret, await generate({ secret: enrolment.secret }));
+    expect(confirmed).toMatchObject({ ok: true, recoveryCodes: expect.any(Array) });
+    const stored = await service.findById(account.id);
+    expect(stored?.totpSecretEncrypted).toMatch(/^v1\./);
+    expect(stored?.totpSecretEncrypted).not.toContain(enrolment.secret);
+  });
+
+  it('enforces the password length policy', async () => {
+    const service = build();
+    await expect(service.createAccount({ email: 'short@example.com', password: 'short' })).rejects.toThrow('at least 12');
+  });
+});
