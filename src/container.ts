@@ -8,6 +8,8 @@ import type { AccountService } from './accounts/account-service.js';
 import type { AccountStore } from './accounts/account-store.js';
 import { buildAccountService } from './accounts/build-account-service.js';
 import { createDataCipher } from './accounts/data-cipher.js';
+import { createClientService, type ClientService } from './clients/client-service.js';
+import { createSealedClientAdapterFactory, withoutSealedSecret } from './clients/sealed-client-adapter.js';
 import type { LockoutStore, OneTimeClaims } from './accounts/lockout-store.js';
 import { createMemoryAccountStore } from './accounts/memory-account-store.js';
 import { createMongoAccountStore } from './accounts/mongo-account-store.js';
@@ -24,18 +26,17 @@ import { createProvider } from './oidc/create-provider.js';
 import { createFindAccount } from './oidc/find-account.js';
 import { createRememberedConsents } from './oidc/remembered-consents.js';
 import { createRoutingAdapterFactory } from './storage/adapter-factory.js';
-import { createCachedAdapterFactory, type CacheInvalidation } from './storage/cached-adapter.js';
+import { createDurableAdapterFactory } from './storage/durable-adapter.js';
 import type { ExpiringStore } from './storage/expiring-store.js';
 import { createMemoryLockoutStore, createMemoryOneTimeClaims } from './storage/memory-account-guards.js';
-import { createMemoryAdapterFactory, createMemoryStorage, type MemoryStorage } from './storage/memory-adapter.js';
+import { createMemoryAdapterFactory, createMemoryClientDirectory, createMemoryStorage, type MemoryStorage } from './storage/memory-adapter.js';
 import { createMemoryExpiringStore } from './storage/memory-expiring-store.js';
-import { createMongoAdapterFactory, deleteExpiredDurableRecords } from './storage/mongo-adapter.js';
+import { createMongoClientDirectory, deleteExpiredDurableRecords } from './storage/mongo-adapter.js';
 import { connectMongo, pingMongo } from './storage/mongo-connection.js';
 import { createRedisLockoutStore, createRedisOneTimeClaims } from './storage/redis-account-guards.js';
 import { createRedisAdapterFactory } from './storage/redis-adapter.js';
 import { connectRedis } from './storage/redis-connection.js';
 import { createRedisExpiringStore } from './storage/redis-expiring-store.js';
-import { createRedisInvalidation } from './storage/redis-invalidation.js';
 import { createRedisKeys } from './storage/redis-keys.js';
 
 /** Everything a running Latchkey holds, built eagerly in one place; close() releases it all. */
@@ -47,6 +48,7 @@ export interface Container {
   readonly provider: Provider;
   readonly keySet: KeySet;
   readonly accounts: AccountService;
+  readonly clients: ClientService;
   readonly interactions: InteractionDeps;
   readonly rateLimits: { readonly interactions: Middleware; readonly token: Middleware };
   readonly readinessChecks: readonly ReadinessCheck[];
@@ -66,8 +68,6 @@ async function loadOrCreateKeySet(config: AppConfig, logger: Logger): Promise<Ke
 }
 
 const SWEEP_INTERVAL_MS = 60_000;
-const CACHED_MODELS: ReadonlySet<string> = new Set(['Client']);
-const CLIENT_CACHE_ENTRIES = 10_000;
 
 function describeError(error: unknown): { message: string } {
   return { message: error instanceof Error ? error.message : String(error) };
@@ -146,7 +146,9 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
       readinessChecks.push({ name: 'redis', check: async () => void (await connected.ping()) });
     }
 
-    let durable = createMemoryAdapterFactory(memory);
+    const cipher = createDataCipher(config.dataEncryptionKey.value);
+    let durable = createSealedClientAdapterFactory(createMemoryAdapterFactory(memory), cipher);
+    let directory = createMemoryClientDirectory(memory, withoutSealedSecret);
     let accountStore: AccountStore = createMemoryAccountStore();
     let mongo: Connection | undefined;
     if (config.mongodbUri) {
@@ -156,20 +158,17 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
       const mongoAccounts = createMongoAccountStore(connected);
       await mongoAccounts.ensureIndexes();
       accountStore = mongoAccounts;
-      let invalidation: CacheInvalidation | undefined;
-      if (redis) {
-        const pubsub = await createRedisInvalidation(redis, `${config.redisKeyPrefix}invalidate`, logger);
-        closers.push(() => pubsub.close());
-        invalidation = pubsub;
-      }
-      durable = config.clientCacheSeconds > 0
-        ? createCachedAdapterFactory(createMongoAdapterFactory(connected), {
-          models: CACHED_MODELS,
-          ttlSeconds: config.clientCacheSeconds,
-          maxEntries: CLIENT_CACHE_ENTRIES,
-          ...(invalidation ? { invalidation } : {}),
-        })
-        : createMongoAdapterFactory(connected);
+      const built = await createDurableAdapterFactory({
+        connection: connected,
+        cipher,
+        redis,
+        channel: `${config.redisKeyPrefix}invalidate`,
+        cacheSeconds: config.clientCacheSeconds,
+        logger,
+      });
+      closers.push(() => built.close());
+      durable = built.factory;
+      directory = createMongoClientDirectory(connected, withoutSealedSecret);
       readinessChecks.push({ name: 'mongodb', check: () => pingMongo(connected) });
       const cleanup = setInterval(() => {
         deleteExpiredDurableRecords(connected).catch((error: unknown) => {
@@ -180,7 +179,6 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
       closers.push(async () => clearInterval(cleanup));
     }
 
-    const cipher = createDataCipher(config.dataEncryptionKey.value);
     const accounts = buildAccountService(config, { store: accountStore, lockout: ephemeral.lockout, claims: ephemeral.claims });
     const consents = createRememberedConsents(ephemeral.consents);
     const renderer = createRenderer();
@@ -193,6 +191,14 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
       consents,
       renderer,
       logger,
+    });
+    const clients = createClientService({
+      adapter,
+      directory,
+      validate: async (metadata) => {
+        await provider.Client.validate({ ...metadata, client_id: String(metadata.client_id ?? '') });
+      },
+      allowedScopes: config.scopes,
     });
     const cookieKey = config.cookieKeys.value[0] ?? '';
     const interactions: InteractionDeps = {
@@ -221,6 +227,7 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
       provider,
       keySet,
       accounts,
+      clients,
       interactions,
       rateLimits,
       readinessChecks,

@@ -35,7 +35,7 @@ export function createMemoryAccountStore(): AccountStore {
       return account ? structuredClone(account) : undefined;
     },
     async list({ limit, after }): Promise<AccountPage> {
-      const sorted = [...byId.values()].sort((a, b) => a.id.localeCompare(b.id)).filter((account) => !after || account.id > after);
+      const sorted = [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).filter((account) => !after || account.id > after);
       const page = sorted.slice(0, limit);
       const last = page.at(-1);
       return { accounts: structuredClone(page), ...(sorted.length > limit && last ? { nextCursor: last.id } : {}) };

@@ -5,7 +5,7 @@ import type { AppConfig } from '../config/app-config.js';
 import { PAGE_CONTENT_SECURITY_POLICY } from '../http/security-headers.js';
 import type { Renderer } from '../http/renderer.js';
 import { SCOPE_CLAIMS } from './claims.js';
-import { checkExtraClientMetadata, EXTRA_CLIENT_PROPERTIES } from './client-metadata.js';
+import { buildClientPolicy } from './client-validator.js';
 import { createLoadExistingGrant } from './load-existing-grant.js';
 import { createLogoutPages } from './logout-pages.js';
 import type { RememberedConsents } from './remembered-consents.js';
@@ -69,8 +69,8 @@ export function buildProviderConfig(deps: ProviderConfigDeps): Configuration {
     adapter: deps.adapter,
     jwks: deps.jwks,
     findAccount: deps.findAccount,
+    ...buildClientPolicy(config),
     claims: Object.fromEntries(Object.entries(SCOPE_CLAIMS).map(([scope, claims]) => [scope, [...claims]])),
-    scopes: [...config.scopes],
     cookies: {
       keys: [...config.cookieKeys.value],
       long: { signed: true, httpOnly: true, sameSite: 'lax' },
@@ -79,20 +79,11 @@ export function buildProviderConfig(deps: ProviderConfigDeps): Configuration {
     features: buildFeatures(deps.renderer),
     loadExistingGrant: createLoadExistingGrant(deps.consents, config.ttl.grantSeconds),
     extraTokenClaims: buildSignInClaims,
-    extraClientMetadata: { properties: [...EXTRA_CLIENT_PROPERTIES], validator: checkExtraClientMetadata },
     // ID tokens carry the claims of the granted scopes (email, name) as well as userinfo does.
     conformIdTokenClaims: false,
     ttl: buildTtl(config),
-    // Authorization code only: no implicit or hybrid flows that put tokens in the front channel.
-    responseTypes: ['code', 'none'],
     pkce: { required: () => true },
     rotateRefreshToken: true,
-    clientDefaults: {
-      grant_types: ['authorization_code'],
-      response_types: ['code'],
-      id_token_signed_response_alg: 'RS256',
-      token_endpoint_auth_method: 'client_secret_basic',
-    },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     renderError: buildRenderError(deps.renderer),
   };

@@ -1,5 +1,6 @@
 import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
 
+import type { ClientDirectory } from '../clients/client-directory.js';
 import { alreadyConsumed, noLongerExists } from './already-consumed.js';
 import { GRANT_BOUND_MODELS } from './model-names.js';
 
@@ -44,6 +45,13 @@ export class ExpiringMap<T> {
 
   get size(): number {
     return this.#entries.size;
+  }
+
+  *keys(): IterableIterator<string> {
+    const now = Date.now();
+    for (const [key, entry] of this.#entries) {
+      if (entry.expiresAt > now) yield key;
+    }
   }
 }
 
@@ -145,4 +153,21 @@ class MemoryAdapter implements Adapter {
 /** In-memory twin of the Redis and MongoDB adapters, for `npm run dev` and tests. */
 export function createMemoryAdapterFactory(storage: MemoryStorage): AdapterFactory {
   return (model: string) => new MemoryAdapter(model, storage);
+}
+
+/** Lists the clients held in memory, for admin tools in development. */
+export function createMemoryClientDirectory(storage: MemoryStorage, strip: (payload: AdapterPayload) => AdapterPayload): ClientDirectory {
+  return {
+    async list({ limit, after }) {
+      const ids: string[] = [];
+      for (const key of storage.artifacts.keys()) {
+        if (key.startsWith('Client:')) ids.push(key.slice('Client:'.length));
+      }
+      const sorted = ids.sort().filter((id) => !after || id > after);
+      const page = sorted.slice(0, limit);
+      const last = page.at(-1);
+      const clients = page.map((id) => storage.artifacts.get(`Client:${id}`)).filter((payload): payload is AdapterPayload => payload !== undefined);
+      return { clients: clients.map((payload) => strip(structuredClone(payload))), ...(sorted.length > limit && last ? { nextCursor: last } : {}) };
+    },
+  };
 }

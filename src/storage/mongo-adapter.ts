@@ -1,6 +1,7 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
 
+import type { ClientDirectory } from '../clients/client-directory.js';
 import { alreadyConsumed, noLongerExists } from './already-consumed.js';
 
 interface DurableRecord {
@@ -114,4 +115,24 @@ export async function deleteExpiredDurableRecords(connection: Connection): Promi
     deleted += result.deletedCount;
   }
   return deleted;
+}
+
+/** Lists stored client metadata by id, for admin tools; expired records are skipped. */
+export function createMongoClientDirectory(connection: Connection, strip: (payload: AdapterPayload) => AdapterPayload): ClientDirectory {
+  const model = modelFor(connection, 'Client');
+  return {
+    async list({ limit, after }) {
+      const records = await model
+        .find(after ? { _id: { $gt: after } } : {}, { payload: 1, expiresAt: 1 })
+        .sort({ _id: 1 })
+        .limit(limit + 1)
+        .lean<DurableRecord[]>();
+      const page = records.slice(0, limit);
+      const last = page.at(-1);
+      return {
+        clients: page.filter(isLive).map((record) => strip(record.payload)),
+        ...(records.length > limit && last ? { nextCursor: last._id } : {}),
+      };
+    },
+  };
 }

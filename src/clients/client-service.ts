@@ -1,0 +1,205 @@
+import { randomBytes } from 'node:crypto';
+import type { AdapterFactory, AdapterPayload } from 'oidc-provider';
+
+import type { ClientDirectory, ClientPage } from './client-directory.js';
+import { ClientNotFoundError, InvalidClientInputError } from './client-errors.js';
+import { checkRedirectUri } from './redirect-uri.js';
+
+export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
+export type GrantType = (typeof GRANT_TYPES)[number];
+export const ADMIN_SCOPE = 'admin';
+
+/** What an admin says about a client; everything else is derived. */
+export interface ClientInput {
+  readonly name: string;
+  readonly redirectUris?: readonly string[];
+  readonly postLogoutRedirectUris?: readonly string[];
+  readonly publicClient?: boolean;
+  readonly grantTypes?: readonly string[];
+  readonly scope?: string;
+  readonly admin?: boolean;
+  readonly firstParty?: boolean;
+  readonly logoUri?: string;
+  readonly policyUri?: string;
+  readonly tosUri?: string;
+}
+
+export interface CreatedClient {
+  readonly metadata: AdapterPayload;
+  /** Shown once; only its ciphertext is stored. */
+  readonly clientSecret?: string;
+}
+
+export interface ClientServiceDeps {
+  readonly adapter: AdapterFactory;
+  readonly directory: ClientDirectory;
+  /** The provider's own metadata validation, so that a stored client always loads. */
+  readonly validate: (metadata: AdapterPayload) => Promise<void>;
+  readonly allowedScopes: readonly string[];
+}
+
+function newSecret(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+function checkUrl(raw: string | undefined, field: string): string | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  try {
+    const url = new URL(raw);
+    if (url.protocol !== 'https:' && !(url.protocol === 'data:' && field === 'logo_uri')) throw new Error('scheme');
+  } catch {
+    throw new InvalidClientInputError(`${field} must be an https URL`);
+  }
+  return raw;
+}
+
+/** Builds provider metadata from admin input, applying Latchkey's client rules. */
+export function buildClientMetadata(clientId: string, input: ClientInput, allowedScopes: readonly string[]): AdapterPayload {
+  const name = input.name.trim();
+  if (name === '' || name.length > 100) throw new InvalidClientInputError('name must be 1 to 100 characters');
+  const publicClient = input.publicClient ?? false;
+  const redirectUris = (input.redirectUris ?? []).map((uri) => checkRedirectUri(uri, { publicClient, field: 'redirect_uri' }));
+  const postLogoutRedirectUris = (input.postLogoutRedirectUris ?? []).map((uri) => checkRedirectUri(uri, { publicClient, field: 'post_logout_redirect_uri' }));
+
+  const requested = input.grantTypes && input.grantTypes.length > 0
+    ? input.grantTypes
+    : redirectUris.length > 0 ? ['authorization_code', 'refresh_token'] : ['client_credentials'];
+  const grantTypes = [...new Set(requested)].map((grant) => {
+    const known = GRANT_TYPES.find((candidate) => candidate === grant);
+    if (!known) throw new InvalidClientInputError(`grant_type must be one of ${GRANT_TYPES.join(', ')}; got ${grant}`);
+    return known;
+  });
+  if (grantTypes.includes('authorization_code') && redirectUris.length === 0) {
+    throw new InvalidClientInputError('authorization_code needs at least one redirect_uri');
+  }
+  if (grantTypes.includes('refresh_token') && !grantTypes.includes('authorization_code')) {
+    throw new InvalidClientInputError('refresh_token is only issued with authorization_code');
+  }
+  if (publicClient && grantTypes.includes('client_credentials')) {
+    throw new InvalidClientInputError('a public client cannot use client_credentials (it has no secret)');
+  }
+
+  const scopes = new Set((input.scope ?? allowedScopes.join(' ')).split(/\s+/).filter(Boolean));
+  for (const scope of scopes) {
+    if (scope === ADMIN_SCOPE) throw new InvalidClientInputError('the admin scope is granted with --admin, not through --scope');
+    if (!allowedScopes.includes(scope)) throw new InvalidClientInputError(`unknown scope ${scope}; known: ${allowedScopes.join(' ')}`);
+  }
+  if (input.admin) {
+    if (publicClient || !grantTypes.includes('client_credentials')) {
+      throw new InvalidClientInputError('an admin client must be confidential and use client_credentials');
+    }
+    scopes.add(ADMIN_SCOPE);
+  }
+
+  const logoUri = checkUrl(input.logoUri, 'logo_uri');
+  const policyUri = checkUrl(input.policyUri, 'policy_uri');
+  const tosUri = checkUrl(input.tosUri, 'tos_uri');
+  return {
+    client_id: clientId,
+    client_name: name,
+    client_id_issued_at: Math.floor(Date.now() / 1000),
+    redirect_uris: redirectUris,
+    post_logout_redirect_uris: postLogoutRedirectUris,
+    grant_types: grantTypes,
+    response_types: grantTypes.includes('authorization_code') ? ['code'] : [],
+    token_endpoint_auth_method: publicClient ? 'none' : 'client_secret_basic',
+    scope: [...scopes].join(' '),
+    first_party: input.firstParty ?? false,
+    ...(logoUri ? { logo_uri: logoUri } : {}),
+    ...(policyUri ? { policy_uri: policyUri } : {}),
+    ...(tosUri ? { tos_uri: tosUri } : {}),
+  };
+}
+
+/** Reads metadata back as admin input, so a partial update can start from what is stored. */
+export function toClientInput(metadata: AdapterPayload): ClientInput {
+  const scope = String(metadata.scope ?? '').split(' ').filter((value) => value && value !== ADMIN_SCOPE).join(' ');
+  return {
+    name: String(metadata.client_name ?? metadata.client_id),
+    redirectUris: (metadata.redirect_uris as string[] | undefined) ?? [],
+    postLogoutRedirectUris: (metadata.post_logout_redirect_uris as string[] | undefined) ?? [],
+    publicClient: metadata.token_endpoint_auth_method === 'none',
+    grantTypes: (metadata.grant_types as string[] | undefined) ?? [],
+    scope,
+    admin: String(metadata.scope ?? '').split(' ').includes(ADMIN_SCOPE),
+    firstParty: metadata.first_party === true,
+    ...(typeof metadata.logo_uri === 'string' ? { logoUri: metadata.logo_uri } : {}),
+    ...(typeof metadata.policy_uri === 'string' ? { policyUri: metadata.policy_uri } : {}),
+    ...(typeof metadata.tos_uri === 'string' ? { tosUri: metadata.tos_uri } : {}),
+  };
+}
+
+/** Never hand a stored secret (or its ciphertext) back to anyone. */
+export function withoutSecret(metadata: AdapterPayload): AdapterPayload {
+  const { client_secret: _secret, ...rest } = metadata;
+  return rest;
+}
+
+/** Client administration shared by the CLI and the admin API. */
+export function createClientService(deps: ClientServiceDeps) {
+  const store = (): ReturnType<AdapterFactory> => deps.adapter('Client');
+
+  async function find(clientId: string): Promise<AdapterPayload> {
+    const metadata = await store().find(clientId);
+    if (!metadata) throw new ClientNotFoundError(clientId);
+    return metadata;
+  }
+
+  async function save(metadata: AdapterPayload): Promise<void> {
+    try {
+      await deps.validate(metadata);
+    } catch (error) {
+      const description = (error as { error_description?: unknown }).error_description;
+      throw new InvalidClientInputError(typeof description === 'string' ? description : 'invalid client metadata');
+    }
+    await store().upsert(String(metadata.client_id), metadata);
+  }
+
+  return {
+    async create(input: ClientInput): Promise<CreatedClient> {
+      const clientId = `lk_${randomBytes(12).toString('base64url')}`;
+      const metadata = buildClientMetadata(clientId, input, deps.allowedScopes);
+      const clientSecret = metadata.token_endpoint_auth_method === 'none' ? undefined : newSecret();
+      await save(clientSecret ? { ...metadata, client_secret: clientSecret } : metadata);
+      return { metadata, ...(clientSecret ? { clientSecret } : {}) };
+    },
+
+    async get(clientId: string): Promise<AdapterPayload> {
+      return withoutSecret(await find(clientId));
+    },
+
+    list: (options: { limit: number; after?: string }): Promise<ClientPage> => deps.directory.list(options),
+
+    async update(clientId: string, patch: Partial<ClientInput>): Promise<AdapterPayload> {
+      const current = await find(clientId);
+      const merged = { ...toClientInput(current), ...patch };
+      const metadata = buildClientMetadata(clientId, merged, deps.allowedScopes);
+      const wasPublic = current.token_endpoint_auth_method === 'none';
+      if (wasPublic !== (metadata.token_endpoint_auth_method === 'none')) {
+        throw new InvalidClientInputError('a client cannot switch between public and confidential; create a new one');
+      }
+      const kept = {
+        ...metadata,
+        client_id_issued_at: current.client_id_issued_at,
+        ...(typeof current.client_secret === 'string' ? { client_secret: current.client_secret } : {}),
+      };
+      await save(kept);
+      return withoutSecret(kept);
+    },
+
+    async rotateSecret(clientId: string): Promise<CreatedClient> {
+      const current = await find(clientId);
+      if (current.token_endpoint_auth_method === 'none') throw new InvalidClientInputError('a public client has no secret to rotate');
+      const clientSecret = newSecret();
+      await save({ ...current, client_secret: clientSecret });
+      return { metadata: withoutSecret(current), clientSecret };
+    },
+
+    async delete(clientId: string): Promise<void> {
+      await find(clientId);
+      await store().destroy(clientId);
+    },
+  };
+}
+
+export type ClientService = ReturnType<typeof createClientService>;
