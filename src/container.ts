@@ -23,6 +23,7 @@ import type { LoginState } from './interactions/login-state.js';
 import { generateKeySet, KeySetError, loadKeySet, toProviderJwks, type KeySet } from './keys/key-set.js';
 import type { Logger } from './logging/create-logger.js';
 import { createProvider } from './oidc/create-provider.js';
+import { createClientValidator } from './oidc/client-validator.js';
 import { createFindAccount } from './oidc/find-account.js';
 import { createRememberedConsents } from './oidc/remembered-consents.js';
 import { createRoutingAdapterFactory } from './storage/adapter-factory.js';
@@ -195,9 +196,7 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
     const clients = createClientService({
       adapter,
       directory,
-      validate: async (metadata) => {
-        await provider.Client.validate({ ...metadata, client_id: String(metadata.client_id ?? '') });
-      },
+      validate: createClientValidator(provider),
       allowedScopes: config.scopes,
     });
     const cookieKey = config.cookieKeys.value[0] ?? '';

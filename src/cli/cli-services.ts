@@ -1,4 +1,12 @@
+import type Provider from 'oidc-provider';
+
 import type { AccountService } from '../accounts/account-service.js';
+import { createDataCipher } from '../accounts/data-cipher.js';
+import { createClientService, type ClientService } from '../clients/client-service.js';
+import { withoutSealedSecret } from '../clients/sealed-client-adapter.js';
+import { createAdminProvider, createClientValidator } from '../oidc/client-validator.js';
+import { createDurableAdapterFactory } from '../storage/durable-adapter.js';
+import { createMongoClientDirectory } from '../storage/mongo-adapter.js';
 import { buildAccountService } from '../accounts/build-account-service.js';
 import { createMongoAccountStore } from '../accounts/mongo-account-store.js';
 import type { AppConfig } from '../config/app-config.js';
@@ -14,19 +22,65 @@ export interface AccountServices {
   close(): Promise<void>;
 }
 
+function requireDatabase(config: AppConfig, what: string): string {
+  if (!config.mongodbUri) {
+    throw new CliError(`MONGODB_URI is not set: ${what} work on the database the server uses (the in-memory dev store cannot be reached from here)`);
+  }
+  if (config.dataEncryptionKey.generated) {
+    throw new CliError('DATA_ENCRYPTION_KEY is not set: it must be the key the server uses, or secrets written here would be unreadable');
+  }
+  return config.mongodbUri;
+}
+
+export interface ClientServices {
+  readonly clients: ClientService;
+  readonly provider: Provider;
+  close(): Promise<void>;
+}
+
+/**
+ * Client administration against the server's MongoDB. With REDIS_URL set, every change is
+ * announced to running servers so that they drop their cached copy at once.
+ */
+export async function openClientServices(config: AppConfig): Promise<ClientServices> {
+  const uri = requireDatabase(config, 'client commands');
+  const logger = createLogger('error');
+  const mongo = await connectMongo(uri);
+  const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : undefined;
+  const durable = await createDurableAdapterFactory({
+    connection: mongo,
+    cipher: createDataCipher(config.dataEncryptionKey.value),
+    redis,
+    channel: `${config.redisKeyPrefix}invalidate`,
+    cacheSeconds: 0,
+    logger,
+  });
+  const provider = await createAdminProvider(config, durable.factory);
+  const clients = createClientService({
+    adapter: durable.factory,
+    directory: createMongoClientDirectory(mongo, withoutSealedSecret),
+    validate: createClientValidator(provider),
+    allowedScopes: config.scopes,
+  });
+  return {
+    clients,
+    provider,
+    async close() {
+      await durable.close();
+      await redis?.quit();
+      await mongo.close();
+    },
+  };
+}
+
 /**
  * The account service against the server's own databases. MongoDB is required (the accounts
  * live there); Redis, when set, lets enable lift a lockout that the servers share.
  */
 export async function openAccountServices(config: AppConfig): Promise<AccountServices> {
-  if (!config.mongodbUri) {
-    throw new CliError('MONGODB_URI is not set: user commands work on the accounts database the server uses (the in-memory dev store cannot be reached from here)');
-  }
-  if (config.dataEncryptionKey.generated) {
-    throw new CliError('DATA_ENCRYPTION_KEY is not set: it must be the key the server uses, or TOTP secrets written here would be unreadable');
-  }
+  const uri = requireDatabase(config, 'user commands');
   const logger = createLogger('error');
-  const mongo = await connectMongo(config.mongodbUri);
+  const mongo = await connectMongo(uri);
   const store = createMongoAccountStore(mongo);
   await store.ensureIndexes();
   const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : undefined;

@@ -1,8 +1,11 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
 import { ConfigError } from '../config/config-error.js';
 import { loadConfig } from '../config/load-config.js';
-import { CliError, UsageError } from './cli-error.js';
+import { CliError, isParseArgsError, UsageError } from './cli-error.js';
 import { createCliOutput } from './cli-output.js';
-import { openAccountServices } from './cli-services.js';
+import { openAccountServices, openClientServices } from './cli-services.js';
+import { CLIENTS_USAGE, runClientsCommand } from './clients-command.js';
 import { KEYS_USAGE, runKeysCommand } from './keys-command.js';
 import { runUsersCommand, USERS_USAGE } from './users-command.js';
 
@@ -10,6 +13,7 @@ const USAGE = `Usage: latchkey <command> [options] [--json]
 
 ${KEYS_USAGE}
 ${USERS_USAGE}
+${CLIENTS_USAGE}
 
 Reads the same environment as the server (KEYS_DIR, MONGODB_URI, REDIS_URL, DATA_ENCRYPTION_KEY, ...).`;
 
@@ -21,6 +25,15 @@ export interface CliIo {
   readStdin(): Promise<string>;
   /** Asks on the terminal without echo; undefined when there is no terminal. */
   promptHidden?: ((question: string) => Promise<string>) | undefined;
+}
+
+function parseCliArgs<T extends ParseArgsConfig['options']>(args: readonly string[], options: T) {
+  try {
+    return parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
+  } catch (error) {
+    if (isParseArgsError(error)) throw new UsageError(error.message);
+    throw error;
+  }
 }
 
 async function readPassword(io: CliIo, fromStdin: boolean): Promise<string> {
@@ -58,6 +71,34 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         const services = await openAccountServices(config);
         try {
           await runUsersCommand(rest, services.accounts, { output, readPassword: (fromStdin) => readPassword(io, fromStdin) });
+        } finally {
+          await services.close();
+        }
+        return 0;
+      }
+      case 'clients': {
+        if (!rest[0] || !['create', 'list', 'show', 'delete', 'rotate-secret'].includes(rest[0])) {
+          throw new UsageError(`unknown clients command${rest[0] ? ` "${rest[0]}"` : ''}\n${CLIENTS_USAGE}`);
+        }
+        const services = await openClientServices(config);
+        try {
+          await runClientsCommand(rest, services.clients, output);
+        } finally {
+          await services.close();
+        }
+        return 0;
+      }
+      case 'initial-access-token': {
+        const { values, positionals } = parseCliArgs(rest, { ttl: { type: 'string' } });
+        if (positionals[0] !== 'create' || positionals.length !== 1) throw new UsageError(`unknown initial-access-token command\n${CLIENTS_USAGE}`);
+        const ttl = values.ttl === undefined ? config.ttl.initialAccessTokenSeconds : Number(values.ttl);
+        if (!Number.isInteger(ttl) || ttl < 60) throw new UsageError('--ttl must be a whole number of seconds, at least 60');
+        const services = await openClientServices(config);
+        try {
+          const token = new services.provider.InitialAccessToken({ expiresIn: ttl });
+          const value = await token.save();
+          const expiresAt = new Date(Date.now() + ttl * 1000).toISOString();
+          output.result({ initial_access_token: value, expires_at: expiresAt }, () => `${value}\n(expires ${expiresAt}; send it as a Bearer token to the registration endpoint)`);
         } finally {
           await services.close();
         }

@@ -91,6 +91,9 @@ export function buildClientMetadata(clientId: string, input: ClientInput, allowe
     scopes.add(ADMIN_SCOPE);
   }
 
+  // Native apps (RFC 8252) redirect to private-use schemes or loopback; the provider wants them
+  // declared as such.
+  const native = publicClient && redirectUris.some((uri) => !uri.startsWith('https://'));
   const logoUri = checkUrl(input.logoUri, 'logo_uri');
   const policyUri = checkUrl(input.policyUri, 'policy_uri');
   const tosUri = checkUrl(input.tosUri, 'tos_uri');
@@ -103,6 +106,7 @@ export function buildClientMetadata(clientId: string, input: ClientInput, allowe
     grant_types: grantTypes,
     response_types: grantTypes.includes('authorization_code') ? ['code'] : [],
     token_endpoint_auth_method: publicClient ? 'none' : 'client_secret_basic',
+    application_type: native ? 'native' : 'web',
     scope: [...scopes].join(' '),
     first_party: input.firstParty ?? false,
     ...(logoUri ? { logo_uri: logoUri } : {}),

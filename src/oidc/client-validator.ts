@@ -1,4 +1,4 @@
-import Provider, { type AdapterPayload, type Configuration } from 'oidc-provider';
+import Provider, { type AdapterFactory, type AdapterPayload, type Configuration } from 'oidc-provider';
 
 import type { AppConfig } from '../config/app-config.js';
 import { generateSigningKey, toProviderJwks } from '../keys/key-set.js';
@@ -22,16 +22,28 @@ export function buildClientPolicy(config: AppConfig): Pick<Configuration, 'scope
 }
 
 /**
- * oidc-provider's own client metadata validation, for tools that run without a server (the CLI):
- * a provider with the same client policy and a throwaway key, used for nothing else.
+ * A provider for tools that run without a server (the CLI): the same client policy over the
+ * server's durable store, so it can validate client metadata and mint initial access tokens.
+ * It never signs anything, so a throwaway key stands in for the key set.
  */
-export async function createClientValidator(config: AppConfig): Promise<(metadata: AdapterPayload) => Promise<void>> {
-  const key = await generateSigningKey('ES256');
-  const provider = new Provider(config.issuer, {
+export async function createAdminProvider(config: AppConfig, adapter: AdapterFactory): Promise<Provider> {
+  // RS256 because client validation checks that the ID token algorithm has a key.
+  const key = await generateSigningKey('RS256');
+  return new Provider(config.issuer, {
     ...buildClientPolicy(config),
+    adapter,
     jwks: toProviderJwks({ keys: [key] }),
-    features: { devInteractions: { enabled: false }, clientCredentials: { enabled: true } },
+    ttl: { InitialAccessToken: config.ttl.initialAccessTokenSeconds },
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      registration: { enabled: true, initialAccessToken: true },
+    },
   });
+}
+
+/** oidc-provider's own validation of client metadata, so that a stored client always loads. */
+export function createClientValidator(provider: Provider): (metadata: AdapterPayload) => Promise<void> {
   return async (metadata) => {
     await provider.Client.validate({ ...metadata, client_id: String(metadata.client_id ?? '') });
   };

@@ -1,0 +1,111 @@
+import { parseArgs } from 'node:util';
+import type { AdapterPayload } from 'oidc-provider';
+
+import type { ClientService } from '../clients/client-service.js';
+import { AppError } from '../http/app-error.js';
+import { CliError, isParseArgsError, UsageError } from './cli-error.js';
+import { formatTable, type CliOutput } from './cli-output.js';
+
+export const CLIENTS_USAGE = `latchkey clients create --name N [--redirect-uri U]... [--post-logout-redirect-uri U]... [--public]
+                       [--grant-type T]... [--scope "a b"] [--admin] [--first-party] [--logo-uri U] [--policy-uri U] [--tos-uri U]
+latchkey clients list [--limit N] [--after CURSOR]
+latchkey clients show|delete|rotate-secret <client_id>
+latchkey initial-access-token create [--ttl SECONDS]`;
+
+const CREATE_OPTIONS = {
+  name: { type: 'string' },
+  'redirect-uri': { type: 'string', multiple: true },
+  'post-logout-redirect-uri': { type: 'string', multiple: true },
+  public: { type: 'boolean' },
+  'grant-type': { type: 'string', multiple: true },
+  scope: { type: 'string' },
+  admin: { type: 'boolean' },
+  'first-party': { type: 'boolean' },
+  'logo-uri': { type: 'string' },
+  'policy-uri': { type: 'string' },
+  'tos-uri': { type: 'string' },
+  resource: { type: 'string', multiple: true },
+} as const;
+
+function describeClient(metadata: AdapterPayload, secret?: string): string {
+  const lines = [
+    ['client_id', metadata.client_id],
+    ...(secret ? [['client_secret', `${secret}   (shown once: store it now)`]] : []),
+    ['name', metadata.client_name],
+    ['type', metadata.token_endpoint_auth_method === 'none' ? 'public' : 'confidential'],
+    ['grant_types', (metadata.grant_types as string[] | undefined)?.join(' ')],
+    ['scope', metadata.scope],
+    ['redirect_uris', (metadata.redirect_uris as string[] | undefined)?.join(' ')],
+    ['first_party', metadata.first_party === true ? 'yes' : 'no'],
+  ];
+  return lines.map(([key, value]) => `${String(key).padEnd(16)}${String(value ?? '')}`).join('\n');
+}
+
+/** `latchkey clients ...`: OAuth client administration against MONGODB_URI. */
+export async function runClientsCommand(args: readonly string[], clients: ClientService, output: CliOutput): Promise<void> {
+  const [subcommand, ...rest] = args;
+  try {
+    switch (subcommand) {
+      case 'create': {
+        const { values } = parseArgs({ args: [...rest], options: CREATE_OPTIONS, strict: true });
+        if (!values.name) throw new UsageError('clients create needs --name');
+        if (values.resource?.length) throw new CliError('--resource needs registered resource servers, which this build does not have yet');
+        const created = await clients.create({
+          name: values.name,
+          redirectUris: values['redirect-uri'] ?? [],
+          postLogoutRedirectUris: values['post-logout-redirect-uri'] ?? [],
+          publicClient: values.public ?? false,
+          grantTypes: values['grant-type'] ?? [],
+          ...(values.scope !== undefined ? { scope: values.scope } : {}),
+          admin: values.admin ?? false,
+          firstParty: values['first-party'] ?? false,
+          ...(values['logo-uri'] ? { logoUri: values['logo-uri'] } : {}),
+          ...(values['policy-uri'] ? { policyUri: values['policy-uri'] } : {}),
+          ...(values['tos-uri'] ? { tosUri: values['tos-uri'] } : {}),
+        });
+        output.result({ ...created.metadata, ...(created.clientSecret ? { client_secret: created.clientSecret } : {}) }, () => describeClient(created.metadata, created.clientSecret));
+        return;
+      }
+      case 'list': {
+        const { values } = parseArgs({ args: [...rest], options: { limit: { type: 'string' }, after: { type: 'string' } }, strict: true });
+        const limit = values.limit === undefined ? 50 : Number(values.limit);
+        if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError('--limit must be a whole number from 1 to 1000');
+        const page = await clients.list({ limit, ...(values.after ? { after: values.after } : {}) });
+        output.result(
+          { clients: page.clients, ...(page.nextCursor ? { next_cursor: page.nextCursor } : {}) },
+          () => formatTable(['CLIENT_ID', 'NAME', 'TYPE', 'GRANT_TYPES'], page.clients.map((client) => [
+            String(client.client_id),
+            String(client.client_name ?? ''),
+            client.token_endpoint_auth_method === 'none' ? 'public' : 'confidential',
+            ((client.grant_types as string[] | undefined) ?? []).join(' '),
+          ])) + (page.nextCursor ? `\nmore: --after ${page.nextCursor}` : ''),
+        );
+        return;
+      }
+      case 'show':
+      case 'delete':
+      case 'rotate-secret': {
+        const { positionals } = parseArgs({ args: [...rest], options: {}, allowPositionals: true, strict: true });
+        const [clientId] = positionals;
+        if (!clientId || positionals.length !== 1) throw new UsageError(`clients ${subcommand} takes one client_id`);
+        if (subcommand === 'show') {
+          const metadata = await clients.get(clientId);
+          output.result(metadata, () => describeClient(metadata));
+        } else if (subcommand === 'delete') {
+          await clients.delete(clientId);
+          output.result({ client_id: clientId, deleted: true }, () => `Deleted ${clientId}`);
+        } else {
+          const rotated = await clients.rotateSecret(clientId);
+          output.result({ client_id: clientId, client_secret: rotated.clientSecret }, () => describeClient(rotated.metadata, rotated.clientSecret));
+        }
+        return;
+      }
+      default:
+        throw new UsageError(`unknown clients command${subcommand ? ` "${subcommand}"` : ''}\n${CLIENTS_USAGE}`);
+    }
+  } catch (error) {
+    if (isParseArgsError(error)) throw new UsageError(error.message);
+    if (error instanceof AppError && error.expose) throw new CliError(error.message);
+    throw error;
+  }
+}

@@ -1,0 +1,88 @@
+import { connectMongo } from '../../../src/storage/mongo-connection.js';
+import { runCli } from '../../../src/cli/main.js';
+import { requireEnv, uniqueMongoUri } from '../../support/test-env.js';
+
+describe('latchkey clients and initial-access-token', () => {
+  const env = {
+    MONGODB_URI: uniqueMongoUri(),
+    REDIS_URL: requireEnv('REDIS_URL'),
+    DATA_ENCRYPTION_KEY: Buffer.alloc(32, 5).toString('base64'),
+  };
+
+  async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    let stdout = '';
+    let stderr = '';
+    const code = await runCli(args, { env, stdout: (text) => (stdout += text), stderr: (text) => (stderr += text), readStdin: async () => '' });
+    return { code, stdout, stderr };
+  }
+
+  async function json(args: string[]): Promise<Record<string, unknown>> {
+    const result = await cli([...args, '--json']);
+    if (result.code !== 0) throw new Error(`latchkey ${args.join(' ')} failed: ${result.stderr}`);
+    return JSON.parse(result.stdout) as Record<string, unknown>;
+  }
+
+  it('creates a confidential client, shows its secret once, and stores only ciphertext', async () => {
+    const created = await json(['clients', 'create', '--name', 'Billing', '--redirect-uri', 'https://billing.example.com/cb', '--scope', 'openid email', '--first-party']);
+    expect(created).toMatchObject({
+      client_id: expect.stringMatching(/^lk_/),
+      client_secret: expect.any(String),
+      client_name: 'Billing',
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+      scope: 'openid email',
+      first_party: true,
+    });
+    const shown = await json(['clients', 'show', String(created.client_id)]);
+    expect(shown).not.toHaveProperty('client_secret');
+    expect(JSON.stringify(shown)).not.toContain(String(created.client_secret));
+
+    const mongo = await connectMongo(env.MONGODB_URI);
+    try {
+      const raw = JSON.stringify(await mongo.db?.collection('clients').find({}).toArray());
+      expect(raw).not.toContain(String(created.client_secret));
+      expect(raw).toContain('latchkey_client_secret_sealed');
+    } finally {
+      await mongo.close();
+    }
+
+    const rotated = await json(['clients', 'rotate-secret', String(created.client_id)]);
+    expect(rotated.client_secret).toEqual(expect.any(String));
+    expect(rotated.client_secret).not.toBe(created.client_secret);
+  });
+
+  it('creates public and admin clients, lists and deletes them', async () => {
+    const pub = await json(['clients', 'create', '--name', 'Mobile', '--public', '--redirect-uri', 'com.example.app:/callback']);
+    expect(pub).toMatchObject({ token_endpoint_auth_method: 'none' });
+    expect(pub).not.toHaveProperty('client_secret');
+    const admin = await json(['clients', 'create', '--name', 'Ops robot', '--admin', '--scope', 'openid']);
+    expect(admin).toMatchObject({ grant_types: ['client_credentials'], scope: 'openid admin' });
+    const listed = await json(['clients', 'list']);
+    const ids = (listed.clients as Array<Record<string, unknown>>).map((client) => client.client_id);
+    expect(ids).toEqual(expect.arrayContaining([pub.client_id, admin.client_id]));
+    expect(JSON.stringify(listed)).not.toContain(String(admin.client_secret));
+    expect(await json(['clients', 'delete', String(pub.client_id)])).toEqual({ client_id: pub.client_id, deleted: true });
+    expect((await cli(['clients', 'show', String(pub.client_id)])).stderr).toMatch(/No client/);
+  });
+
+  it.each([
+    [['clients', 'create', '--name', 'X', '--redirect-uri', 'http://evil.example.com/cb'], /must use https outside localhost/],
+    [['clients', 'create', '--name', 'X', '--redirect-uri', 'https://app.example.com/cb#frag'], /must not contain a fragment/],
+    [['clients', 'create', '--name', 'X', '--grant-type', 'password'], /grant_type must be one of/],
+    [['clients', 'create', '--name', 'X', '--grant-type', 'authorization_code'], /needs at least one redirect_uri/],
+    [['clients', 'create', '--name', 'X', '--public', '--grant-type', 'client_credentials'], /public client cannot use client_credentials/],
+    [['clients', 'create', '--name', 'X', '--scope', 'openid admin'], /granted with --admin/],
+    [['clients', 'create', '--name', 'X', '--scope', 'openid wallet'], /unknown scope wallet/],
+    [['clients', 'create', '--redirect-uri', 'https://a.example.com/cb'], /needs --name/],
+  ])('refuses %j with a clear message', async (args, message) => {
+    const result = await cli(args);
+    expect(result.code).toBeGreaterThan(0);
+    expect(result.stderr).toMatch(message);
+  });
+
+  it('mints an initial access token that expires', async () => {
+    const created = await json(['initial-access-token', 'create', '--ttl', '600']);
+    expect(created).toEqual({ initial_access_token: expect.any(String), expires_at: expect.any(String) });
+  });
+});
