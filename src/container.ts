@@ -13,6 +13,11 @@ import { createSealedClientAdapterFactory, withoutSealedSecret } from './clients
 import type { LockoutStore, OneTimeClaims } from './accounts/lockout-store.js';
 import { createMemoryAccountStore } from './accounts/memory-account-store.js';
 import { createMongoAccountStore } from './accounts/mongo-account-store.js';
+import type { AuditStore } from './audit/audit-event.js';
+import { createAuditLog, type AuditLog } from './audit/audit-log.js';
+import { createMemoryAuditStore } from './audit/memory-audit-store.js';
+import { createMongoAuditStore } from './audit/mongo-audit-store.js';
+import { recordProviderEvents } from './audit/provider-audit.js';
 import type { AppConfig } from './config/app-config.js';
 import type { ReadinessCheck } from './http/health.js';
 import { createRateLimit } from './http/rate-limit.js';
@@ -50,6 +55,8 @@ export interface Container {
   readonly keySet: KeySet;
   readonly accounts: AccountService;
   readonly clients: ClientService;
+  readonly audit: AuditLog;
+  readonly auditStore: AuditStore;
   readonly interactions: InteractionDeps;
   readonly rateLimits: { readonly interactions: Middleware; readonly token: Middleware };
   readonly readinessChecks: readonly ReadinessCheck[];
@@ -69,6 +76,7 @@ async function loadOrCreateKeySet(config: AppConfig, logger: Logger): Promise<Ke
 }
 
 const SWEEP_INTERVAL_MS = 60_000;
+const RETENTION_INTERVAL_MS = 3_600_000;
 
 function describeError(error: unknown): { message: string } {
   return { message: error instanceof Error ? error.message : String(error) };
@@ -151,6 +159,7 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
     let durable = createSealedClientAdapterFactory(createMemoryAdapterFactory(memory), cipher);
     let directory = createMemoryClientDirectory(memory, withoutSealedSecret);
     let accountStore: AccountStore = createMemoryAccountStore();
+    let auditStore: AuditStore = createMemoryAuditStore();
     let mongo: Connection | undefined;
     if (config.mongodbUri) {
       const connected = await connectMongo(config.mongodbUri);
@@ -159,6 +168,9 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
       const mongoAccounts = createMongoAccountStore(connected);
       await mongoAccounts.ensureIndexes();
       accountStore = mongoAccounts;
+      const mongoAudit = createMongoAuditStore(connected);
+      await mongoAudit.ensureIndexes();
+      auditStore = mongoAudit;
       const built = await createDurableAdapterFactory({
         connection: connected,
         cipher,
@@ -180,6 +192,16 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
       closers.push(async () => clearInterval(cleanup));
     }
 
+    const audit = createAuditLog({ store: auditStore, logger, options: config.audit });
+    // Registered after the stores, so it runs before them at close: the last batch still lands.
+    closers.push(() => audit.close());
+    const retention = setInterval(() => {
+      const cutoff = new Date(Date.now() - config.audit.retentionDays * 86_400_000);
+      auditStore.deleteOlderThan(cutoff).catch((error: unknown) => logger.warn({ err: describeError(error) }, 'audit retention failed'));
+    }, RETENTION_INTERVAL_MS);
+    retention.unref();
+    closers.push(async () => clearInterval(retention));
+
     const accounts = buildAccountService(config, { store: accountStore, lockout: ephemeral.lockout, claims: ephemeral.claims });
     const consents = createRememberedConsents(ephemeral.consents);
     const renderer = createRenderer();
@@ -193,6 +215,7 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
       renderer,
       logger,
     });
+    recordProviderEvents(provider, audit);
     const clients = createClientService({
       adapter,
       directory,
@@ -209,6 +232,7 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
       csrf: createCsrf(cookieKey),
       renderer,
       logger,
+      audit,
       interactionTtlSeconds: config.ttl.interactionSeconds,
       grantTtlSeconds: config.ttl.grantSeconds,
     };
@@ -227,6 +251,8 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
       keySet,
       accounts,
       clients,
+      audit,
+      auditStore,
       interactions,
       rateLimits,
       readinessChecks,

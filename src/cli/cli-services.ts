@@ -1,6 +1,10 @@
+import type { Connection } from 'mongoose';
 import type Provider from 'oidc-provider';
 
 import type { AccountService } from '../accounts/account-service.js';
+import type { AuditStore } from '../audit/audit-event.js';
+import { createAuditLog, type AuditLog } from '../audit/audit-log.js';
+import { createMongoAuditStore } from '../audit/mongo-audit-store.js';
 import { createDataCipher } from '../accounts/data-cipher.js';
 import { createClientService, type ClientService } from '../clients/client-service.js';
 import { withoutSealedSecret } from '../clients/sealed-client-adapter.js';
@@ -19,6 +23,7 @@ import { CliError } from './cli-error.js';
 
 export interface AccountServices {
   readonly accounts: AccountService;
+  readonly audit: AuditLog;
   close(): Promise<void>;
 }
 
@@ -35,7 +40,22 @@ function requireDatabase(config: AppConfig, what: string): string {
 export interface ClientServices {
   readonly clients: ClientService;
   readonly provider: Provider;
+  readonly audit: AuditLog;
   close(): Promise<void>;
+}
+
+/** Audit records written straight to MongoDB; close() flushes them before the command exits. */
+async function openAuditLog(config: AppConfig, mongo: Connection): Promise<AuditLog> {
+  const store = createMongoAuditStore(mongo);
+  await store.ensureIndexes();
+  return createAuditLog({ store, logger: createLogger('silent'), options: config.audit });
+}
+
+/** The audit trail alone, for `latchkey audit`. */
+export async function openAuditStore(config: AppConfig): Promise<{ store: AuditStore; close(): Promise<void> }> {
+  if (!config.mongodbUri) throw new CliError('MONGODB_URI is not set: the audit trail lives in the database the server uses');
+  const mongo = await connectMongo(config.mongodbUri);
+  return { store: createMongoAuditStore(mongo), close: () => mongo.close() };
 }
 
 /**
@@ -62,10 +82,13 @@ export async function openClientServices(config: AppConfig): Promise<ClientServi
     validate: createClientValidator(provider),
     allowedScopes: config.scopes,
   });
+  const audit = await openAuditLog(config, mongo);
   return {
     clients,
     provider,
+    audit,
     async close() {
+      await audit.close();
       await durable.close();
       await redis?.quit();
       await mongo.close();
@@ -89,9 +112,12 @@ export async function openAccountServices(config: AppConfig): Promise<AccountSer
     lockout: redis ? createRedisLockoutStore(redis, config.redisKeyPrefix, config.lockout) : createMemoryLockoutStore(config.lockout),
     claims: redis ? createRedisOneTimeClaims(redis, config.redisKeyPrefix) : createMemoryOneTimeClaims(),
   });
+  const audit = await openAuditLog(config, mongo);
   return {
     accounts,
+    audit,
     async close() {
+      await audit.close();
       await redis?.quit();
       await mongo.close();
     },

@@ -2,9 +2,11 @@ import { parseArgs } from 'node:util';
 import type { AdapterPayload } from 'oidc-provider';
 
 import type { ClientService } from '../clients/client-service.js';
+import type { AuditLog } from '../audit/audit-log.js';
 import { AppError } from '../http/app-error.js';
 import { CliError, isParseArgsError, UsageError } from './cli-error.js';
 import { formatTable, type CliOutput } from './cli-output.js';
+import { CLI_CONTEXT } from './users-command.js';
 
 export const CLIENTS_USAGE = `latchkey clients create --name N [--redirect-uri U]... [--post-logout-redirect-uri U]... [--public]
                        [--grant-type T]... [--scope "a b"] [--admin] [--first-party] [--logo-uri U] [--policy-uri U] [--tos-uri U]
@@ -42,7 +44,7 @@ function describeClient(metadata: AdapterPayload, secret?: string): string {
 }
 
 /** `latchkey clients ...`: OAuth client administration against MONGODB_URI. */
-export async function runClientsCommand(args: readonly string[], clients: ClientService, output: CliOutput): Promise<void> {
+export async function runClientsCommand(args: readonly string[], clients: ClientService, output: CliOutput, audit: Pick<AuditLog, 'record'>): Promise<void> {
   const [subcommand, ...rest] = args;
   try {
     switch (subcommand) {
@@ -63,6 +65,7 @@ export async function runClientsCommand(args: readonly string[], clients: Client
           ...(values['policy-uri'] ? { policyUri: values['policy-uri'] } : {}),
           ...(values['tos-uri'] ? { tosUri: values['tos-uri'] } : {}),
         });
+        audit.record({ ...CLI_CONTEXT, type: 'client.created', outcome: 'success', clientId: String(created.metadata.client_id), details: { admin: values.admin ?? false } });
         output.result({ ...created.metadata, ...(created.clientSecret ? { client_secret: created.clientSecret } : {}) }, () => describeClient(created.metadata, created.clientSecret));
         return;
       }
@@ -93,9 +96,11 @@ export async function runClientsCommand(args: readonly string[], clients: Client
           output.result(metadata, () => describeClient(metadata));
         } else if (subcommand === 'delete') {
           await clients.delete(clientId);
+          audit.record({ ...CLI_CONTEXT, type: 'client.deleted', outcome: 'success', clientId });
           output.result({ client_id: clientId, deleted: true }, () => `Deleted ${clientId}`);
         } else {
           const rotated = await clients.rotateSecret(clientId);
+          audit.record({ ...CLI_CONTEXT, type: 'client.secret_rotated', outcome: 'success', clientId });
           output.result({ client_id: clientId, client_secret: rotated.clientSecret }, () => describeClient(rotated.metadata, rotated.clientSecret));
         }
         return;

@@ -4,16 +4,18 @@ import { ConfigError } from '../config/config-error.js';
 import { loadConfig } from '../config/load-config.js';
 import { CliError, isParseArgsError, UsageError } from './cli-error.js';
 import { createCliOutput } from './cli-output.js';
-import { openAccountServices, openClientServices } from './cli-services.js';
+import { AUDIT_USAGE, runAuditCommand } from './audit-command.js';
+import { openAccountServices, openAuditStore, openClientServices } from './cli-services.js';
 import { CLIENTS_USAGE, runClientsCommand } from './clients-command.js';
 import { KEYS_USAGE, runKeysCommand } from './keys-command.js';
-import { runUsersCommand, USERS_USAGE } from './users-command.js';
+import { CLI_CONTEXT, runUsersCommand, USERS_USAGE } from './users-command.js';
 
 const USAGE = `Usage: latchkey <command> [options] [--json]
 
 ${KEYS_USAGE}
 ${USERS_USAGE}
 ${CLIENTS_USAGE}
+${AUDIT_USAGE}
 
 Reads the same environment as the server (KEYS_DIR, MONGODB_URI, REDIS_URL, DATA_ENCRYPTION_KEY, ...).`;
 
@@ -70,7 +72,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         }
         const services = await openAccountServices(config);
         try {
-          await runUsersCommand(rest, services.accounts, { output, readPassword: (fromStdin) => readPassword(io, fromStdin) });
+          await runUsersCommand(rest, services.accounts, { output, audit: services.audit, readPassword: (fromStdin) => readPassword(io, fromStdin) });
         } finally {
           await services.close();
         }
@@ -82,7 +84,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         }
         const services = await openClientServices(config);
         try {
-          await runClientsCommand(rest, services.clients, output);
+          await runClientsCommand(rest, services.clients, output, services.audit);
         } finally {
           await services.close();
         }
@@ -97,8 +99,18 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         try {
           const token = new services.provider.InitialAccessToken({ expiresIn: ttl });
           const value = await token.save();
+          services.audit.record({ ...CLI_CONTEXT, type: 'initial_access_token.created', outcome: 'success', details: { ttl_seconds: ttl } });
           const expiresAt = new Date(Date.now() + ttl * 1000).toISOString();
           output.result({ initial_access_token: value, expires_at: expiresAt }, () => `${value}\n(expires ${expiresAt}; send it as a Bearer token to the registration endpoint)`);
+        } finally {
+          await services.close();
+        }
+        return 0;
+      }
+      case 'audit': {
+        const services = await openAuditStore(config);
+        try {
+          await runAuditCommand(rest, services.store, output);
         } finally {
           await services.close();
         }

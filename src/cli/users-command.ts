@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 
 import type { Account } from '../accounts/account.js';
 import type { AccountService } from '../accounts/account-service.js';
+import type { AuditLog } from '../audit/audit-log.js';
 import { AppError } from '../http/app-error.js';
 import { CliError, isParseArgsError, UsageError } from './cli-error.js';
 import { formatTable, type CliOutput } from './cli-output.js';
@@ -13,9 +14,21 @@ latchkey users set-password <id or email> [--password-stdin]`;
 
 export interface UsersIo {
   readonly output: CliOutput;
+  readonly audit: Pick<AuditLog, 'record'>;
   /** The password: all of stdin with --password-stdin, else a hidden prompt on a terminal. */
   readPassword(fromStdin: boolean): Promise<string>;
 }
+
+/** Audit facts for changes made from the CLI: no address, and the tool's name as the agent. */
+export const CLI_CONTEXT = { ip: null, userAgent: 'latchkey-cli', requestId: null } as const;
+
+const ACCOUNT_EVENTS: Readonly<Record<string, string>> = {
+  disable: 'account.disabled',
+  enable: 'account.enabled',
+  delete: 'account.deleted',
+  'reset-totp': 'totp.reset',
+  'set-password': 'account.password_set',
+};
 
 /** A user as the CLI prints it: never the hash, the secret or the codes. */
 export function toUserJson(account: Account): Record<string, unknown> {
@@ -58,6 +71,7 @@ export async function runUsersCommand(args: readonly string[], accounts: Account
         if (!values.email) throw new UsageError('users create needs --email');
         const password = await io.readPassword(values['password-stdin'] ?? false);
         const { account, totp } = await accounts.createAccount({ email: values.email, name: values.name ?? null, password, withTotp: values['with-totp'] ?? false });
+        io.audit.record({ ...CLI_CONTEXT, type: 'account.created', outcome: 'success', accountId: account.id, details: { with_totp: Boolean(totp) } });
         const json = { id: account.id, email: account.email, ...(totp ? { totp: { secret: totp.secret, uri: totp.uri } } : {}) };
         io.output.result(json, () => [`Created ${account.email} (${account.id})`, ...(totp ? [`TOTP secret ${totp.secret}`, `otpauth URI ${totp.uri}`] : [])].join('\n'));
         return;
@@ -91,6 +105,8 @@ export async function runUsersCommand(args: readonly string[], accounts: Account
           await accounts.delete(account.id);
           result = undefined;
         }
+        const auditType = ACCOUNT_EVENTS[subcommand];
+        if (auditType) io.audit.record({ ...CLI_CONTEXT, type: auditType, outcome: 'success', accountId: account.id });
         if (result) {
           const shown = result;
           io.output.result(toUserJson(shown), () => describeUser(shown));

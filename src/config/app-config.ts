@@ -42,6 +42,7 @@ export interface AppConfig {
   readonly rateLimit: { readonly interactionPostsPerMinute: number; readonly tokenRequestsPerMinute: number };
   /** The issuer name authenticator apps show next to the account. */
   readonly totpIssuer: string;
+  readonly audit: { readonly retentionDays: number; readonly flushIntervalMs: number; readonly batchSize: number; readonly maxBuffered: number };
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

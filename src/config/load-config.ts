@@ -40,6 +40,12 @@ const defaultsSchema = z.strictObject({
   lockout: z.strictObject({ maxFailures: z.number().int().min(1), windowSeconds: positiveSeconds, lockSeconds: positiveSeconds }),
   rateLimit: z.strictObject({ interactionPostsPerMinute: z.number().int().min(1), tokenRequestsPerMinute: z.number().int().min(1) }),
   totpIssuer: z.string().min(1),
+  audit: z.strictObject({
+    retentionDays: z.number().int().min(1),
+    flushIntervalMs: z.number().int().min(10),
+    batchSize: z.number().int().min(1),
+    maxBuffered: z.number().int().min(100),
+  }),
 });
 
 export type ConfigDefaults = z.infer<typeof defaultsSchema>;
@@ -211,6 +217,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig
     lockout: Object.freeze({ ...defaults.lockout }),
     rateLimit: Object.freeze({ ...defaults.rateLimit }),
     totpIssuer: defaults.totpIssuer,
+    audit: Object.freeze({ ...defaults.audit }),
   };
   return Object.freeze(config);
 }

@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
 
+import { auditContextOf } from '../audit/provider-audit.js';
 import { readForm } from '../http/read-form.js';
 import type { InteractionDeps } from './interaction-deps.js';
 import { checkCsrf, finishInteraction, loadInteraction, redirectToInteraction } from './interaction-page.js';
@@ -16,7 +17,14 @@ export function createAcknowledgeRecoveryCodes(deps: InteractionDeps) {
 
     await deps.loginStates.delete(details.uid);
     await deps.accounts.completeSignIn(state.accountId);
-    deps.logger.info({ event: 'login.succeeded', accountId: state.accountId, method: 'totp_enrolment' }, 'sign-in complete');
+    deps.audit.record({
+      ...auditContextOf(ctx),
+      type: 'login.succeeded',
+      outcome: 'success',
+      accountId: state.accountId,
+      clientId: String(details.params.client_id ?? '') || null,
+      details: { method: 'totp_enrolment' },
+    });
     await finishInteraction(ctx, deps, { login: { accountId: state.accountId, amr: buildAmr('totp'), remember: true } });
   };
 }

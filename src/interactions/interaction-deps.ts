@@ -1,6 +1,7 @@
 import type Provider from 'oidc-provider';
 
 import type { AccountService } from '../accounts/account-service.js';
+import type { AuditLog } from '../audit/audit-log.js';
 import type { DataCipher } from '../accounts/data-cipher.js';
 import type { Renderer } from '../http/renderer.js';
 import type { Logger } from '../logging/create-logger.js';
@@ -19,6 +20,7 @@ export interface InteractionDeps {
   readonly csrf: Csrf;
   readonly renderer: Renderer;
   readonly logger: Logger;
+  readonly audit: AuditLog;
   readonly interactionTtlSeconds: number;
   readonly grantTtlSeconds: number;
 }

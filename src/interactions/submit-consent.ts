@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
 
+import { auditContextOf } from '../audit/provider-audit.js';
 import { readForm } from '../http/read-form.js';
 import type { InteractionDeps } from './interaction-deps.js';
 import { checkCsrf, finishInteraction, loadInteraction, redirectToInteraction } from './interaction-page.js';
@@ -18,7 +19,9 @@ export function createSubmitConsent(deps: InteractionDeps) {
     checkCsrf(deps, details.uid, form);
     if (details.prompt.name !== 'consent') return redirectToInteraction(ctx, details.uid);
 
+    const context = { ...auditContextOf(ctx), clientId: String(details.params.client_id ?? '') || null, accountId: details.session?.accountId ?? null };
     if (form.decision !== 'approve') {
+      deps.audit.record({ ...context, type: 'consent.denied', outcome: 'success' });
       return finishInteraction(ctx, deps, { error: 'access_denied', error_description: 'End-User denied the request' });
     }
     const accountId = details.session?.accountId;
@@ -37,6 +40,7 @@ export function createSubmitConsent(deps: InteractionDeps) {
     }
     const grantId = await grant.save();
     await deps.consents.remember(accountId, clientId, grantId, deps.grantTtlSeconds);
+    deps.audit.record({ ...context, type: 'consent.granted', outcome: 'success', details: { scope: grant.getOIDCScope() } });
     await finishInteraction(ctx, deps, { consent: { grantId } });
   };
 }

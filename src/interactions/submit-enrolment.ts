@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
 
+import { auditContextOf } from '../audit/provider-audit.js';
 import { readForm } from '../http/read-form.js';
 import type { InteractionDeps } from './interaction-deps.js';
 import { checkCsrf, loadInteraction, redirectToInteraction, renderPage } from './interaction-page.js';
@@ -16,8 +17,9 @@ export function createSubmitEnrolment(deps: InteractionDeps) {
 
     const secret = deps.cipher.decrypt(state.secretEncrypted, 'enrolment');
     const result = await deps.accounts.confirmEnrolment(state.accountId, secret, (form.code ?? '').slice(0, 64));
+    const context = { ...auditContextOf(ctx), clientId: String(details.params.client_id ?? '') || null, accountId: state.accountId };
     if (!result.ok) {
-      deps.logger.info({ event: 'totp.enrolment_failed', reason: result.reason, accountId: state.accountId }, 'enrolment code rejected');
+      deps.audit.record({ ...context, type: 'totp.enrolment_failed', outcome: 'failure', details: { reason: result.reason } });
       if (result.reason === 'locked') {
         await deps.loginStates.delete(details.uid);
         return renderPage(ctx, deps, 'login', buildLoginView(deps, details.uid, { error: LOGIN_ERROR }), 401);
@@ -26,7 +28,7 @@ export function createSubmitEnrolment(deps: InteractionDeps) {
       return renderPage(ctx, deps, 'enrol', view, 401);
     }
 
-    deps.logger.info({ event: 'totp.enrolled', accountId: state.accountId }, 'TOTP enrolled');
+    deps.audit.record({ ...context, type: 'totp.enrolled', outcome: 'success' });
     await deps.loginStates.set(
       details.uid,
       { stage: 'recovery_codes', accountId: state.accountId, codesEncrypted: deps.cipher.encrypt(JSON.stringify(result.recoveryCodes), 'recovery-codes') },

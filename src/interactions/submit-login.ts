@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
 
+import { auditContextOf } from '../audit/provider-audit.js';
 import { readForm } from '../http/read-form.js';
 import type { InteractionDeps } from './interaction-deps.js';
 import { checkCsrf, loadInteraction, redirectToInteraction, renderPage } from './interaction-page.js';
@@ -16,7 +17,9 @@ export function createSubmitLogin(deps: InteractionDeps) {
     const email = (form.email ?? '').slice(0, 320);
     const result = await deps.accounts.checkPassword(email, form.password ?? '');
     if (!result.ok) {
-      deps.logger.info({ event: 'login.password_failed', reason: result.reason, accountId: result.accountId, lockedNow: result.lockedNow ?? false }, 'password step failed');
+      const context = { ...auditContextOf(ctx), clientId: String(details.params.client_id ?? '') || null, accountId: result.accountId ?? null };
+      deps.audit.record({ ...context, type: 'login.password_failed', outcome: 'failure', details: { reason: result.reason } });
+      if (result.lockedNow) deps.audit.record({ ...context, type: 'account.locked', outcome: 'success', details: { after: 'password' } });
       return renderPage(ctx, deps, 'login', buildLoginView(deps, details.uid, { email, error: LOGIN_ERROR }), 401);
     }
 

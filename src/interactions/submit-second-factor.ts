@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
 
+import { auditContextOf } from '../audit/provider-audit.js';
 import { readForm } from '../http/read-form.js';
 import type { InteractionDeps } from './interaction-deps.js';
 import { checkCsrf, finishInteraction, loadInteraction, redirectToInteraction, renderPage } from './interaction-page.js';
@@ -19,8 +20,10 @@ export function createSubmitSecondFactor(deps: InteractionDeps) {
     if (details.prompt.name !== 'login' || state?.stage !== 'second_factor') return redirectToInteraction(ctx, details.uid);
 
     const result = await deps.accounts.checkSecondFactor(state.accountId, (form.code ?? '').slice(0, 64));
+    const context = { ...auditContextOf(ctx), clientId: String(details.params.client_id ?? '') || null, accountId: state.accountId };
     if (!result.ok) {
-      deps.logger.info({ event: 'login.second_factor_failed', reason: result.reason, accountId: state.accountId }, 'second factor failed');
+      deps.audit.record({ ...context, type: 'login.second_factor_failed', outcome: 'failure', details: { reason: result.reason } });
+      if (result.lockedNow) deps.audit.record({ ...context, type: 'account.locked', outcome: 'success', details: { after: 'second_factor' } });
       if (result.reason === 'locked') {
         await deps.loginStates.delete(details.uid);
         return renderPage(ctx, deps, 'login', buildLoginView(deps, details.uid, { error: LOGIN_ERROR }), 401);
@@ -30,7 +33,8 @@ export function createSubmitSecondFactor(deps: InteractionDeps) {
 
     await deps.loginStates.delete(details.uid);
     await deps.accounts.completeSignIn(state.accountId);
-    deps.logger.info({ event: 'login.succeeded', accountId: state.accountId, method: result.method }, 'sign-in complete');
+    if (result.method === 'recovery_code') deps.audit.record({ ...context, type: 'recovery_code.used', outcome: 'success' });
+    deps.audit.record({ ...context, type: 'login.succeeded', outcome: 'success', details: { method: result.method } });
     await finishInteraction(ctx, deps, { login: { accountId: state.accountId, amr: buildAmr(result.method), remember: true } });
   };
 }

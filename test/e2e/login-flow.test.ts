@@ -256,6 +256,6 @@ describe('signing in with password and TOTP through the HTML pages', () => {
     const log = server.logLines().join('\n');
     expect(log).not.toContain(PASSWORD);
     expect(log).not.toContain(client.clientSecret);
-    expect(log).toContain('"event":"login.succeeded"');
+    expect(log).toContain('"type":"login.succeeded"');
   });
 });

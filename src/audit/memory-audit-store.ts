@@ -1,0 +1,28 @@
+import type { AuditEvent, AuditStore } from './audit-event.js';
+
+/** In-memory AuditStore for `npm run dev` and tests. */
+export function createMemoryAuditStore(): AuditStore {
+  let events: AuditEvent[] = [];
+  return {
+    async insertMany(batch) {
+      events.push(...structuredClone([...batch]));
+    },
+    async query(query) {
+      return structuredClone(
+        events
+          .filter((event) => (!query.type || event.type === query.type)
+            && (!query.accountId || event.accountId === query.accountId)
+            && (!query.clientId || event.clientId === query.clientId)
+            && (!query.since || event.time >= query.since)
+            && (!query.before || event.id < query.before))
+          .sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
+          .slice(0, query.limit),
+      );
+    },
+    async deleteOlderThan(cutoff) {
+      const before = events.length;
+      events = events.filter((event) => event.time >= cutoff);
+      return before - events.length;
+    },
+  };
+}

@@ -1,0 +1,59 @@
+import { parseArgs } from 'node:util';
+
+import type { AuditEvent, AuditStore } from '../audit/audit-event.js';
+import { isParseArgsError, UsageError } from './cli-error.js';
+import { formatTable, type CliOutput } from './cli-output.js';
+
+export const AUDIT_USAGE = 'latchkey audit list [--type T] [--account ID] [--client ID] [--since ISO] [--limit N] [--before CURSOR]';
+
+/** An audit event on the wire (CLI JSON and the admin API). */
+export function toAuditJson(event: AuditEvent): Record<string, unknown> {
+  return {
+    id: event.id,
+    type: event.type,
+    time: event.time.toISOString(),
+    outcome: event.outcome,
+    account_id: event.accountId,
+    client_id: event.clientId,
+    ip: event.ip,
+    user_agent: event.userAgent,
+    request_id: event.requestId,
+    details: event.details,
+  };
+}
+
+/** `latchkey audit list`: the trail, newest first. */
+export async function runAuditCommand(args: readonly string[], store: AuditStore, output: CliOutput): Promise<void> {
+  const [subcommand, ...rest] = args;
+  if (subcommand !== 'list') throw new UsageError(`unknown audit command${subcommand ? ` "${subcommand}"` : ''}\n${AUDIT_USAGE}`);
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...rest],
+      options: { type: { type: 'string' }, account: { type: 'string' }, client: { type: 'string' }, since: { type: 'string' }, limit: { type: 'string' }, before: { type: 'string' } },
+      strict: true,
+    }));
+  } catch (error) {
+    if (isParseArgsError(error)) throw new UsageError(error.message);
+    throw error;
+  }
+  const limit = values.limit === undefined ? 50 : Number(values.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError('--limit must be a whole number from 1 to 1000');
+  const since = values.since === undefined ? undefined : new Date(values.since);
+  if (since && Number.isNaN(since.getTime())) throw new UsageError('--since must be an ISO 8601 date or time, e.g. 2026-11-25T12:00:00Z');
+  const events = await store.query({
+    limit,
+    ...(values.type ? { type: values.type } : {}),
+    ...(values.account ? { accountId: values.account } : {}),
+    ...(values.client ? { clientId: values.client } : {}),
+    ...(since ? { since } : {}),
+    ...(values.before ? { before: values.before } : {}),
+  });
+  const last = events.at(-1);
+  output.result(
+    { events: events.map(toAuditJson), ...(events.length === limit && last ? { next_cursor: last.id } : {}) },
+    () => formatTable(['TIME', 'TYPE', 'OUTCOME', 'ACCOUNT', 'CLIENT', 'IP'], events.map((event) => [
+      event.time.toISOString(), event.type, event.outcome, event.accountId ?? '-', event.clientId ?? '-', event.ip ?? '-',
+    ])),
+  );
+}
