@@ -3,6 +3,7 @@ import Koa, { type Middleware } from 'koa';
 import compose from 'koa-compose';
 import type Provider from 'oidc-provider';
 
+import { createAdminRouter, type AdminDeps } from './admin/admin-router.js';
 import type { AppConfig } from './config/app-config.js';
 import { createErrorHandler } from './http/error-handler.js';
 import { createHealthRouter, type ReadinessCheck } from './http/health.js';
@@ -19,6 +20,7 @@ export interface AppDeps {
   readonly renderer: Renderer;
   readonly provider: Provider;
   readonly interactions: InteractionDeps;
+  readonly admin: AdminDeps;
   readonly rateLimits: { readonly interactions: Middleware; readonly token: Middleware };
   readonly readinessChecks: readonly ReadinessCheck[];
   readonly isShuttingDown: () => boolean;
@@ -44,6 +46,7 @@ export function createApp(deps: AppDeps): Koa {
   // catches ours and anything nobody routed.
   app.use(createErrorHandler({ logger: deps.logger, renderer: deps.renderer }));
   app.use(interactions.routes());
+  app.use(createAdminRouter(deps.admin).routes());
   if (deps.extraRoutes) app.use(deps.extraRoutes.routes());
   app.use(async function limitTokenRequests(ctx, next) {
     if (ctx.method === 'POST' && ctx.path === TOKEN_PATH) return deps.rateLimits.token(ctx, next);

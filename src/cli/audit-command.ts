@@ -1,26 +1,11 @@
 import { parseArgs } from 'node:util';
 
-import type { AuditEvent, AuditStore } from '../audit/audit-event.js';
+import type { AuditStore } from '../audit/audit-event.js';
+import { toAuditJson } from '../audit/audit-json.js';
 import { isParseArgsError, UsageError } from './cli-error.js';
 import { formatTable, type CliOutput } from './cli-output.js';
 
 export const AUDIT_USAGE = 'latchkey audit list [--type T] [--account ID] [--client ID] [--since ISO] [--limit N] [--before CURSOR]';
-
-/** An audit event on the wire (CLI JSON and the admin API). */
-export function toAuditJson(event: AuditEvent): Record<string, unknown> {
-  return {
-    id: event.id,
-    type: event.type,
-    time: event.time.toISOString(),
-    outcome: event.outcome,
-    account_id: event.accountId,
-    client_id: event.clientId,
-    ip: event.ip,
-    user_agent: event.userAgent,
-    request_id: event.requestId,
-    details: event.details,
-  };
-}
 
 /** `latchkey audit list`: the trail, newest first. */
 export async function runAuditCommand(args: readonly string[], store: AuditStore, output: CliOutput): Promise<void> {

@@ -6,7 +6,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import { AppError } from '../http/app-error.js';
 import { CliError, isParseArgsError, UsageError } from './cli-error.js';
 import { formatTable, type CliOutput } from './cli-output.js';
-import { CLI_CONTEXT } from './users-command.js';
+import { CLI_CONTEXT } from './cli-audit-context.js';
 
 export const CLIENTS_USAGE = `latchkey clients create --name N [--redirect-uri U]... [--post-logout-redirect-uri U]... [--public]
                        [--grant-type T]... [--scope "a b"] [--admin] [--first-party] [--logo-uri U] [--policy-uri U] [--tos-uri U]

@@ -8,7 +8,8 @@ import { AUDIT_USAGE, runAuditCommand } from './audit-command.js';
 import { openAccountServices, openAuditStore, openClientServices } from './cli-services.js';
 import { CLIENTS_USAGE, runClientsCommand } from './clients-command.js';
 import { KEYS_USAGE, runKeysCommand } from './keys-command.js';
-import { CLI_CONTEXT, runUsersCommand, USERS_USAGE } from './users-command.js';
+import { CLI_CONTEXT } from './cli-audit-context.js';
+import { runUsersCommand, USERS_USAGE } from './users-command.js';
 
 const USAGE = `Usage: latchkey <command> [options] [--json]
 

@@ -1,10 +1,12 @@
 import { parseArgs } from 'node:util';
 
 import type { Account } from '../accounts/account.js';
+import { toUserJson } from '../accounts/account-json.js';
 import type { AccountService } from '../accounts/account-service.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { AppError } from '../http/app-error.js';
 import { CliError, isParseArgsError, UsageError } from './cli-error.js';
+import { CLI_CONTEXT } from './cli-audit-context.js';
 import { formatTable, type CliOutput } from './cli-output.js';
 
 export const USERS_USAGE = `latchkey users create --email E [--name N] [--password-stdin] [--with-totp]
@@ -19,8 +21,6 @@ export interface UsersIo {
   readPassword(fromStdin: boolean): Promise<string>;
 }
 
-/** Audit facts for changes made from the CLI: no address, and the tool's name as the agent. */
-export const CLI_CONTEXT = { ip: null, userAgent: 'latchkey-cli', requestId: null } as const;
 
 const ACCOUNT_EVENTS: Readonly<Record<string, string>> = {
   disable: 'account.disabled',
@@ -29,21 +29,6 @@ const ACCOUNT_EVENTS: Readonly<Record<string, string>> = {
   'reset-totp': 'totp.reset',
   'set-password': 'account.password_set',
 };
-
-/** A user as the CLI prints it: never the hash, the secret or the codes. */
-export function toUserJson(account: Account): Record<string, unknown> {
-  return {
-    id: account.id,
-    email: account.email,
-    email_verified: account.emailVerified,
-    name: account.name,
-    status: account.status,
-    totp_enrolled: account.totpSecretEncrypted !== null,
-    recovery_codes_left: account.recoveryCodes.filter((code) => code.usedAt === null).length,
-    created_at: account.createdAt.toISOString(),
-    updated_at: account.updatedAt.toISOString(),
-  };
-}
 
 function describeUser(account: Account): string {
   const json = toUserJson(account);

@@ -1,0 +1,152 @@
+import * as oidc from 'openid-client';
+
+import { buildAdminRoutes, createAdminRouter } from '../../../src/admin/admin-router.js';
+import { toOpenApiPath } from '../../../src/admin/openapi.js';
+import { Browser } from '../../support/browser.js';
+import { basicAuthorization } from '../../support/register-client.js';
+import { approveConsent, buildAuthorizationRequest, redeem, REDIRECT_URI, signIn } from '../../support/sign-in.js';
+import { startTestServer, type TestServer } from '../../support/test-server.js';
+
+const insecure = { execute: [oidc.allowInsecureRequests] };
+
+describe('admin API', () => {
+  let server: TestServer;
+  let adminToken: string;
+  let plainToken: string;
+
+  async function clientCredentialsToken(clientId: string, secret: string, scope?: string): Promise<string> {
+    const response = await fetch(`${server.url}/token`, {
+      method: 'POST',
+      headers: { authorization: basicAuthorization(clientId, secret), 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'client_credentials', ...(scope ? { scope } : {}) }),
+    });
+    const body = (await response.json()) as { access_token?: string; error?: string };
+    if (!body.access_token) throw new Error(`no token: ${JSON.stringify(body)}`);
+    return body.access_token;
+  }
+
+  async function api(method: string, path: string, options: { token?: string; body?: unknown } = {}): Promise<{ status: number; body: Record<string, unknown> }> {
+    const response = await fetch(`${server.url}/admin/v1${path}`, {
+      method,
+      headers: {
+        ...(options.token === undefined ? { authorization: `Bearer ${adminToken}` } : options.token ? { authorization: `Bearer ${options.token}` } : {}),
+        ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(options.body !== undefined ? { body: typeof options.body === 'string' ? options.body : JSON.stringify(options.body) } : {}),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+  }
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    const admin = await server.container.clients.create({ name: 'Ops robot', admin: true, scope: 'openid' });
+    adminToken = await clientCredentialsToken(String(admin.metadata.client_id), admin.clientSecret ?? '', 'admin');
+    const plain = await server.container.clients.create({ name: 'Plain service', scope: 'openid' });
+    plainToken = await clientCredentialsToken(String(plain.metadata.client_id), plain.clientSecret ?? '');
+  });
+
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  it('answers 401 without a valid token and 403 without the admin scope', async () => {
+    expect(await api('GET', '/clients', { token: '' })).toMatchObject({ status: 401, body: { error: 'invalid_token' } });
+    expect(await api('GET', '/clients', { token: 'not-a-token' })).toMatchObject({ status: 401, body: { error: 'invalid_token' } });
+    expect(await api('GET', '/clients', { token: plainToken })).toMatchObject({ status: 403, body: { error: 'insufficient_scope' } });
+    expect((await api('GET', '/clients')).status).toBe(200);
+  });
+
+  it('registers a client whose secret is shown once, and that client signs a user in', async () => {
+    const created = await api('POST', '/clients', { body: { client_name: 'Shop', redirect_uris: [REDIRECT_URI], scope: 'openid email profile' } });
+    expect(created.status).toBe(201);
+    const clientId = String(created.body.client_id);
+    const secret = String(created.body.client_secret);
+    const shown = await api('GET', `/clients/${clientId}`);
+    expect(shown.body).not.toHaveProperty('client_secret');
+    expect(JSON.stringify((await api('GET', '/clients?limit=200')).body)).not.toContain(secret);
+
+    const { account, totp } = await server.container.accounts.createAccount({ email: 'shopper@example.com', password: 'shopper passphrase', withTotp: true });
+    const config = await oidc.discovery(new URL(server.url), clientId, { client_secret: secret }, oidc.ClientSecretBasic(secret), insecure);
+    const browser = new Browser(REDIRECT_URI);
+    const request = await buildAuthorizationRequest(config);
+    const consent = await signIn(browser, request, { email: account.email, password: 'shopper passphrase', totpSecret: totp?.secret ?? '' }, 0);
+    if (typeof consent === 'string') throw new Error('expected consent');
+    const tokens = await redeem(config, await approveConsent(browser, consent), request);
+    expect(tokens.claims()?.sub).toBe(account.id);
+  });
+
+  it('validates bodies with clear 400s and writes nothing on a bad change', async () => {
+    expect(await api('POST', '/clients', { body: { client_name: 'X', redirect_uris: ['http://evil.example.com/cb'] } })).toMatchObject({
+      status: 400, body: { error: 'invalid_client_metadata', error_description: expect.stringMatching(/https outside localhost/) },
+    });
+    expect(await api('POST', '/clients', { body: { client_name: 'X', colour: 'blue' } })).toMatchObject({ status: 400, body: { error: 'invalid_request' } });
+    expect(await api('POST', '/clients', { body: '{not json' })).toMatchObject({ status: 400, body: { error_description: 'The request body is not valid JSON.' } });
+    const created = await api('POST', '/clients', { body: { client_name: 'Stable', redirect_uris: ['https://stable.example.com/cb'] } });
+    const id = String(created.body.client_id);
+    const bad = await api('PATCH', `/clients/${id}`, { body: { client_name: 'Renamed', redirect_uris: ['https://ok.example.com/cb#fragment'] } });
+    expect(bad.status).toBe(400);
+    expect((await api('GET', `/clients/${id}`)).body).toMatchObject({ client_name: 'Stable', redirect_uris: ['https://stable.example.com/cb'] });
+    const good = await api('PATCH', `/clients/${id}`, { body: { client_name: 'Renamed' } });
+    expect(good.body).toMatchObject({ client_name: 'Renamed', redirect_uris: ['https://stable.example.com/cb'] });
+    const rotated = await api('POST', `/clients/${id}/secret`);
+    expect(rotated.body.client_secret).toEqual(expect.any(String));
+    expect((await api('DELETE', `/clients/${id}`)).status).toBe(204);
+    expect(await api('GET', `/clients/${id}`)).toMatchObject({ status: 404, body: { error: 'client_not_found' } });
+  });
+
+  it('manages users and pages through them', async () => {
+    const created = await api('POST', '/users', { body: { email: 'Api.User@example.com', name: 'Api User', password: 'an api passphrase', with_totp: true } });
+    expect(created).toMatchObject({ status: 201, body: { email: 'api.user@example.com', totp_enrolled: true, totp: { secret: expect.any(String) } } });
+    const id = String(created.body.id);
+    expect(await api('POST', '/users', { body: { email: 'api.user@example.com', password: 'an api passphrase' } })).toMatchObject({ status: 409, body: { error: 'email_taken' } });
+    expect(await api('PATCH', `/users/${id}`, { body: { status: 'disabled', password: 'short' } })).toMatchObject({ status: 400 });
+    expect((await api('GET', `/users/${id}`)).body).toMatchObject({ status: 'active' });
+    expect(await api('PATCH', `/users/${id}`, { body: { status: 'disabled', name: 'Renamed' } })).toMatchObject({ status: 200, body: { status: 'disabled', name: 'Renamed' } });
+    expect(await api('POST', `/users/${id}/totp/reset`)).toMatchObject({ status: 200, body: { totp_enrolled: false } });
+    const page = await api('GET', '/users?limit=1');
+    expect((page.body.users as unknown[]).length).toBe(1);
+    expect(page.body.next_cursor).toEqual(expect.any(String));
+    expect(await api('GET', '/users?limit=0')).toMatchObject({ status: 400, body: { error: 'invalid_request' } });
+    expect((await api('DELETE', `/users/${id}`)).status).toBe(204);
+    expect(await api('GET', `/users/${id}`)).toMatchObject({ status: 404 });
+  });
+
+  it('lists audit events with filters and a cursor, including admin changes', async () => {
+    await server.container.audit.flush();
+    const created = await api('GET', '/audit?type=client.created&limit=2');
+    expect(created.status).toBe(200);
+    const events = created.body.events as Array<Record<string, unknown>>;
+    expect(events).toHaveLength(2);
+    expect(events[0]).toMatchObject({ type: 'client.created', outcome: 'success', details: { via: 'admin_api' }, ip: expect.any(String) });
+    const next = await api('GET', `/audit?type=client.created&limit=2&cursor=${String(created.body.next_cursor)}`);
+    expect((next.body.events as Array<{ id: string }>).every((event) => event.id < String(events[1]?.id))).toBe(true);
+    expect(await api('GET', '/audit?since=yesterday')).toMatchObject({ status: 400 });
+  });
+
+  it('publishes an OpenAPI 3.1 document that covers exactly the routes served', async () => {
+    const response = await fetch(`${server.url}/admin/v1/openapi.json`);
+    const document = (await response.json()) as { openapi: string; paths: Record<string, Record<string, { requestBody?: unknown }>> };
+    expect(document.openapi).toBe('3.1.0');
+    const router = createAdminRouter({
+      provider: server.container.provider,
+      clients: server.container.clients,
+      accounts: server.container.accounts,
+      audit: server.container.audit,
+      auditStore: server.container.auditStore,
+      issuer: server.url,
+    });
+    const served = router.stack
+      .map((layer) => ({ path: String(layer.path), methods: layer.methods }))
+      .filter((layer) => !layer.path.endsWith('/openapi.json'))
+      .flatMap((layer) => layer.methods.filter((method) => method !== 'HEAD').map((method) => `${method.toLowerCase()} ${toOpenApiPath(layer.path.replace('/admin/v1', ''))}`))
+      .sort();
+    const documented = Object.entries(document.paths).flatMap(([path, operations]) => Object.keys(operations).map((method) => `${method} ${path}`)).sort();
+    expect(documented).toEqual(served);
+    for (const route of buildAdminRoutes({ provider: server.container.provider, clients: server.container.clients, accounts: server.container.accounts, audit: server.container.audit, auditStore: server.container.auditStore, issuer: server.url })) {
+      const operation = document.paths[toOpenApiPath(route.path)]?.[route.method];
+      expect(Boolean(operation?.requestBody)).toBe(Boolean(route.body));
+    }
+    expect(document.paths['/clients']?.post?.requestBody).toMatchObject({ content: { 'application/json': { schema: { required: ['client_name'], additionalProperties: false } } } });
+  });
+});
