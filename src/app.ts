@@ -7,6 +7,7 @@ import { createAdminRouter, type AdminDeps } from './admin/admin-router.js';
 import type { AppConfig } from './config/app-config.js';
 import { createErrorHandler } from './http/error-handler.js';
 import { createHealthRouter, type ReadinessCheck } from './http/health.js';
+import { createMetricsRouter, createRequestMetrics } from './http/metrics.js';
 import type { Renderer } from './http/renderer.js';
 import { createRequestContext } from './http/request-context.js';
 import { createSecurityHeaders } from './http/security-headers.js';
@@ -39,9 +40,12 @@ export function createApp(deps: AppDeps): Koa {
   const health = createHealthRouter({ checks: deps.readinessChecks, isShuttingDown: deps.isShuttingDown });
   const interactions = createInteractionRouter({ ...deps.interactions, rateLimit: deps.rateLimits.interactions });
 
+  const requests = createRequestMetrics();
   app.use(createRequestContext({ logger: deps.logger }));
+  app.use(requests.middleware);
   app.use(createSecurityHeaders({ issuer: deps.config.issuer }));
   app.use(health.routes());
+  app.use(createMetricsRouter({ requests, auditStats: () => deps.admin.audit.stats() }).routes());
   // Provider endpoints answer their own errors (OAuth error JSON or renderError); this handler
   // catches ours and anything nobody routed.
   app.use(createErrorHandler({ logger: deps.logger, renderer: deps.renderer }));

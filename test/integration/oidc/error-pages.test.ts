@@ -46,3 +46,23 @@ describe('error pages', () => {
     expect(await response.json()).toEqual({ error: 'invalid_request', error_description: 'no client authentication mechanism provided' });
   });
 });
+
+describe('metrics', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  it('exposes request counts and the audit drop counter in the Prometheus text format', async () => {
+    await fetch(`${server.url}/.well-known/openid-configuration`);
+    const response = await fetch(`${server.url}/metrics`);
+    expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
+    const text = await response.text();
+    expect(text).toMatch(/^latchkey_http_requests_total\{route="discovery",status="2xx"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^latchkey_audit_events_dropped_total 0$/m);
+    expect(text).toMatch(/^# TYPE latchkey_audit_events_written_total counter$/m);
+  });
+});

@@ -1,0 +1,74 @@
+import Router from '@koa/router';
+import type { Middleware } from 'koa';
+
+import type { AuditStats } from '../audit/audit-log.js';
+
+/** Request counts by route family and status class, kept in this process. */
+export interface RequestMetrics {
+  readonly middleware: Middleware;
+  snapshot(): ReadonlyMap<string, number>;
+}
+
+function familyOf(path: string): string {
+  if (path.startsWith('/interaction/')) return 'interaction';
+  if (path.startsWith('/admin/')) return 'admin';
+  if (path === '/token' || path.startsWith('/token/')) return path === '/token' ? 'token' : path.slice(1).replace('/', '_');
+  if (path === '/healthz' || path === '/readyz' || path === '/metrics') return 'ops';
+  if (path.startsWith('/.well-known/')) return 'discovery';
+  const first = path.split('/')[1] ?? '';
+  return ['auth', 'jwks', 'me', 'reg', 'session'].includes(first) ? first : 'other';
+}
+
+export function createRequestMetrics(): RequestMetrics {
+  const counts = new Map<string, number>();
+  return {
+    middleware: async function countRequests(ctx, next) {
+      try {
+        await next();
+      } finally {
+        const key = `${familyOf(ctx.path)}|${Math.floor(ctx.status / 100)}xx`;
+        counts.set(key, (counts.get(key) ?? 0) + 1);
+      }
+    },
+    snapshot: () => counts,
+  };
+}
+
+/** GET /metrics in the Prometheus text format. */
+export function createMetricsRouter(deps: { requests: RequestMetrics; auditStats: () => AuditStats }): Router {
+  const router = new Router();
+  router.get('/metrics', (ctx) => {
+    const audit = deps.auditStats();
+    const memory = process.memoryUsage();
+    const lines = [
+      '# HELP latchkey_http_requests_total Requests answered, by route family and status class.',
+      '# TYPE latchkey_http_requests_total counter',
+      ...[...deps.requests.snapshot()].map(([key, value]) => {
+        const [family, status] = key.split('|');
+        return `latchkey_http_requests_total{route="${family}",status="${status}"} ${value}`;
+      }),
+      '# HELP latchkey_audit_events_written_total Audit events stored in MongoDB.',
+      '# TYPE latchkey_audit_events_written_total counter',
+      `latchkey_audit_events_written_total ${audit.written}`,
+      '# HELP latchkey_audit_events_dropped_total Audit events dropped because the buffer was full while MongoDB was unavailable.',
+      '# TYPE latchkey_audit_events_dropped_total counter',
+      `latchkey_audit_events_dropped_total ${audit.dropped}`,
+      '# HELP latchkey_audit_events_buffered Audit events waiting to be written.',
+      '# TYPE latchkey_audit_events_buffered gauge',
+      `latchkey_audit_events_buffered ${audit.buffered}`,
+      '# HELP process_resident_memory_bytes Resident memory size in bytes.',
+      '# TYPE process_resident_memory_bytes gauge',
+      `process_resident_memory_bytes ${memory.rss}`,
+      '# HELP nodejs_heap_used_bytes V8 heap in use.',
+      '# TYPE nodejs_heap_used_bytes gauge',
+      `nodejs_heap_used_bytes ${memory.heapUsed}`,
+      '# HELP process_uptime_seconds Seconds since the process started.',
+      '# TYPE process_uptime_seconds gauge',
+      `process_uptime_seconds ${Math.round(process.uptime())}`,
+    ];
+    ctx.set('Cache-Control', 'no-store');
+    ctx.type = 'text/plain; version=0.0.4';
+    ctx.body = `${lines.join('\n')}\n`;
+  });
+  return router;
+}
