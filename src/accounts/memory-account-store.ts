@@ -1,5 +1,5 @@
 import type { Account, AccountPatch, NewAccount } from './account.js';
-import { createAccountId } from './account-id.js';
+import { buildNewAccount } from './account-id.js';
 import { AccountNotFoundError, EmailTakenError } from './account-errors.js';
 import type { AccountPage, AccountStore } from './account-store.js';
 
@@ -9,20 +9,7 @@ export function createMemoryAccountStore(): AccountStore {
   return {
     async create(input: NewAccount) {
       if ([...byId.values()].some((account) => account.email === input.email)) throw new EmailTakenError();
-      const now = new Date();
-      const account: Account = {
-        id: createAccountId(),
-        email: input.email,
-        emailVerified: input.emailVerified ?? false,
-        name: input.name,
-        status: 'active',
-        passwordHash: input.passwordHash,
-        totpSecretEncrypted: input.totpSecretEncrypted ?? null,
-        totpEnrolledAt: input.totpSecretEncrypted ? now : null,
-        recoveryCodes: input.recoveryCodes ?? [],
-        createdAt: now,
-        updatedAt: now,
-      };
+      const account = buildNewAccount(input);
       byId.set(account.id, account);
       return structuredClone(account);
     },

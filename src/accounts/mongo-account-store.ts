@@ -1,7 +1,7 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 
 import type { Account, AccountPatch, NewAccount } from './account.js';
-import { createAccountId } from './account-id.js';
+import { buildNewAccount } from './account-id.js';
 import { AccountNotFoundError, EmailTakenError } from './account-errors.js';
 import type { AccountPage, AccountStore } from './account-store.js';
 
@@ -72,20 +72,8 @@ export function createMongoAccountStore(connection: Connection): AccountStore & 
       await model.createIndexes();
     },
     async create(input: NewAccount) {
-      const now = new Date();
-      const record: AccountRecord = {
-        _id: createAccountId(),
-        email: input.email,
-        emailVerified: input.emailVerified ?? false,
-        name: input.name,
-        status: 'active',
-        passwordHash: input.passwordHash,
-        totpSecretEncrypted: input.totpSecretEncrypted ?? null,
-        totpEnrolledAt: input.totpSecretEncrypted ? now : null,
-        recoveryCodes: [...(input.recoveryCodes ?? [])],
-        createdAt: now,
-        updatedAt: now,
-      };
+      const { id, recoveryCodes, ...fields } = buildNewAccount(input);
+      const record: AccountRecord = { _id: id, ...fields, recoveryCodes: [...recoveryCodes] };
       try {
         await model.create(record);
       } catch (error) {

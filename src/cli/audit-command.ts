@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 
 import type { AuditStore } from '../audit/audit-event.js';
 import { toAuditJson } from '../audit/audit-json.js';
-import { isParseArgsError, UsageError } from './cli-error.js';
+import { isParseArgsError, parseLimit, UsageError } from './cli-error.js';
 import { formatTable, type CliOutput } from './cli-output.js';
 
 export const AUDIT_USAGE = 'latchkey audit list [--type T] [--account ID] [--client ID] [--since ISO] [--limit N] [--before CURSOR]';
@@ -22,8 +22,7 @@ export async function runAuditCommand(args: readonly string[], store: AuditStore
     if (isParseArgsError(error)) throw new UsageError(error.message);
     throw error;
   }
-  const limit = values.limit === undefined ? 50 : Number(values.limit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError('--limit must be a whole number from 1 to 1000');
+  const limit = parseLimit(values.limit);
   const since = values.since === undefined ? undefined : new Date(values.since);
   if (since && Number.isNaN(since.getTime())) throw new UsageError('--since must be an ISO 8601 date or time, e.g. 2026-11-25T12:00:00Z');
   const events = await store.query({

@@ -4,7 +4,7 @@ import type { AdapterPayload } from 'oidc-provider';
 import type { ClientService } from '../clients/client-service.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { AppError } from '../http/app-error.js';
-import { CliError, isParseArgsError, UsageError } from './cli-error.js';
+import { CliError, isParseArgsError, parseLimit, UsageError } from './cli-error.js';
 import { formatTable, type CliOutput } from './cli-output.js';
 import { CLI_CONTEXT } from './cli-audit-context.js';
 
@@ -71,8 +71,7 @@ export async function runClientsCommand(args: readonly string[], clients: Client
       }
       case 'list': {
         const { values } = parseArgs({ args: [...rest], options: { limit: { type: 'string' }, after: { type: 'string' } }, strict: true });
-        const limit = values.limit === undefined ? 50 : Number(values.limit);
-        if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError('--limit must be a whole number from 1 to 1000');
+        const limit = parseLimit(values.limit);
         const page = await clients.list({ limit, ...(values.after ? { after: values.after } : {}) });
         output.result(
           { clients: page.clients, ...(page.nextCursor ? { next_cursor: page.nextCursor } : {}) },

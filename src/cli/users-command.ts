@@ -5,7 +5,7 @@ import { toUserJson } from '../accounts/account-json.js';
 import type { AccountService } from '../accounts/account-service.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { AppError } from '../http/app-error.js';
-import { CliError, isParseArgsError, UsageError } from './cli-error.js';
+import { CliError, isParseArgsError, parseLimit, UsageError } from './cli-error.js';
 import { CLI_CONTEXT } from './cli-audit-context.js';
 import { formatTable, type CliOutput } from './cli-output.js';
 
@@ -63,8 +63,7 @@ export async function runUsersCommand(args: readonly string[], accounts: Account
       }
       case 'list': {
         const { values } = parseArgs({ args: [...rest], options: { limit: { type: 'string' }, after: { type: 'string' } }, strict: true });
-        const limit = values.limit === undefined ? 50 : Number(values.limit);
-        if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError('--limit must be a whole number from 1 to 1000');
+        const limit = parseLimit(values.limit);
         const page = await accounts.list({ limit, ...(values.after ? { after: values.after } : {}) });
         io.output.result(
           { users: page.accounts.map(toUserJson), ...(page.nextCursor ? { next_cursor: page.nextCursor } : {}) },

@@ -1,6 +1,7 @@
 import type { Context } from 'koa';
 
-import { AppError, BadRequestError } from './app-error.js';
+import { BadRequestError } from './app-error.js';
+import { readBody } from './read-body.js';
 
 const MAX_FORM_BYTES = 16 * 1024;
 
@@ -9,16 +10,9 @@ export async function readForm(ctx: Context): Promise<Record<string, string>> {
   if (!ctx.is('application/x-www-form-urlencoded')) {
     throw new BadRequestError('Expected a form submission.');
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of ctx.req) {
-    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
-    size += buffer.length;
-    if (size > MAX_FORM_BYTES) throw new AppError(413, 'payload_too_large', 'The form is too large.');
-    chunks.push(buffer);
-  }
+  const body = await readBody(ctx, MAX_FORM_BYTES);
   const fields: Record<string, string> = {};
-  for (const [name, value] of new URLSearchParams(Buffer.concat(chunks).toString('utf8'))) {
+  for (const [name, value] of new URLSearchParams(body.toString('utf8'))) {
     // First value wins: a repeated field must not smuggle a second value past validation.
     if (!(name in fields)) fields[name] = value;
   }

@@ -1,9 +1,11 @@
 import type { Context } from 'koa';
 import { errors, type InteractionResults } from 'oidc-provider';
 
+import { readForm } from '../http/read-form.js';
 import { PAGE_CONTENT_SECURITY_POLICY } from '../http/security-headers.js';
 import type { InteractionDeps } from './interaction-deps.js';
 import { CsrfError, InteractionExpiredError } from './interaction-errors.js';
+import type { LoginState } from './login-state.js';
 
 export type InteractionDetails = Awaited<ReturnType<InteractionDeps['provider']['interactionDetails']>>;
 
@@ -44,4 +46,27 @@ export async function finishInteraction(ctx: Context, deps: Pick<InteractionDeps
 export function redirectToInteraction(ctx: Context, uid: string): void {
   ctx.status = 303;
   ctx.redirect(`/interaction/${encodeURIComponent(uid)}`);
+}
+
+export interface SubmittedStep<S extends LoginState['stage']> {
+  readonly details: InteractionDetails;
+  readonly form: Record<string, string>;
+  readonly state: Extract<LoginState, { stage: S }>;
+}
+
+/**
+ * The common start of every POST after the password: the interaction, its CSRF-checked form,
+ * and the sign-in state, which must be at `stage`. Otherwise the browser is sent back to the
+ * interaction page (which shows the step it is really at) and undefined is returned.
+ */
+export async function loadSubmittedStep<S extends LoginState['stage']>(ctx: Context, deps: Pick<InteractionDeps, 'provider' | 'csrf' | 'loginStates'>, stage: S): Promise<SubmittedStep<S> | undefined> {
+  const details = await loadInteraction(ctx, deps);
+  const form = await readForm(ctx);
+  checkCsrf(deps, details.uid, form);
+  const state = await deps.loginStates.get(details.uid);
+  if (details.prompt.name !== 'login' || state?.stage !== stage) {
+    redirectToInteraction(ctx, details.uid);
+    return undefined;
+  }
+  return { details, form, state: state as Extract<LoginState, { stage: S }> };
 }

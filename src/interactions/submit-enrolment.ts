@@ -1,19 +1,16 @@
 import type { Context } from 'koa';
 
 import { auditContextOf } from '../audit/provider-audit.js';
-import { readForm } from '../http/read-form.js';
 import type { InteractionDeps } from './interaction-deps.js';
-import { checkCsrf, loadInteraction, redirectToInteraction, renderPage } from './interaction-page.js';
+import { loadSubmittedStep, redirectToInteraction, renderPage } from './interaction-page.js';
 import { buildEnrolView, buildLoginView, LOGIN_ERROR } from './show-interaction.js';
 
 /** POST /interaction/:uid/enrol: confirms the new authenticator with a code, then shows recovery codes. */
 export function createSubmitEnrolment(deps: InteractionDeps) {
   return async function submitEnrolment(ctx: Context): Promise<void> {
-    const details = await loadInteraction(ctx, deps);
-    const form = await readForm(ctx);
-    checkCsrf(deps, details.uid, form);
-    const state = await deps.loginStates.get(details.uid);
-    if (details.prompt.name !== 'login' || state?.stage !== 'enrol') return redirectToInteraction(ctx, details.uid);
+    const step = await loadSubmittedStep(ctx, deps, 'enrol');
+    if (!step) return;
+    const { details, form, state } = step;
 
     const secret = deps.cipher.decrypt(state.secretEncrypted, 'enrolment');
     const result = await deps.accounts.confirmEnrolment(state.accountId, secret, (form.code ?? '').slice(0, 64));

@@ -1,9 +1,8 @@
 import type { Context } from 'koa';
 
 import { auditContextOf } from '../audit/provider-audit.js';
-import { readForm } from '../http/read-form.js';
 import type { InteractionDeps } from './interaction-deps.js';
-import { checkCsrf, finishInteraction, loadInteraction, redirectToInteraction, renderPage } from './interaction-page.js';
+import { finishInteraction, loadSubmittedStep, renderPage } from './interaction-page.js';
 import { buildLoginView, buildSecondFactorView, LOGIN_ERROR } from './show-interaction.js';
 import { buildAmr } from './sign-in-methods.js';
 
@@ -12,12 +11,9 @@ const CODE_ERROR = 'That code is not valid. Each code works once; wait for the n
 /** POST /interaction/:uid/second-factor: a TOTP or recovery code, after the password in this interaction. */
 export function createSubmitSecondFactor(deps: InteractionDeps) {
   return async function submitSecondFactor(ctx: Context): Promise<void> {
-    const details = await loadInteraction(ctx, deps);
-    const form = await readForm(ctx);
-    checkCsrf(deps, details.uid, form);
-    const state = await deps.loginStates.get(details.uid);
-    // Without a password step in this very interaction there is nothing to complete.
-    if (details.prompt.name !== 'login' || state?.stage !== 'second_factor') return redirectToInteraction(ctx, details.uid);
+    const step = await loadSubmittedStep(ctx, deps, 'second_factor');
+    if (!step) return;
+    const { details, form, state } = step;
 
     const result = await deps.accounts.checkSecondFactor(state.accountId, (form.code ?? '').slice(0, 64));
     const context = { ...auditContextOf(ctx), clientId: String(details.params.client_id ?? '') || null, accountId: state.accountId };
