@@ -44,7 +44,15 @@ export async function buildEnrolView(deps: Pick<InteractionDeps, 'csrf' | 'accou
   };
 }
 
-function buildConsentView(deps: Pick<InteractionDeps, 'csrf'>, details: InteractionDetails, client: { clientName?: string | undefined; clientId: string; logoUri?: string | undefined }): Record<string, unknown> {
+interface ConsentClient {
+  readonly clientName?: string | undefined;
+  readonly clientId: string;
+  readonly logoUri?: string | undefined;
+  readonly policyUri?: string | undefined;
+  readonly tosUri?: string | undefined;
+}
+
+function buildConsentView(deps: Pick<InteractionDeps, 'csrf'>, details: InteractionDetails, client: ConsentClient): Record<string, unknown> {
   const requested = String(details.params.scope ?? '').split(' ').filter(Boolean);
   const promptDetails = details.prompt.details as { missingOIDCScope?: string[] };
   const scopes = promptDetails.missingOIDCScope ?? requested;
@@ -56,6 +64,9 @@ function buildConsentView(deps: Pick<InteractionDeps, 'csrf'>, details: Interact
     // Only inline logos: the page loads nothing from other hosts.
     logo: client.logoUri?.startsWith('data:image/') ? client.logoUri : undefined,
     scopes: scopes.map((scope) => ({ scope, description: describeScope(scope) })),
+    // Links, not loads: following them is the user's choice.
+    policyUri: client.policyUri?.startsWith('https://') ? client.policyUri : undefined,
+    tosUri: client.tosUri?.startsWith('https://') ? client.tosUri : undefined,
   };
 }
 

@@ -28,6 +28,7 @@ describe('signing in with password and TOTP through the HTML pages', () => {
     server = await startTestServer();
     client = await registerClient(server.container, {
       client_name: 'Photo Printer',
+      policy_uri: 'https://printer.example.com/privacy',
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
       redirect_uris: [REDIRECT_URI],
@@ -67,6 +68,8 @@ describe('signing in with password and TOTP through the HTML pages', () => {
 
     const consent = expectPage(await browser.submit(codesPage, { containing: 'button' }));
     expect(consent.html).toContain('Photo Printer');
+    expect(consent.document.querySelector('[data-policy-uri]')?.getAttribute('href')).toBe('https://printer.example.com/privacy');
+    expect(consent.document.querySelectorAll('[data-scope]').map((item) => item.getAttribute('data-scope'))).toEqual(['openid', 'email', 'profile']);
     expect(consent.document.querySelector('button[name="decision"][value="deny"]')).not.toBeNull();
     const callback = await approveConsent(browser, consent);
 

@@ -80,3 +80,24 @@ describeAccountStore('mongodb', async () => {
     },
   };
 });
+
+describe('audit retention on MongoDB', () => {
+  it('deletes records older than the cutoff and keeps the rest', async () => {
+    const { createMongoAuditStore } = await import('../../../src/audit/mongo-audit-store.js');
+    const { buildAuditEvent } = await import('../../../src/audit/build-audit-event.js');
+    const connection = await connectMongo(uniqueMongoUri());
+    try {
+      const store = createMongoAuditStore(connection);
+      await store.ensureIndexes();
+      const old = buildAuditEvent({ type: 'old', outcome: 'success' }, new Date('2026-01-01T00:00:00Z'));
+      const recent = buildAuditEvent({ type: 'recent', outcome: 'success', accountId: 'a1', clientId: 'c1' }, new Date('2026-11-01T00:00:00Z'));
+      await store.insertMany([old, recent]);
+      expect(await store.deleteOlderThan(new Date('2026-06-01T00:00:00Z'))).toBe(1);
+      expect((await store.query({ limit: 10 })).map((event) => event.type)).toEqual(['recent']);
+      expect(await store.query({ limit: 10, accountId: 'a1', clientId: 'c1', since: new Date('2026-10-01T00:00:00Z') })).toEqual([recent]);
+    } finally {
+      await connection.dropDatabase();
+      await connection.close();
+    }
+  });
+});
