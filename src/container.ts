@@ -20,6 +20,10 @@ import { createMongoAuditStore } from './audit/mongo-audit-store.js';
 import { recordProviderEvents } from './audit/provider-audit.js';
 import type { AppConfig } from './config/app-config.js';
 import type { ReadinessCheck } from './http/health.js';
+import { createMemoryResourceStore } from './resources/memory-resource-store.js';
+import { createMongoResourceStore } from './resources/mongo-resource-store.js';
+import type { ResourceStore } from './resources/resource-server.js';
+import { createResourceService, type ResourceService } from './resources/resource-service.js';
 import { createRateLimit } from './http/rate-limit.js';
 import { createRenderer, type Renderer } from './http/renderer.js';
 import { createCsrf } from './interactions/csrf.js';
@@ -55,6 +59,7 @@ export interface Container {
   readonly keySet: KeySet;
   readonly accounts: AccountService;
   readonly clients: ClientService;
+  readonly resources: ResourceService;
   readonly audit: AuditLog;
   readonly auditStore: AuditStore;
   readonly interactions: InteractionDeps;
@@ -160,6 +165,7 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
     let directory = createMemoryClientDirectory(memory, withoutSealedSecret);
     let accountStore: AccountStore = createMemoryAccountStore();
     let auditStore: AuditStore = createMemoryAuditStore();
+    let resourceStore: ResourceStore = createMemoryResourceStore();
     let mongo: Connection | undefined;
     if (config.mongodbUri) {
       const connected = await connectMongo(config.mongodbUri);
@@ -171,6 +177,7 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
       const mongoAudit = createMongoAuditStore(connected);
       await mongoAudit.ensureIndexes();
       auditStore = mongoAudit;
+      resourceStore = createMongoResourceStore(connected);
       const built = await createDurableAdapterFactory({
         connection: connected,
         cipher,
@@ -204,6 +211,7 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
 
     const accounts = buildAccountService(config, { store: accountStore, lockout: ephemeral.lockout, claims: ephemeral.claims });
     const consents = createRememberedConsents(ephemeral.consents);
+    const resources = createResourceService({ store: resourceStore, cacheSeconds: config.clientCacheSeconds });
     const renderer = createRenderer();
     const adapter = createRoutingAdapterFactory(durable, ephemeral.adapter);
     const provider = createProvider({
@@ -212,6 +220,7 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
       jwks: toProviderJwks(keySet),
       findAccount: createFindAccount(accounts),
       consents,
+      resources,
       renderer,
       logger,
     });
@@ -221,6 +230,7 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
       directory,
       validate: createClientValidator(provider),
       allowedScopes: config.scopes,
+      resourceExists: async (identifier) => (await resources.lookup(identifier)) !== undefined,
     });
     const cookieKey = config.cookieKeys.value[0] ?? '';
     const interactions: InteractionDeps = {
@@ -251,6 +261,7 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
       keySet,
       accounts,
       clients,
+      resources,
       audit,
       auditStore,
       interactions,

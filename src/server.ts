@@ -26,6 +26,7 @@ export async function startServer(container: Container, port: number = container
     admin: {
       provider: container.provider,
       clients: container.clients,
+      resources: container.resources,
       accounts: container.accounts,
       audit: container.audit,
       auditStore: container.auditStore,

@@ -7,7 +7,7 @@ export interface AdminRoute {
   /** Koa-style path under /admin/v1, e.g. /clients/:id. */
   readonly path: string;
   readonly summary: string;
-  readonly tag: 'clients' | 'users' | 'audit';
+  readonly tag: 'clients' | 'users' | 'resources' | 'audit';
   readonly query?: z.ZodType;
   readonly body?: z.ZodType;
   /** Status of a successful answer. */

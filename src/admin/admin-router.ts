@@ -14,13 +14,16 @@ import type { AdminRoute } from './admin-route.js';
 import { buildAuditRoutes } from './audit-routes.js';
 import { buildClientRoutes } from './client-routes.js';
 import { buildOpenApiDocument } from './openapi.js';
+import { buildResourceRoutes } from './resource-routes.js';
 import { buildUserRoutes } from './user-routes.js';
+import type { ResourceService } from '../resources/resource-service.js';
 
 export const ADMIN_PREFIX = '/admin/v1';
 
 export interface AdminDeps {
   readonly provider: Provider;
   readonly clients: ClientService;
+  readonly resources: ResourceService;
   readonly accounts: AccountService;
   readonly audit: AuditLog;
   readonly auditStore: AuditStore;
@@ -29,7 +32,7 @@ export interface AdminDeps {
 
 /** Every admin operation; the router and the OpenAPI document are both built from this list. */
 export function buildAdminRoutes(deps: AdminDeps): AdminRoute[] {
-  return [...buildClientRoutes(deps), ...buildUserRoutes(deps), ...buildAuditRoutes(deps)];
+  return [...buildClientRoutes(deps), ...buildUserRoutes(deps), ...buildResourceRoutes(deps), ...buildAuditRoutes(deps)];
 }
 
 function parse(schema: z.ZodType | undefined, value: unknown, where: string): unknown {

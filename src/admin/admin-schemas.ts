@@ -19,6 +19,7 @@ export const clientCreateBody = z.strictObject({
   logo_uri: uri.optional(),
   policy_uri: uri.optional(),
   tos_uri: uri.optional(),
+  resources: z.array(uri).max(50).optional(),
 });
 
 export const clientPatchBody = clientCreateBody.omit({ public: true }).partial();

@@ -18,6 +18,7 @@ function toClientInput(body: z.infer<typeof clientPatchBody>): Partial<ClientInp
     ...(body.logo_uri !== undefined ? { logoUri: body.logo_uri } : {}),
     ...(body.policy_uri !== undefined ? { policyUri: body.policy_uri } : {}),
     ...(body.tos_uri !== undefined ? { tosUri: body.tos_uri } : {}),
+    ...(body.resources !== undefined ? { resources: body.resources } : {}),
   };
 }
 

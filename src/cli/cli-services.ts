@@ -9,6 +9,8 @@ import { createDataCipher } from '../accounts/data-cipher.js';
 import { createClientService, type ClientService } from '../clients/client-service.js';
 import { withoutSealedSecret } from '../clients/sealed-client-adapter.js';
 import { createAdminProvider, createClientValidator } from '../oidc/client-validator.js';
+import { createMongoResourceStore } from '../resources/mongo-resource-store.js';
+import { createResourceService, type ResourceService } from '../resources/resource-service.js';
 import { createDurableAdapterFactory } from '../storage/durable-adapter.js';
 import { createMongoClientDirectory } from '../storage/mongo-adapter.js';
 import { buildAccountService } from '../accounts/build-account-service.js';
@@ -39,6 +41,7 @@ function requireDatabase(config: AppConfig, what: string): string {
 
 export interface ClientServices {
   readonly clients: ClientService;
+  readonly resources: ResourceService;
   readonly provider: Provider;
   readonly audit: AuditLog;
   close(): Promise<void>;
@@ -76,15 +79,18 @@ export async function openClientServices(config: AppConfig): Promise<ClientServi
     logger,
   });
   const provider = await createAdminProvider(config, durable.factory);
+  const resources = createResourceService({ store: createMongoResourceStore(mongo), cacheSeconds: 0 });
   const clients = createClientService({
     adapter: durable.factory,
     directory: createMongoClientDirectory(mongo, withoutSealedSecret),
     validate: createClientValidator(provider),
     allowedScopes: config.scopes,
+    resourceExists: async (identifier) => (await resources.lookup(identifier)) !== undefined,
   });
   const audit = await openAuditLog(config, mongo);
   return {
     clients,
+    resources,
     provider,
     audit,
     async close() {

@@ -9,7 +9,8 @@ import { formatTable, type CliOutput } from './cli-output.js';
 import { CLI_CONTEXT } from './cli-audit-context.js';
 
 export const CLIENTS_USAGE = `latchkey clients create --name N [--redirect-uri U]... [--post-logout-redirect-uri U]... [--public]
-                       [--grant-type T]... [--scope "a b"] [--admin] [--first-party] [--logo-uri U] [--policy-uri U] [--tos-uri U]
+                       [--grant-type T]... [--scope "a b"] [--resource URI]... [--admin] [--first-party]
+                       [--logo-uri U] [--policy-uri U] [--tos-uri U]
 latchkey clients list [--limit N] [--after CURSOR]
 latchkey clients show|delete|rotate-secret <client_id>
 latchkey initial-access-token create [--ttl SECONDS]`;
@@ -39,6 +40,7 @@ function describeClient(metadata: AdapterPayload, secret?: string): string {
     ['scope', metadata.scope],
     ['redirect_uris', (metadata.redirect_uris as string[] | undefined)?.join(' ')],
     ['first_party', metadata.first_party === true ? 'yes' : 'no'],
+    ['resources', ((metadata.latchkey_resources as string[] | undefined) ?? []).join(' ')],
   ];
   return lines.map(([key, value]) => `${String(key).padEnd(16)}${String(value ?? '')}`).join('\n');
 }
@@ -51,7 +53,6 @@ export async function runClientsCommand(args: readonly string[], clients: Client
       case 'create': {
         const { values } = parseArgs({ args: [...rest], options: CREATE_OPTIONS, strict: true });
         if (!values.name) throw new UsageError('clients create needs --name');
-        if (values.resource?.length) throw new CliError('--resource needs registered resource servers, which this build does not have yet');
         const created = await clients.create({
           name: values.name,
           redirectUris: values['redirect-uri'] ?? [],
@@ -64,6 +65,7 @@ export async function runClientsCommand(args: readonly string[], clients: Client
           ...(values['logo-uri'] ? { logoUri: values['logo-uri'] } : {}),
           ...(values['policy-uri'] ? { policyUri: values['policy-uri'] } : {}),
           ...(values['tos-uri'] ? { tosUri: values['tos-uri'] } : {}),
+          resources: values.resource ?? [],
         });
         audit.record({ ...CLI_CONTEXT, type: 'client.created', outcome: 'success', clientId: String(created.metadata.client_id), details: { admin: values.admin ?? false } });
         output.result({ ...created.metadata, ...(created.clientSecret ? { client_secret: created.clientSecret } : {}) }, () => describeClient(created.metadata, created.clientSecret));

@@ -7,6 +7,7 @@ import { createCliOutput } from './cli-output.js';
 import { AUDIT_USAGE, runAuditCommand } from './audit-command.js';
 import { openAccountServices, openAuditStore, openClientServices } from './cli-services.js';
 import { CLIENTS_USAGE, runClientsCommand } from './clients-command.js';
+import { RESOURCES_USAGE, runResourcesCommand } from './resources-command.js';
 import { KEYS_USAGE, runKeysCommand } from './keys-command.js';
 import { CLI_CONTEXT } from './cli-audit-context.js';
 import { runUsersCommand, USERS_USAGE } from './users-command.js';
@@ -16,6 +17,7 @@ const USAGE = `Usage: latchkey <command> [options] [--json]
 ${KEYS_USAGE}
 ${USERS_USAGE}
 ${CLIENTS_USAGE}
+${RESOURCES_USAGE}
 ${AUDIT_USAGE}
 
 Reads the same environment as the server (KEYS_DIR, MONGODB_URI, REDIS_URL, DATA_ENCRYPTION_KEY, ...).`;
@@ -86,6 +88,18 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         const services = await openClientServices(config);
         try {
           await runClientsCommand(rest, services.clients, output, services.audit);
+        } finally {
+          await services.close();
+        }
+        return 0;
+      }
+      case 'resources': {
+        if (!rest[0] || !['create', 'list', 'show', 'delete'].includes(rest[0])) {
+          throw new UsageError(`unknown resources command${rest[0] ? ` "${rest[0]}"` : ''}\n${RESOURCES_USAGE}`);
+        }
+        const services = await openClientServices(config);
+        try {
+          await runResourcesCommand(rest, services.resources, output, services.audit);
         } finally {
           await services.close();
         }

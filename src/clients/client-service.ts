@@ -22,6 +22,8 @@ export interface ClientInput {
   readonly logoUri?: string;
   readonly policyUri?: string;
   readonly tosUri?: string;
+  /** Registered resource servers this client may request tokens for. */
+  readonly resources?: readonly string[];
 }
 
 export interface CreatedClient {
@@ -36,6 +38,8 @@ export interface ClientServiceDeps {
   /** The provider's own metadata validation, so that a stored client always loads. */
   readonly validate: (metadata: AdapterPayload) => Promise<void>;
   readonly allowedScopes: readonly string[];
+  /** Whether a resource identifier is registered. */
+  readonly resourceExists: (identifier: string) => Promise<boolean>;
 }
 
 function newSecret(): string {
@@ -112,6 +116,7 @@ export function buildClientMetadata(clientId: string, input: ClientInput, allowe
     ...(logoUri ? { logo_uri: logoUri } : {}),
     ...(policyUri ? { policy_uri: policyUri } : {}),
     ...(tosUri ? { tos_uri: tosUri } : {}),
+    latchkey_resources: [...new Set(input.resources ?? [])],
   };
 }
 
@@ -130,6 +135,7 @@ export function toClientInput(metadata: AdapterPayload): ClientInput {
     ...(typeof metadata.logo_uri === 'string' ? { logoUri: metadata.logo_uri } : {}),
     ...(typeof metadata.policy_uri === 'string' ? { policyUri: metadata.policy_uri } : {}),
     ...(typeof metadata.tos_uri === 'string' ? { tosUri: metadata.tos_uri } : {}),
+    resources: Array.isArray(metadata.latchkey_resources) ? (metadata.latchkey_resources as string[]) : [],
   };
 }
 
@@ -150,6 +156,9 @@ export function createClientService(deps: ClientServiceDeps) {
   }
 
   async function save(metadata: AdapterPayload): Promise<void> {
+    for (const resource of (metadata.latchkey_resources as string[] | undefined) ?? []) {
+      if (!(await deps.resourceExists(resource))) throw new InvalidClientInputError(`resource ${resource} is not a registered resource server`);
+    }
     try {
       await deps.validate(metadata);
     } catch (error) {

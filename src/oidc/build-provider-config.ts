@@ -9,7 +9,9 @@ import { buildClientPolicy } from './client-validator.js';
 import { createLoadExistingGrant } from './load-existing-grant.js';
 import { createLogoutPages } from './logout-pages.js';
 import type { RememberedConsents } from './remembered-consents.js';
+import { buildResourceIndicators } from './resource-indicators.js';
 import { buildSignInClaims } from './sign-in-claims.js';
+import type { ResourceService } from '../resources/resource-service.js';
 import { checkIntrospectionAllowed, checkRevocationAllowed } from './token-policies.js';
 
 export interface ProviderConfigDeps {
@@ -18,6 +20,7 @@ export interface ProviderConfigDeps {
   readonly jwks: { keys: JWK[] };
   readonly findAccount: FindAccount;
   readonly consents: RememberedConsents;
+  readonly resources: Pick<ResourceService, 'lookup'>;
   readonly renderer: Renderer;
 }
 
@@ -36,11 +39,12 @@ function buildTtl(config: AppConfig): NonNullable<Configuration['ttl']> {
   };
 }
 
-function buildFeatures(renderer: Renderer): NonNullable<Configuration['features']> {
+function buildFeatures(renderer: Renderer, resources: Pick<ResourceService, 'lookup'>): NonNullable<Configuration['features']> {
   return {
     // Our own pages handle login and consent; the provider's demo pages must never be served.
     devInteractions: { enabled: false },
     clientCredentials: { enabled: true },
+    resourceIndicators: buildResourceIndicators(resources),
     introspection: { enabled: true, allowedPolicy: checkIntrospectionAllowed },
     revocation: { enabled: true, allowedPolicy: checkRevocationAllowed },
     rpInitiatedLogout: { enabled: true, ...createLogoutPages(renderer) },
@@ -76,7 +80,7 @@ export function buildProviderConfig(deps: ProviderConfigDeps): Configuration {
       long: { signed: true, httpOnly: true, sameSite: 'lax' },
       short: { signed: true, httpOnly: true, sameSite: 'lax' },
     },
-    features: buildFeatures(deps.renderer),
+    features: buildFeatures(deps.renderer, deps.resources),
     loadExistingGrant: createLoadExistingGrant(deps.consents, config.ttl.grantSeconds),
     extraTokenClaims: buildSignInClaims,
     // ID tokens carry the claims of the granted scopes (email, name) as well as userinfo does.

@@ -131,6 +131,7 @@ describe('admin API', () => {
     const router = createAdminRouter({
       provider: server.container.provider,
       clients: server.container.clients,
+      resources: server.container.resources,
       accounts: server.container.accounts,
       audit: server.container.audit,
       auditStore: server.container.auditStore,
@@ -143,7 +144,7 @@ describe('admin API', () => {
       .sort();
     const documented = Object.entries(document.paths).flatMap(([path, operations]) => Object.keys(operations).map((method) => `${method} ${path}`)).sort();
     expect(documented).toEqual(served);
-    for (const route of buildAdminRoutes({ provider: server.container.provider, clients: server.container.clients, accounts: server.container.accounts, audit: server.container.audit, auditStore: server.container.auditStore, issuer: server.url })) {
+    for (const route of buildAdminRoutes({ provider: server.container.provider, clients: server.container.clients, resources: server.container.resources, accounts: server.container.accounts, audit: server.container.audit, auditStore: server.container.auditStore, issuer: server.url })) {
       const operation = document.paths[toOpenApiPath(route.path)]?.[route.method];
       expect(Boolean(operation?.requestBody)).toBe(Boolean(route.body));
     }

@@ -1,0 +1,70 @@
+import { parseArgs } from 'node:util';
+
+import type { AuditLog } from '../audit/audit-log.js';
+import { AppError } from '../http/app-error.js';
+import { toResourceJson, type ResourceService } from '../resources/resource-service.js';
+import { CLI_CONTEXT } from './cli-audit-context.js';
+import { CliError, isParseArgsError, parseLimit, UsageError } from './cli-error.js';
+import { formatTable, type CliOutput } from './cli-output.js';
+
+export const RESOURCES_USAGE = `latchkey resources create --identifier URI [--scope "a b"] [--format jwt|opaque] [--ttl SECONDS]
+latchkey resources list [--limit N] [--after CURSOR]
+latchkey resources show|delete <identifier>`;
+
+/** `latchkey resources ...`: registered resource servers (RFC 8707). */
+export async function runResourcesCommand(args: readonly string[], resources: ResourceService, output: CliOutput, audit: Pick<AuditLog, 'record'>): Promise<void> {
+  const [subcommand, ...rest] = args;
+  try {
+    switch (subcommand) {
+      case 'create': {
+        const { values } = parseArgs({
+          args: [...rest],
+          options: { identifier: { type: 'string' }, scope: { type: 'string' }, format: { type: 'string' }, ttl: { type: 'string' } },
+          strict: true,
+        });
+        if (!values.identifier) throw new UsageError('resources create needs --identifier');
+        if (values.format !== undefined && values.format !== 'jwt' && values.format !== 'opaque') throw new UsageError('--format must be jwt or opaque');
+        const ttl = values.ttl === undefined ? undefined : Number(values.ttl);
+        const resource = await resources.create({
+          identifier: values.identifier,
+          ...(values.scope !== undefined ? { scope: values.scope } : {}),
+          ...(values.format !== undefined ? { format: values.format } : {}),
+          ...(ttl !== undefined ? { ttlSeconds: ttl } : {}),
+        });
+        audit.record({ ...CLI_CONTEXT, type: 'resource.created', outcome: 'success', details: { identifier: resource.identifier } });
+        output.result(toResourceJson(resource), () => `Registered ${resource.identifier} (${resource.format}, ${resource.ttlSeconds} s, scopes: ${resource.scopes.join(' ') || '-'})`);
+        return;
+      }
+      case 'list': {
+        const { values } = parseArgs({ args: [...rest], options: { limit: { type: 'string' }, after: { type: 'string' } }, strict: true });
+        const page = await resources.list({ limit: parseLimit(values.limit), ...(values.after ? { after: values.after } : {}) });
+        output.result(
+          { resources: page.resources.map(toResourceJson), ...(page.nextCursor ? { next_cursor: page.nextCursor } : {}) },
+          () => formatTable(['IDENTIFIER', 'FORMAT', 'TTL', 'SCOPES'], page.resources.map((resource) => [resource.identifier, resource.format, String(resource.ttlSeconds), resource.scopes.join(' ')])),
+        );
+        return;
+      }
+      case 'show':
+      case 'delete': {
+        const { positionals } = parseArgs({ args: [...rest], options: {}, allowPositionals: true, strict: true });
+        const [identifier] = positionals;
+        if (!identifier || positionals.length !== 1) throw new UsageError(`resources ${subcommand} takes one identifier`);
+        if (subcommand === 'show') {
+          const resource = await resources.get(identifier);
+          output.result(toResourceJson(resource), () => Object.entries(toResourceJson(resource)).map(([key, value]) => `${key.padEnd(12)}${String(value)}`).join('\n'));
+        } else {
+          await resources.delete(identifier);
+          audit.record({ ...CLI_CONTEXT, type: 'resource.deleted', outcome: 'success', details: { identifier } });
+          output.result({ identifier, deleted: true }, () => `Deleted ${identifier}`);
+        }
+        return;
+      }
+      default:
+        throw new UsageError(`unknown resources command${subcommand ? ` "${subcommand}"` : ''}\n${RESOURCES_USAGE}`);
+    }
+  } catch (error) {
+    if (isParseArgsError(error)) throw new UsageError(error.message);
+    if (error instanceof AppError && error.expose) throw new CliError(error.message);
+    throw error;
+  }
+}
