@@ -11,6 +11,7 @@ export const resourceCreateBody = z.strictObject({
   scope: z.string().max(1000).optional(),
   format: z.enum(['jwt', 'opaque']).optional(),
   ttl: z.number().int().optional(),
+  introspectors: z.array(z.string().min(1).max(200)).max(20).optional(),
 });
 
 export const resourcePatchBody = resourceCreateBody.omit({ identifier: true });
@@ -36,6 +37,7 @@ export function buildResourceRoutes(deps: { resources: ResourceService; audit: A
           ...(input.scope !== undefined ? { scope: input.scope } : {}),
           ...(input.format !== undefined ? { format: input.format } : {}),
           ...(input.ttl !== undefined ? { ttlSeconds: input.ttl } : {}),
+          ...(input.introspectors !== undefined ? { introspectors: input.introspectors } : {}),
         });
         audit.record(adminAudit(ctx, { type: 'resource.created', outcome: 'success', details: { identifier: resource.identifier } }));
         return toResourceJson(resource);
@@ -53,6 +55,7 @@ export function buildResourceRoutes(deps: { resources: ResourceService; audit: A
           ...(input.scope !== undefined ? { scope: input.scope } : {}),
           ...(input.format !== undefined ? { format: input.format } : {}),
           ...(input.ttl !== undefined ? { ttlSeconds: input.ttl } : {}),
+          ...(input.introspectors !== undefined ? { introspectors: input.introspectors } : {}),
         });
         audit.record(adminAudit(ctx, { type: 'resource.updated', outcome: 'success', details: { identifier: resource.identifier } }));
         return toResourceJson(resource);

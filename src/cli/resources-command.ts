@@ -7,7 +7,7 @@ import { CLI_CONTEXT } from './cli-audit-context.js';
 import { CliError, isParseArgsError, parseLimit, UsageError } from './cli-error.js';
 import { formatTable, type CliOutput } from './cli-output.js';
 
-export const RESOURCES_USAGE = `latchkey resources create --identifier URI [--scope "a b"] [--format jwt|opaque] [--ttl SECONDS]
+export const RESOURCES_USAGE = `latchkey resources create --identifier URI [--scope "a b"] [--format jwt|opaque] [--ttl SECONDS] [--introspector CLIENT_ID]...
 latchkey resources list [--limit N] [--after CURSOR]
 latchkey resources show|delete <identifier>`;
 
@@ -19,7 +19,7 @@ export async function runResourcesCommand(args: readonly string[], resources: Re
       case 'create': {
         const { values } = parseArgs({
           args: [...rest],
-          options: { identifier: { type: 'string' }, scope: { type: 'string' }, format: { type: 'string' }, ttl: { type: 'string' } },
+          options: { identifier: { type: 'string' }, scope: { type: 'string' }, format: { type: 'string' }, ttl: { type: 'string' }, introspector: { type: 'string', multiple: true } },
           strict: true,
         });
         if (!values.identifier) throw new UsageError('resources create needs --identifier');
@@ -30,6 +30,7 @@ export async function runResourcesCommand(args: readonly string[], resources: Re
           ...(values.scope !== undefined ? { scope: values.scope } : {}),
           ...(values.format !== undefined ? { format: values.format } : {}),
           ...(ttl !== undefined ? { ttlSeconds: ttl } : {}),
+          introspectors: values.introspector ?? [],
         });
         audit.record({ ...CLI_CONTEXT, type: 'resource.created', outcome: 'success', details: { identifier: resource.identifier } });
         output.result(toResourceJson(resource), () => `Registered ${resource.identifier} (${resource.format}, ${resource.ttlSeconds} s, scopes: ${resource.scopes.join(' ') || '-'})`);

@@ -12,7 +12,7 @@ import type { RememberedConsents } from './remembered-consents.js';
 import { buildResourceIndicators } from './resource-indicators.js';
 import { buildSignInClaims } from './sign-in-claims.js';
 import type { ResourceService } from '../resources/resource-service.js';
-import { checkIntrospectionAllowed, checkRevocationAllowed } from './token-policies.js';
+import { checkRevocationAllowed, createIntrospectionPolicy } from './token-policies.js';
 
 export interface ProviderConfigDeps {
   readonly config: AppConfig;
@@ -24,12 +24,21 @@ export interface ProviderConfigDeps {
   readonly renderer: Renderer;
 }
 
+interface ResourceBound {
+  readonly resourceServer?: { readonly accessTokenTTL?: number } | undefined;
+}
+
+/** A token for a registered resource server lives as long as that server asks; others by default. */
+function lifetimeFor(fallback: number) {
+  return (_ctx: unknown, token: ResourceBound): number => token.resourceServer?.accessTokenTTL ?? fallback;
+}
+
 function buildTtl(config: AppConfig): NonNullable<Configuration['ttl']> {
   const ttl = config.ttl;
   return {
-    AccessToken: ttl.accessTokenSeconds,
+    AccessToken: lifetimeFor(ttl.accessTokenSeconds),
     AuthorizationCode: ttl.authorizationCodeSeconds,
-    ClientCredentials: ttl.clientCredentialsSeconds,
+    ClientCredentials: lifetimeFor(ttl.clientCredentialsSeconds),
     IdToken: ttl.idTokenSeconds,
     RefreshToken: ttl.refreshTokenSeconds,
     Session: ttl.sessionSeconds,
@@ -45,7 +54,7 @@ function buildFeatures(renderer: Renderer, resources: Pick<ResourceService, 'loo
     devInteractions: { enabled: false },
     clientCredentials: { enabled: true },
     resourceIndicators: buildResourceIndicators(resources),
-    introspection: { enabled: true, allowedPolicy: checkIntrospectionAllowed },
+    introspection: { enabled: true, allowedPolicy: createIntrospectionPolicy(resources) },
     revocation: { enabled: true, allowedPolicy: checkRevocationAllowed },
     rpInitiatedLogout: { enabled: true, ...createLogoutPages(renderer) },
     registration: { enabled: true, initialAccessToken: true, issueRegistrationAccessToken: true },

@@ -7,6 +7,7 @@ interface ResourceRecord {
   scopes: string[];
   format: 'jwt' | 'opaque';
   ttlSeconds: number;
+  introspectors: string[];
   createdAt: Date;
 }
 
@@ -16,13 +17,14 @@ const resourceSchema = new Schema<ResourceRecord>(
     scopes: { type: [String], default: [] },
     format: { type: String, enum: ['jwt', 'opaque'], required: true },
     ttlSeconds: { type: Number, required: true },
+    introspectors: { type: [String], default: [] },
     createdAt: { type: Date, required: true },
   },
   { versionKey: false, collection: 'resource_servers' },
 );
 
 function toResource(record: ResourceRecord): ResourceServer {
-  return { identifier: record._id, scopes: record.scopes, format: record.format, ttlSeconds: record.ttlSeconds, createdAt: record.createdAt };
+  return { identifier: record._id, scopes: record.scopes, format: record.format, ttlSeconds: record.ttlSeconds, introspectors: record.introspectors ?? [], createdAt: record.createdAt };
 }
 
 /** Resource servers in MongoDB, one document per identifier. */
@@ -30,7 +32,7 @@ export function createMongoResourceStore(connection: Connection): ResourceStore 
   const model = (connection.models.ResourceServer as Model<ResourceRecord> | undefined) ?? connection.model<ResourceRecord>('ResourceServer', resourceSchema);
   return {
     async create(resource) {
-      await model.create({ _id: resource.identifier, scopes: [...resource.scopes], format: resource.format, ttlSeconds: resource.ttlSeconds, createdAt: resource.createdAt });
+      await model.create({ _id: resource.identifier, scopes: [...resource.scopes], format: resource.format, ttlSeconds: resource.ttlSeconds, introspectors: [...resource.introspectors], createdAt: resource.createdAt });
     },
     async find(identifier) {
       const record = await model.findById(identifier).lean<ResourceRecord>();
@@ -47,6 +49,7 @@ export function createMongoResourceStore(connection: Connection): ResourceStore 
         ...(patch.scopes ? { scopes: [...patch.scopes] } : {}),
         ...(patch.format ? { format: patch.format } : {}),
         ...(patch.ttlSeconds ? { ttlSeconds: patch.ttlSeconds } : {}),
+        ...(patch.introspectors ? { introspectors: [...patch.introspectors] } : {}),
       };
       const record = await model.findByIdAndUpdate(identifier, { $set: set }, { new: true }).lean<ResourceRecord>();
       return record ? toResource(record) : undefined;

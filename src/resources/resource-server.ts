@@ -6,6 +6,8 @@ export interface ResourceServer {
   readonly scopes: readonly string[];
   readonly format: AccessTokenFormat;
   readonly ttlSeconds: number;
+  /** Clients (the resource server's own credentials) allowed to introspect tokens for it. */
+  readonly introspectors: readonly string[];
   readonly createdAt: Date;
 }
 

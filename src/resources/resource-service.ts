@@ -10,6 +10,7 @@ export interface ResourceInput {
   readonly scope?: string;
   readonly format?: AccessTokenFormat;
   readonly ttlSeconds?: number;
+  readonly introspectors?: readonly string[];
 }
 
 /** Resource indicators are absolute URIs without a fragment (RFC 8707 section 2). */
@@ -51,6 +52,7 @@ export function toResourceJson(resource: ResourceServer): Record<string, unknown
     scope: resource.scopes.join(' '),
     format: resource.format,
     ttl: resource.ttlSeconds,
+    introspectors: resource.introspectors,
     created_at: resource.createdAt.toISOString(),
   };
 }
@@ -76,6 +78,7 @@ export function createResourceService(deps: { store: ResourceStore; cacheSeconds
         scopes: checkScopes(input.scope),
         format: input.format ?? 'jwt',
         ttlSeconds: checkTtl(input.ttlSeconds),
+        introspectors: [...new Set(input.introspectors ?? [])],
         createdAt: new Date(),
       };
       if (await deps.store.find(resource.identifier)) throw new ResourceExistsError(resource.identifier);
@@ -102,6 +105,7 @@ export function createResourceService(deps: { store: ResourceStore; cacheSeconds
         ...(patch.scope !== undefined ? { scopes: checkScopes(patch.scope) } : {}),
         ...(patch.format !== undefined ? { format: patch.format } : {}),
         ...(patch.ttlSeconds !== undefined ? { ttlSeconds: checkTtl(patch.ttlSeconds) } : {}),
+        ...(patch.introspectors !== undefined ? { introspectors: [...new Set(patch.introspectors)] } : {}),
       });
       if (!updated) throw new ResourceNotFoundError(identifier);
       forget(identifier);
