@@ -1,7 +1,5 @@
 import type Router from '@koa/router';
 import Koa, { type Middleware } from 'koa';
-import compose from 'koa-compose';
-import type Provider from 'oidc-provider';
 
 import { createAdminRouter, type AdminDeps } from './admin/admin-router.js';
 import type { AppConfig } from './config/app-config.js';
@@ -19,7 +17,8 @@ export interface AppDeps {
   readonly config: AppConfig;
   readonly logger: Logger;
   readonly renderer: Renderer;
-  readonly provider: Provider;
+  /** The provider's middleware, mounted at the root (it follows key reloads). */
+  readonly providerMiddleware: Middleware;
   readonly interactions: InteractionDeps;
   readonly admin: AdminDeps;
   readonly rateLimits: { readonly interactions: Middleware; readonly token: Middleware };
@@ -57,6 +56,6 @@ export function createApp(deps: AppDeps): Koa {
     return next();
   });
   // Mounted at the root as a plain middleware chain, as koa-mount does without a prefix.
-  app.use(compose(deps.provider.middleware));
+  app.use(deps.providerMiddleware);
   return app;
 }

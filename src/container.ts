@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Middleware } from 'koa';
+import compose from 'koa-compose';
 import type { Connection } from 'mongoose';
 import type Provider from 'oidc-provider';
 import type { AdapterFactory } from 'oidc-provider';
@@ -55,8 +56,13 @@ export interface Container {
   readonly logger: Logger;
   readonly renderer: Renderer;
   readonly adapter: AdapterFactory;
+  /** The provider for the current key set; read it per use, it changes on reloadKeys(). */
   readonly provider: Provider;
   readonly keySet: KeySet;
+  /** Mounts whichever provider is current. */
+  readonly providerMiddleware: Middleware;
+  /** Re-reads KEYS_DIR (after `keys rotate`): new requests sign with the new keys. */
+  reloadKeys(): Promise<void>;
   readonly accounts: AccountService;
   readonly clients: ClientService;
   readonly resources: ResourceService;
@@ -214,17 +220,26 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
     const resources = createResourceService({ store: resourceStore, cacheSeconds: config.clientCacheSeconds });
     const renderer = createRenderer();
     const adapter = createRoutingAdapterFactory(durable, ephemeral.adapter);
-    const provider = createProvider({
-      config,
-      adapter,
-      jwks: toProviderJwks(keySet),
-      findAccount: createFindAccount(accounts),
-      consents,
-      resources,
-      renderer,
-      logger,
-    });
-    recordProviderEvents(provider, audit);
+    // A provider is built per key set: oidc-provider has no way to swap keys in a running
+    // instance, so a reload builds a new one and every consumer reads `current` per request.
+    const buildForKeys = (keys: KeySet): Provider => {
+      const built = createProvider({
+        config,
+        adapter,
+        jwks: toProviderJwks(keys),
+        findAccount: createFindAccount(accounts),
+        consents,
+        resources,
+        renderer,
+        logger,
+      });
+      recordProviderEvents(built, audit);
+      return built;
+    };
+    let currentKeys = keySet;
+    let current = buildForKeys(keySet);
+    let mounted = compose(current.middleware);
+    const provider = current;
     const clients = createClientService({
       adapter,
       directory,
@@ -234,7 +249,9 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
     });
     const cookieKey = config.cookieKeys.value[0] ?? '';
     const interactions: InteractionDeps = {
-      provider,
+      get provider() {
+        return current;
+      },
       accounts,
       cipher,
       loginStates: ephemeral.loginStates,
@@ -257,8 +274,21 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
       logger,
       renderer,
       adapter,
-      provider,
-      keySet,
+      get provider() {
+        return current;
+      },
+      get keySet() {
+        return currentKeys;
+      },
+      providerMiddleware: (ctx, next) => mounted(ctx, next),
+      async reloadKeys() {
+        const keys = await loadKeySet(config.keysDir);
+        const next = buildForKeys(keys);
+        current = next;
+        mounted = compose(next.middleware);
+        currentKeys = keys;
+        logger.info({ kids: keys.keys.map((key) => ({ kid: key.kid, status: key.latchkey_status })) }, 'signing keys reloaded');
+      },
       accounts,
       clients,
       resources,

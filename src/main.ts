@@ -74,6 +74,12 @@ async function main(argv: readonly string[]): Promise<void> {
       },
     );
   };
+  // `latchkey keys rotate` writes the key set; each instance picks it up on SIGHUP.
+  process.on('SIGHUP', () => {
+    container.reloadKeys().catch((error: unknown) => {
+      logger.error({ err: { message: error instanceof Error ? error.message : String(error) } }, 'signing keys not reloaded; keeping the current ones');
+    });
+  });
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);
 }

@@ -21,10 +21,12 @@ export async function startServer(container: Container, port: number = container
     config: container.config,
     logger: container.logger,
     renderer: container.renderer,
-    provider: container.provider,
+    providerMiddleware: container.providerMiddleware,
     interactions: container.interactions,
     admin: {
-      provider: container.provider,
+      get provider() {
+        return container.provider;
+      },
       clients: container.clients,
       resources: container.resources,
       accounts: container.accounts,

@@ -25,8 +25,9 @@ interface Principal {
 
 export function createResourceServer(options: ResourceServerOptions): Koa {
   const discovery = fetch(`${options.issuer}/.well-known/openid-configuration`).then(async (response) => (await response.json()) as { jwks_uri: string; introspection_endpoint: string });
-  // jose caches the key set and refetches it when a token names a kid it has not seen: rotated keys just work.
-  const jwks = discovery.then((metadata) => createRemoteJWKSet(new URL(metadata.jwks_uri)));
+  // jose caches the key set and refetches it when a token names a kid it has not seen, at most
+  // once per cooldown: after a rotation, new tokens verify within a second.
+  const jwks = discovery.then((metadata) => createRemoteJWKSet(new URL(metadata.jwks_uri), { cooldownDuration: 1000 }));
 
   async function verifyJwt(token: string): Promise<Principal> {
     const { payload } = await jwtVerify(token, await jwks, {

@@ -6,7 +6,8 @@ import { calculateJwkThumbprint, type JWK } from 'jose';
 export const SIGNING_ALGORITHMS = ['RS256', 'ES256', 'EdDSA'] as const;
 export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
 
-export type KeyStatus = 'active';
+/** active keys sign; retiring keys stay published so that what they signed still verifies. */
+export type KeyStatus = 'active' | 'retiring';
 
 /** A private signing key as stored in KEYS_DIR/jwks.json, with Latchkey's bookkeeping members. */
 export interface StoredKey extends JWK {
@@ -15,6 +16,7 @@ export interface StoredKey extends JWK {
   use: 'sig';
   latchkey_status: KeyStatus;
   latchkey_created_at: string;
+  latchkey_retired_at?: string;
 }
 
 export interface KeySet {
@@ -28,6 +30,7 @@ export interface KeySummary {
   readonly kty: string;
   readonly status: KeyStatus;
   readonly createdAt: string;
+  readonly retiredAt?: string;
 }
 
 export class KeySetError extends Error {
@@ -68,7 +71,8 @@ export async function generateSigningKey(alg: SigningAlgorithm, now: Date = new 
 function isStoredKey(value: unknown): value is StoredKey {
   if (typeof value !== 'object' || value === null) return false;
   const key = value as Record<string, unknown>;
-  return typeof key.kid === 'string'
+  return (key.latchkey_status === 'active' || key.latchkey_status === 'retiring')
+    && typeof key.kid === 'string'
     && typeof key.kty === 'string'
     && typeof key.d === 'string'
     && SIGNING_ALGORITHMS.some((alg) => alg === key.alg);
@@ -100,8 +104,8 @@ export async function loadKeySet(keysDir: string): Promise<KeySet> {
   if (invalid !== -1) {
     throw new KeySetError('invalid', `${file}: key ${invalid} is not a private signing key with kid and alg (${SIGNING_ALGORITHMS.join(', ')})`);
   }
-  if (!keys.some((key: StoredKey) => key.alg === 'RS256')) {
-    throw new KeySetError('invalid', `${file} has no RS256 key, which OpenID Connect requires for ID tokens`);
+  if (!keys.some((key: StoredKey) => key.alg === 'RS256' && key.latchkey_status !== 'retiring')) {
+    throw new KeySetError('invalid', `${file} has no active RS256 key, which OpenID Connect requires for ID tokens`);
   }
   return { keys };
 }
@@ -147,16 +151,61 @@ export function summariseKeys(keySet: KeySet): KeySummary[] {
     kty: String(key.kty),
     status: key.latchkey_status,
     createdAt: key.latchkey_created_at,
+    ...(key.latchkey_retired_at ? { retiredAt: key.latchkey_retired_at } : {}),
   }));
 }
 
 /**
- * The private JWKS handed to oidc-provider: standard members only. Newest keys first, because
- * the provider signs with the first key that fits an algorithm.
+ * The private JWKS handed to oidc-provider: standard members only. Active keys first, newest
+ * first, because the provider signs with the first key that fits an algorithm; retiring keys
+ * come last, published for verification only.
  */
 export function toProviderJwks(keySet: KeySet): { keys: JWK[] } {
-  const ordered = [...keySet.keys].sort((a, b) => b.latchkey_created_at.localeCompare(a.latchkey_created_at));
+  const rank = (key: StoredKey): number => (key.latchkey_status === 'active' ? 0 : 1);
+  const ordered = [...keySet.keys].sort((a, b) => rank(a) - rank(b) || b.latchkey_created_at.localeCompare(a.latchkey_created_at));
   return {
-    keys: ordered.map(({ latchkey_status: _status, latchkey_created_at: _createdAt, ...jwk }) => jwk),
+    keys: ordered.map(({ latchkey_status: _status, latchkey_created_at: _createdAt, latchkey_retired_at: _retiredAt, ...jwk }) => jwk),
   };
+}
+
+/**
+ * A new active key for every algorithm that has one; the keys they replace start retiring.
+ * Running servers pick the new set up on SIGHUP (or restart).
+ */
+export async function rotateKeySet(keysDir: string, now: Date = new Date()): Promise<{ created: StoredKey[]; retiring: StoredKey[] }> {
+  const current = await loadKeySet(keysDir);
+  const algorithms = [...new Set(current.keys.filter((key) => key.latchkey_status === 'active').map((key) => key.alg))];
+  const created = await Promise.all(algorithms.map((alg) => generateSigningKey(alg, now)));
+  const retiring: StoredKey[] = [];
+  const kept = current.keys.map((key) => {
+    if (key.latchkey_status !== 'active') return key;
+    const retired: StoredKey = { ...key, latchkey_status: 'retiring', latchkey_retired_at: now.toISOString() };
+    retiring.push(retired);
+    return retired;
+  });
+  await saveKeySet(keysDir, { keys: [...created, ...kept] });
+  return { created, retiring };
+}
+
+/**
+ * Removes retiring keys once everything they could have signed has expired: `minAgeSeconds`
+ * after their rotation (the longest token lifetime). `force` removes them at once.
+ */
+export async function retireKeys(keysDir: string, options: { minAgeSeconds: number; force?: boolean; now?: Date }): Promise<{ removed: StoredKey[]; waiting: StoredKey[] }> {
+  const now = (options.now ?? new Date()).getTime();
+  const current = await loadKeySet(keysDir);
+  const removed: StoredKey[] = [];
+  const waiting: StoredKey[] = [];
+  const kept = current.keys.filter((key) => {
+    if (key.latchkey_status !== 'retiring') return true;
+    const retiredAt = Date.parse(key.latchkey_retired_at ?? key.latchkey_created_at);
+    if (options.force || now - retiredAt >= options.minAgeSeconds * 1000) {
+      removed.push(key);
+      return false;
+    }
+    waiting.push(key);
+    return true;
+  });
+  if (removed.length > 0) await saveKeySet(keysDir, { keys: kept });
+  return { removed, waiting };
 }

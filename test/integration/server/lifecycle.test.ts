@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 
 import { startServer } from '../../../src/server.js';
-import { generateKeySet } from '../../../src/keys/key-set.js';
+import { generateKeySet, rotateKeySet } from '../../../src/keys/key-set.js';
 import { findFreePort, makeTempDir, requireEnv, uniqueMongoUri } from '../../support/test-env.js';
 import { Browser, expectPage } from '../../support/browser.js';
 import { basicAuthorization } from '../../support/register-client.js';
@@ -190,5 +190,27 @@ describe('server lifecycle', () => {
       expect(await exited).toBe(0);
       await keys.remove();
     }
+  });
+
+  it('picks up a rotated key set on SIGHUP without restarting', async () => {
+    const keys = await makeTempDir();
+    await generateKeySet(keys.path);
+    const port = await findFreePort();
+    const main = runMain({ NODE_ENV: 'test', PORT: String(port), KEYS_DIR: keys.path }, /latchkey listening/);
+    await main.ready;
+    const kids = async (): Promise<string[]> => ((await (await fetch(`http://127.0.0.1:${port}/jwks`)).json()) as { keys: Array<{ kid: string }> }).keys.map((key) => key.kid).sort();
+    const before = await kids();
+    const { created } = await rotateKeySet(keys.path);
+    main.kill('SIGHUP');
+    const deadline = Date.now() + 5000;
+    let after = await kids();
+    while (after.length === before.length && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      after = await kids();
+    }
+    expect(after).toEqual([...before, ...created.map((key) => key.kid)].sort());
+    main.kill('SIGTERM');
+    expect((await main.exited).code).toBe(0);
+    await keys.remove();
   });
 });

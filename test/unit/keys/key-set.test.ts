@@ -74,7 +74,7 @@ describe('key set', () => {
     await writeFile(keySetPath(dir.path), JSON.stringify({ keys: publicOnly }));
     await expect(loadKeySet(dir.path)).rejects.toMatchObject({ code: 'invalid' });
     await writeFile(keySetPath(dir.path), JSON.stringify({ keys: keySet.keys.filter((key) => key.alg !== 'RS256') }));
-    await expect(loadKeySet(dir.path)).rejects.toThrow(/no RS256 key/);
+    await expect(loadKeySet(dir.path)).rejects.toThrow(/no active RS256 key/);
     await writeFile(keySetPath(dir.path), 'not json');
     await expect(loadKeySet(dir.path)).rejects.toThrow(/not valid JSON/);
     expect(await readFile(keySetPath(dir.path), 'utf8')).toBe('not json');

@@ -1,0 +1,94 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { decodeProtectedHeader } from 'jose';
+
+import { createResourceServer } from '../../../examples/resource-server/resource-server.js';
+import { runCli } from '../../../src/cli/main.js';
+import { basicAuthorization } from '../../support/register-client.js';
+import { startTestServer, type TestServer } from '../../support/test-server.js';
+
+const API = 'https://rotating.example.com';
+
+describe('signing key rotation without downtime', () => {
+  let server: TestServer;
+  let client: { id: string; secret: string };
+  const listeners: Server[] = [];
+
+  async function keysCli(args: string[]): Promise<Record<string, unknown>> {
+    let stdout = '';
+    let stderr = '';
+    const code = await runCli([...args, '--json'], { env: { KEYS_DIR: server.container.config.keysDir }, stdout: (text) => (stdout += text), stderr: (text) => (stderr += text), readStdin: async () => '' });
+    if (code !== 0) throw new Error(stderr);
+    return JSON.parse(stdout) as Record<string, unknown>;
+  }
+
+  async function jwt(): Promise<string> {
+    const response = await fetch(`${server.url}/token`, {
+      method: 'POST',
+      headers: { authorization: basicAuthorization(client.id, client.secret), 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'client_credentials', resource: API, scope: 'read' }),
+    });
+    return String(((await response.json()) as { access_token: string }).access_token);
+  }
+
+  async function resourceServer(): Promise<string> {
+    const listener = createServer(createResourceServer({ issuer: server.url, audience: API }).callback());
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    listeners.push(listener);
+    return `http://127.0.0.1:${(listener.address() as AddressInfo).port}`;
+  }
+
+  async function accepted(rs: string, token: string): Promise<boolean> {
+    return (await fetch(rs, { headers: { authorization: `Bearer ${token}` } })).status === 200;
+  }
+
+  async function publishedKids(): Promise<string[]> {
+    const jwks = (await (await fetch(`${server.url}/jwks`)).json()) as { keys: Array<{ kid: string }> };
+    return jwks.keys.map((key) => key.kid);
+  }
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    await server.container.resources.create({ identifier: API, scope: 'read', format: 'jwt' });
+    const created = await server.container.clients.create({ name: 'Rotating job', scope: 'openid', resources: [API] });
+    client = { id: String(created.metadata.client_id), secret: created.clientSecret ?? '' };
+  });
+
+  afterAll(async () => {
+    await Promise.all(listeners.map((listener) => new Promise((resolve) => listener.close(resolve))));
+    await server.stop();
+  });
+
+  it('keeps accepting tokens signed before a rotation, signs new ones with the new key, and drops the old key only when retired', async () => {
+    const rs = await resourceServer();
+    const before = await jwt();
+    const oldKid = decodeProtectedHeader(before).kid;
+    expect(await accepted(rs, before)).toBe(true);
+
+    const rotated = await keysCli(['keys', 'rotate']);
+    const keys = rotated.keys as Array<{ kid: string; alg: string; status: string }>;
+    expect(keys.filter((key) => key.status === 'active').map((key) => key.alg).sort()).toEqual(['ES256', 'RS256']);
+    expect(keys.find((key) => key.kid === oldKid)?.status).toBe('retiring');
+
+    // Before the reload the running server still signs with the old key; nothing breaks meanwhile.
+    expect(decodeProtectedHeader(await jwt()).kid).toBe(oldKid);
+    await server.container.reloadKeys();
+    const after = await jwt();
+    const newKid = decodeProtectedHeader(after).kid;
+    expect(newKid).not.toBe(oldKid);
+    expect(await publishedKids()).toEqual(expect.arrayContaining([oldKid, newKid]));
+
+    // The same resource server, with its cached key set, accepts both (it refetches the key set
+    // for the unknown kid once its one-second cooldown has passed).
+    expect(await accepted(rs, before)).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect(await accepted(rs, after)).toBe(true);
+
+    expect(await keysCli(['keys', 'retire'])).toMatchObject({ removed: [], waiting: expect.arrayContaining([oldKid]) });
+    expect(await keysCli(['keys', 'retire', '--force'])).toMatchObject({ removed: expect.arrayContaining([oldKid]) });
+    await server.container.reloadKeys();
+    expect(await publishedKids()).not.toContain(oldKid);
+    expect(await accepted(await resourceServer(), before)).toBe(false);
+    expect(await accepted(await resourceServer(), after)).toBe(true);
+  });
+});
