@@ -1,7 +1,7 @@
 import type Router from '@koa/router';
 import Koa, { type Middleware } from 'koa';
 
-import { createAdminRouter, type AdminDeps } from './admin/admin-router.js';
+import { ADMIN_PREFIX, createAdminRouter, type AdminDeps } from './admin/admin-router.js';
 import type { AppConfig } from './config/app-config.js';
 import { createErrorHandler } from './http/error-handler.js';
 import { createHealthRouter, type ReadinessCheck } from './http/health.js';
@@ -30,6 +30,19 @@ export interface AppDeps {
 
 const TOKEN_PATH = '/token';
 
+/**
+ * Runs a router only for paths under its prefix: a router's matching costs something on every
+ * request, and most requests (token, JWKS, introspection) belong to the provider.
+ */
+function onlyUnder(prefixes: readonly string[], router: Router): Middleware {
+  const routes = router.routes();
+  return async function routeByPrefix(ctx, next) {
+    if (!prefixes.some((prefix) => ctx.path === prefix || ctx.path.startsWith(`${prefix}/`))) return next();
+    // The router adds its own context members (params, router) when it runs; Koa's type lacks them.
+    return routes(ctx as Parameters<typeof routes>[0], next);
+  };
+}
+
 /** The host application: middleware order and routes, no I/O of its own. */
 export function createApp(deps: AppDeps): Koa {
   const app = new Koa({ proxy: deps.config.trustProxy, keys: [...deps.config.cookieKeys.value] });
@@ -43,13 +56,13 @@ export function createApp(deps: AppDeps): Koa {
   app.use(createRequestContext({ logger: deps.logger }));
   app.use(requests.middleware);
   app.use(createSecurityHeaders({ issuer: deps.config.issuer }));
-  app.use(health.routes());
-  app.use(createMetricsRouter({ requests, auditStats: () => deps.admin.audit.stats() }).routes());
+  app.use(onlyUnder(['/healthz', '/readyz'], health));
+  app.use(onlyUnder(['/metrics'], createMetricsRouter({ requests, auditStats: () => deps.admin.audit.stats() })));
   // Provider endpoints answer their own errors (OAuth error JSON or renderError); this handler
   // catches ours and anything nobody routed.
   app.use(createErrorHandler({ logger: deps.logger, renderer: deps.renderer }));
-  app.use(interactions.routes());
-  app.use(createAdminRouter(deps.admin).routes());
+  app.use(onlyUnder(['/interaction'], interactions));
+  app.use(onlyUnder([ADMIN_PREFIX], createAdminRouter(deps.admin)));
   if (deps.extraRoutes) app.use(deps.extraRoutes.routes());
   app.use(async function limitTokenRequests(ctx, next) {
     if (ctx.method === 'POST' && ctx.path === TOKEN_PATH) return deps.rateLimits.token(ctx, next);

@@ -157,6 +157,14 @@ function readBoolean(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(name, `must be true or false, got "${raw}"`);
 }
 
+function readPositiveInteger(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new ConfigError(name, `must be a positive whole number, got "${raw}"`);
+  return value;
+}
+
 function readLogLevel(env: Env, fallback: AppConfig['logLevel']): AppConfig['logLevel'] {
   const raw = env.LOG_LEVEL;
   if (raw === undefined || raw === '') return fallback;
@@ -215,7 +223,10 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig
     argon2: Object.freeze({ ...defaults.argon2 }),
     password: Object.freeze({ ...defaults.password }),
     lockout: Object.freeze({ ...defaults.lockout }),
-    rateLimit: Object.freeze({ ...defaults.rateLimit }),
+    rateLimit: Object.freeze({
+      interactionPostsPerMinute: readPositiveInteger(env, 'RATE_LIMIT_INTERACTION_PER_MINUTE', defaults.rateLimit.interactionPostsPerMinute),
+      tokenRequestsPerMinute: readPositiveInteger(env, 'RATE_LIMIT_TOKEN_PER_MINUTE', defaults.rateLimit.tokenRequestsPerMinute),
+    }),
     totpIssuer: defaults.totpIssuer,
     audit: Object.freeze({ ...defaults.audit }),
   };

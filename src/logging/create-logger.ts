@@ -5,28 +5,13 @@ import type { LogLevel } from '../config/app-config.js';
 export type { Logger };
 
 // Belt and braces: code should never log these, but if an object carrying one slips into a
-// log call, pino replaces the value instead of writing it to stdout.
+// log call, pino replaces the value instead of writing it to stdout. Explicit paths only:
+// wildcard paths made redaction a measurable share of every request's CPU time.
+const SECRET_FIELDS = ['password', 'secret', 'client_secret', 'code', 'token', 'access_token', 'refresh_token', 'id_token', 'authorization', 'cookie'];
 const REDACTED_PATHS = [
-  'password',
-  '*.password',
-  'secret',
-  '*.secret',
-  'client_secret',
-  '*.client_secret',
-  'code',
-  '*.code',
-  'token',
-  '*.token',
-  'access_token',
-  '*.access_token',
-  'refresh_token',
-  '*.refresh_token',
-  'id_token',
-  '*.id_token',
-  'authorization',
-  '*.authorization',
-  'cookie',
-  '*.cookie',
+  ...SECRET_FIELDS,
+  ...SECRET_FIELDS.map((field) => `audit.details.${field}`),
+  ...SECRET_FIELDS.map((field) => `err.${field}`),
   'req.headers.authorization',
   'req.headers.cookie',
 ];

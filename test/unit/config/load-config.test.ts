@@ -77,6 +77,7 @@ describe('loadConfig', () => {
     ['DATA_ENCRYPTION_KEY', Buffer.alloc(16).toString('base64'), 'DATA_ENCRYPTION_KEY: must decode to 32 bytes, got 16'],
     ['TRUST_PROXY', 'maybe', 'TRUST_PROXY: must be true or false, got "maybe"'],
     ['LOG_LEVEL', 'loud', 'LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent'],
+    ['RATE_LIMIT_TOKEN_PER_MINUTE', '0', 'RATE_LIMIT_TOKEN_PER_MINUTE: must be a positive whole number, got "0"'],
   ])('rejects %s=%s with one line naming it', (name, value, message) => {
     expect(errorOf(() => loadConfig({ [name]: value })).message).toBe(message);
   });

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# `npm run bench`: builds, starts Redis and FerretDB on CPU 1 (as the tests do), and runs
+# bench/run-bench.ts on CPU 1 against servers pinned to CPU 0. Results go to bench/results.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+CACHE="${LATCHKEY_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/latchkey-test}"
+STATE=$(mktemp -d "${TMPDIR:-/tmp}/latchkey-bench.XXXXXX")
+PIDS=()
+log() { printf '[bench] %s\n' "$*"; }
+cleanup() {
+  local status=$?
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$STATE"
+  exit "$status"
+}
+trap cleanup EXIT INT TERM
+# shellcheck source=scripts/test-servers.sh
+. "$ROOT/scripts/test-servers.sh"
+
+command -v taskset >/dev/null || { log "taskset (util-linux) is required"; exit 1; }
+[ "$(nproc)" -ge 2 ] || { log "needs two CPUs: one for the server, one for the load"; exit 1; }
+ensure_node_modules
+npm run --silent build
+export SERVER_CPU=1
+if [ -z "${REDIS_URL:-}" ]; then start_redis; fi
+if [ -z "${MONGODB_URI:-}" ]; then start_ferretdb; fi
+taskset -c 1 node --import tsx bench/run-bench.ts
