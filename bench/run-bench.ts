@@ -199,6 +199,7 @@ const report = [
   `Each server pinned to CPU ${SERVER_CPU} (taskset); the load generator (autocannon, ${CONNECTIONS} connections), Redis and FerretDB on the other CPU.`,
   `Each figure is the median of ${RUNS} runs of ${DURATION_SECONDS} s after a 3 s warm-up. Latchkey runs with NODE_ENV=production, Redis + FerretDB storage,`,
   'per-IP rate limiting and the audit trail on, and info-level request logs. The ceiling is oidc-provider with its in-memory adapter in a bare Koa app.',
+  ...(process.env.BENCH_PROFILE === '1' ? ['Latchkey ran under --cpu-prof for this run (BENCH_PROFILE=1), which costs it a few percent.'] : []),
   '',
   '| scenario | Latchkey req/s | p50 ms | p99 ms | errors | bare req/s | p50 ms | p99 ms | Latchkey / bare |',
   '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',

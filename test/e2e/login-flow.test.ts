@@ -246,6 +246,19 @@ describe('signing in with password and TOTP through the HTML pages', () => {
     await expect(oidc.refreshTokenGrant(config, rotated.refresh_token ?? '')).rejects.toMatchObject({ error: 'invalid_grant' });
   });
 
+  it('revokes the access tokens of a grant when its refresh token is revoked', async () => {
+    const user = await createUser('revoke@example.com', true);
+    const browser = new Browser(REDIRECT_URI);
+    const request = await buildAuthorizationRequest(config, { scope: 'openid email offline_access', prompt: 'consent' });
+    const consent = await signIn(browser, request, user, 0);
+    if (typeof consent === 'string') throw new Error('expected the consent page');
+    const tokens = await redeem(config, await approveConsent(browser, consent), request);
+    expect((await oidc.tokenIntrospection(config, tokens.access_token)).active).toBe(true);
+    await oidc.tokenRevocation(config, tokens.refresh_token ?? '', { token_type_hint: 'refresh_token' });
+    expect((await oidc.tokenIntrospection(config, tokens.access_token)).active).toBe(false);
+    await expect(oidc.refreshTokenGrant(config, tokens.refresh_token ?? '')).rejects.toMatchObject({ error: 'invalid_grant' });
+  });
+
   it('does not sign in a disabled account', async () => {
     const user = await createUser('disabled@example.com', true);
     await server.container.accounts.setStatus(user.id, 'disabled');
