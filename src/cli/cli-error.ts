@@ -1,3 +1,5 @@
+import { AppError } from '../http/app-error.js';
+
 /** A CLI failure with the message the admin sees and the process exit code. */
 export class CliError extends Error {
   readonly exitCode: number;
@@ -27,4 +29,14 @@ export function parseLimit(value: string | undefined): number {
   const limit = Number(value);
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError('--limit must be a whole number from 1 to 1000');
   return limit;
+}
+
+/**
+ * What a command's failure looks like to the admin: bad arguments are usage errors, rule
+ * violations (AppError meant for users) are plain messages, anything else stays unexpected.
+ */
+export function toCliFailure(error: unknown): unknown {
+  if (isParseArgsError(error)) return new UsageError(error.message);
+  if (error instanceof AppError && error.expose) return new CliError(error.message);
+  return error;
 }

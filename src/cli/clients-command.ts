@@ -3,8 +3,7 @@ import type { AdapterPayload } from 'oidc-provider';
 
 import type { ClientService } from '../clients/client-service.js';
 import type { AuditLog } from '../audit/audit-log.js';
-import { AppError } from '../http/app-error.js';
-import { CliError, isParseArgsError, parseLimit, UsageError } from './cli-error.js';
+import { parseLimit, toCliFailure, UsageError } from './cli-error.js';
 import { formatTable, type CliOutput } from './cli-output.js';
 import { CLI_CONTEXT } from './cli-audit-context.js';
 
@@ -110,8 +109,6 @@ export async function runClientsCommand(args: readonly string[], clients: Client
         throw new UsageError(`unknown clients command${subcommand ? ` "${subcommand}"` : ''}\n${CLIENTS_USAGE}`);
     }
   } catch (error) {
-    if (isParseArgsError(error)) throw new UsageError(error.message);
-    if (error instanceof AppError && error.expose) throw new CliError(error.message);
-    throw error;
+    throw toCliFailure(error);
   }
 }

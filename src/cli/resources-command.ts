@@ -1,10 +1,9 @@
 import { parseArgs } from 'node:util';
 
 import type { AuditLog } from '../audit/audit-log.js';
-import { AppError } from '../http/app-error.js';
 import { toResourceJson, type ResourceService } from '../resources/resource-service.js';
 import { CLI_CONTEXT } from './cli-audit-context.js';
-import { CliError, isParseArgsError, parseLimit, UsageError } from './cli-error.js';
+import { parseLimit, toCliFailure, UsageError } from './cli-error.js';
 import { formatTable, type CliOutput } from './cli-output.js';
 
 export const RESOURCES_USAGE = `latchkey resources create --identifier URI [--scope "a b"] [--format jwt|opaque] [--ttl SECONDS] [--introspector CLIENT_ID]...
@@ -64,8 +63,6 @@ export async function runResourcesCommand(args: readonly string[], resources: Re
         throw new UsageError(`unknown resources command${subcommand ? ` "${subcommand}"` : ''}\n${RESOURCES_USAGE}`);
     }
   } catch (error) {
-    if (isParseArgsError(error)) throw new UsageError(error.message);
-    if (error instanceof AppError && error.expose) throw new CliError(error.message);
-    throw error;
+    throw toCliFailure(error);
   }
 }

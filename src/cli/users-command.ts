@@ -4,8 +4,7 @@ import type { Account } from '../accounts/account.js';
 import { toUserJson } from '../accounts/account-json.js';
 import type { AccountService } from '../accounts/account-service.js';
 import type { AuditLog } from '../audit/audit-log.js';
-import { AppError } from '../http/app-error.js';
-import { CliError, isParseArgsError, parseLimit, UsageError } from './cli-error.js';
+import { CliError, parseLimit, toCliFailure, UsageError } from './cli-error.js';
 import { CLI_CONTEXT } from './cli-audit-context.js';
 import { formatTable, type CliOutput } from './cli-output.js';
 
@@ -103,8 +102,6 @@ export async function runUsersCommand(args: readonly string[], accounts: Account
         throw new UsageError(`unknown users command${subcommand ? ` "${subcommand}"` : ''}\n${USERS_USAGE}`);
     }
   } catch (error) {
-    if (isParseArgsError(error)) throw new UsageError(error.message);
-    if (error instanceof AppError && error.expose) throw new CliError(error.message);
-    throw error;
+    throw toCliFailure(error);
   }
 }

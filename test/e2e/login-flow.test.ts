@@ -1,6 +1,6 @@
 import * as oidc from 'openid-client';
 
-import { Browser, expectPage, expectRedirect, isPage } from '../support/browser.js';
+import { Browser, expectPage, expectRedirect } from '../support/browser.js';
 import { registerClient, type RegisteredClient } from '../support/register-client.js';
 import {
   approveConsent,
