@@ -6,12 +6,14 @@
 
 FERRETDB_VERSION=v1.24.2
 
-pinned() {
+# Runs a server in place of the calling (background) subshell, pinned to SERVER_CPU when set.
+# exec matters: `$!` of `exec_pinned ... &` must be the server itself, or killing it would
+# leave the server running.
+exec_pinned() {
   if [ -n "${SERVER_CPU:-}" ] && command -v taskset >/dev/null 2>&1; then
-    taskset -c "$SERVER_CPU" "$@"
-  else
-    "$@"
+    exec taskset -c "$SERVER_CPU" "$@"
   fi
+  exec "$@"
 }
 
 free_port() {
@@ -77,7 +79,7 @@ start_redis() {
   local port
   port=$(free_port)
   mkdir -p "$STATE/redis"
-  pinned redis-server --port "$port" --bind 127.0.0.1 --dir "$STATE/redis" --save '' --appendonly no \
+  exec_pinned redis-server --port "$port" --bind 127.0.0.1 --dir "$STATE/redis" --save '' --appendonly no \
     --protected-mode yes --logfile "$STATE/redis.log" &
   PIDS+=($!)
   wait_for_port "$port" redis
@@ -90,7 +92,7 @@ start_ferretdb() {
   local port
   port=$(free_port)
   mkdir -p "$STATE/ferretdb"
-  pinned "$FERRETDB_BIN" --handler=sqlite --sqlite-url="file:$STATE/ferretdb/" --listen-addr="127.0.0.1:$port" \
+  exec_pinned "$FERRETDB_BIN" --handler=sqlite --sqlite-url="file:$STATE/ferretdb/" --listen-addr="127.0.0.1:$port" \
     --state-dir="$STATE/ferretdb" --debug-addr=- --telemetry=disable --log-level=warn \
     >"$STATE/ferretdb.log" 2>&1 &
   PIDS+=($!)
