@@ -49,6 +49,7 @@ import { createRedisAdapterFactory } from './storage/redis-adapter.js';
 import { connectRedis } from './storage/redis-connection.js';
 import { createRedisExpiringStore } from './storage/redis-expiring-store.js';
 import { createRedisKeys } from './storage/redis-keys.js';
+import { errorMessage } from './logging/error-message.js';
 
 /** Everything a running Latchkey holds, built eagerly in one place; close() releases it all. */
 export interface Container {
@@ -90,7 +91,7 @@ const SWEEP_INTERVAL_MS = 60_000;
 const RETENTION_INTERVAL_MS = 3_600_000;
 
 function describeError(error: unknown): { message: string } {
-  return { message: error instanceof Error ? error.message : String(error) };
+  return { message: errorMessage(error) };
 }
 
 /** Stores with a lifetime: Redis when configured, else one process's memory. */

@@ -8,6 +8,7 @@ import { seedDemoUser, type DemoUser } from './dev/seed-demo-user.js';
 import { KeySetError } from './keys/key-set.js';
 import { createLogger } from './logging/create-logger.js';
 import { startServer } from './server.js';
+import { errorMessage } from './logging/error-message.js';
 
 function fail(message: string): never {
   process.stderr.write(`latchkey: ${message}\n`);
@@ -31,7 +32,7 @@ async function main(argv: readonly string[]): Promise<void> {
     container = await createContainer(config, logger);
   } catch (error) {
     if (error instanceof KeySetError) fail(`signing keys: ${error.message}`);
-    fail(`cannot start: ${error instanceof Error ? error.message : String(error)}`);
+    fail(`cannot start: ${errorMessage(error)}`);
   }
 
   if (config.mode !== 'production') {
@@ -77,7 +78,7 @@ async function main(argv: readonly string[]): Promise<void> {
   // `latchkey keys rotate` writes the key set; each instance picks it up on SIGHUP.
   process.on('SIGHUP', () => {
     container.reloadKeys().catch((error: unknown) => {
-      logger.error({ err: { message: error instanceof Error ? error.message : String(error) } }, 'signing keys not reloaded; keeping the current ones');
+      logger.error({ err: { message: errorMessage(error) } }, 'signing keys not reloaded; keeping the current ones');
     });
   });
   process.once('SIGTERM', shutdown);
@@ -85,5 +86,5 @@ async function main(argv: readonly string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  fail(error instanceof Error ? error.message : String(error));
+  fail(errorMessage(error));
 });

@@ -6,7 +6,8 @@ import { adminAudit } from './admin-context.js';
 import type { AdminRoute } from './admin-route.js';
 import { clientCreateBody, clientPatchBody, listQuery } from './admin-schemas.js';
 
-function toClientInput(body: z.infer<typeof clientPatchBody>): Partial<ClientInput> {
+/** The JSON body (snake_case) as client service input. */
+function fromClientBody(body: z.infer<typeof clientPatchBody>): Partial<ClientInput> {
   return {
     ...(body.client_name !== undefined ? { name: body.client_name } : {}),
     ...(body.redirect_uris !== undefined ? { redirectUris: body.redirect_uris } : {}),
@@ -38,7 +39,7 @@ export function buildClientRoutes(deps: { clients: ClientService; audit: AuditLo
       method: 'post', path: '/clients', tag: 'clients', summary: 'Register a client; the secret is in this response only', body: clientCreateBody, status: 201,
       async handle(ctx, { body }) {
         const input = body as z.infer<typeof clientCreateBody>;
-        const created = await clients.create({ ...toClientInput(input), name: input.client_name, publicClient: input.public ?? false });
+        const created = await clients.create({ ...fromClientBody(input), name: input.client_name, publicClient: input.public ?? false });
         audit.record(adminAudit(ctx, { type: 'client.created', outcome: 'success', clientId: String(created.metadata.client_id) }));
         return { ...created.metadata, ...(created.clientSecret ? { client_secret: created.clientSecret } : {}) };
       },
@@ -50,7 +51,7 @@ export function buildClientRoutes(deps: { clients: ClientService; audit: AuditLo
     {
       method: 'patch', path: '/clients/:id', tag: 'clients', summary: 'Change a client; omitted fields keep their value', body: clientPatchBody, status: 200,
       async handle(ctx, { body }) {
-        const updated = await clients.update(String(ctx.params.id), toClientInput(body as z.infer<typeof clientPatchBody>));
+        const updated = await clients.update(String(ctx.params.id), fromClientBody(body as z.infer<typeof clientPatchBody>));
         audit.record(adminAudit(ctx, { type: 'client.updated', outcome: 'success', clientId: String(ctx.params.id) }));
         return updated;
       },

@@ -1,6 +1,7 @@
 import type { Logger } from '../logging/create-logger.js';
 import type { AuditEvent, AuditInput, AuditStore } from './audit-event.js';
 import { buildAuditEvent } from './build-audit-event.js';
+import { errorMessage } from '../logging/error-message.js';
 
 export interface AuditLogOptions {
   readonly flushIntervalMs: number;
@@ -42,7 +43,7 @@ export function createAuditLog(deps: { store: AuditStore; logger: Logger; option
       try {
         await store.insertMany(batch);
       } catch (error) {
-        logger.warn({ err: { message: error instanceof Error ? error.message : String(error) }, buffered: buffer.length }, 'audit write failed; keeping events to retry');
+        logger.warn({ err: { message: errorMessage(error) }, buffered: buffer.length }, 'audit write failed; keeping events to retry');
         return;
       }
       buffer = buffer.slice(batch.length);

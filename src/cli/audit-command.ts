@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 
 import type { AuditStore } from '../audit/audit-event.js';
 import { toAuditJson } from '../audit/audit-json.js';
-import { isParseArgsError, parseLimit, UsageError } from './cli-error.js';
+import { parseLimit, toCliFailure, UsageError } from './cli-error.js';
 import { formatTable, type CliOutput } from './cli-output.js';
 
 export const AUDIT_USAGE = 'latchkey audit list [--type T] [--account ID] [--client ID] [--since ISO] [--limit N] [--before CURSOR]';
@@ -19,8 +19,7 @@ export async function runAuditCommand(args: readonly string[], store: AuditStore
       strict: true,
     }));
   } catch (error) {
-    if (isParseArgsError(error)) throw new UsageError(error.message);
-    throw error;
+    throw toCliFailure(error);
   }
   const limit = parseLimit(values.limit);
   const since = values.since === undefined ? undefined : new Date(values.since);

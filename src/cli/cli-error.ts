@@ -40,3 +40,8 @@ export function toCliFailure(error: unknown): unknown {
   if (error instanceof AppError && error.expose) return new CliError(error.message);
   return error;
 }
+
+/** The usage error for a missing or unknown subcommand of `group`. */
+export function unknownSubcommand(group: string, subcommand: string | undefined, usage: string): UsageError {
+  return new UsageError(`unknown ${group} command${subcommand ? ` "${subcommand}"` : ''}\n${usage}`);
+}

@@ -42,7 +42,8 @@ function requireDatabase(config: AppConfig, what: string): string {
 export interface ClientServices {
   readonly clients: ClientService;
   readonly resources: ResourceService;
-  readonly provider: Provider;
+  /** Built on first use: only validation and initial access tokens need it. */
+  provider(): Promise<Provider>;
   readonly audit: AuditLog;
   close(): Promise<void>;
 }
@@ -78,12 +79,14 @@ export async function openClientServices(config: AppConfig): Promise<ClientServi
     cacheSeconds: 0,
     logger,
   });
-  const provider = await createAdminProvider(config, durable.factory);
+  // Building it generates an RSA key, wasted on list, show, delete and every resources command.
+  let building: Promise<Provider> | undefined;
+  const provider = (): Promise<Provider> => (building ??= createAdminProvider(config, durable.factory));
   const resources = createResourceService({ store: createMongoResourceStore(mongo), cacheSeconds: 0 });
   const clients = createClientService({
     adapter: durable.factory,
     directory: createMongoClientDirectory(mongo, withoutSealedSecret),
-    validate: createClientValidator(provider),
+    validate: async (metadata) => createClientValidator(await provider())(metadata),
     allowedScopes: config.scopes,
     resourceExists: async (identifier) => (await resources.lookup(identifier)) !== undefined,
   });

@@ -3,9 +3,12 @@ import type { AdapterPayload } from 'oidc-provider';
 
 import type { ClientService } from '../clients/client-service.js';
 import type { AuditLog } from '../audit/audit-log.js';
-import { parseLimit, toCliFailure, UsageError } from './cli-error.js';
+import { parseLimit, toCliFailure, unknownSubcommand, UsageError } from './cli-error.js';
 import { formatTable, type CliOutput } from './cli-output.js';
 import { CLI_CONTEXT } from './cli-audit-context.js';
+
+/** The subcommands, checked before any database is opened. */
+export const CLIENTS_SUBCOMMANDS: readonly string[] = ['create', 'list', 'show', 'delete', 'rotate-secret'];
 
 export const CLIENTS_USAGE = `latchkey clients create --name N [--redirect-uri U]... [--post-logout-redirect-uri U]... [--public]
                        [--grant-type T]... [--scope "a b"] [--resource URI]... [--admin] [--first-party]
@@ -106,7 +109,7 @@ export async function runClientsCommand(args: readonly string[], clients: Client
         return;
       }
       default:
-        throw new UsageError(`unknown clients command${subcommand ? ` "${subcommand}"` : ''}\n${CLIENTS_USAGE}`);
+        throw unknownSubcommand('clients', subcommand, CLIENTS_USAGE);
     }
   } catch (error) {
     throw toCliFailure(error);

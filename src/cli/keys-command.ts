@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 
 import type { AppConfig } from '../config/app-config.js';
 import { generateKeySet, KeySetError, loadKeySet, retireKeys, rotateKeySet, SIGNING_ALGORITHMS, summariseKeys, type SigningAlgorithm } from '../keys/key-set.js';
-import { CliError, isParseArgsError, UsageError } from './cli-error.js';
+import { CliError, toCliFailure, unknownSubcommand, UsageError } from './cli-error.js';
 import { formatTable, type CliOutput } from './cli-output.js';
 
 export const KEYS_USAGE = `latchkey keys generate [--alg ES256|EdDSA|RS256]   create KEYS_DIR/jwks.json (RS256 + ES256), or add one key
@@ -67,11 +67,10 @@ export async function runKeysCommand(args: readonly string[], deps: { config: Ap
         return;
       }
       default:
-        throw new UsageError(`unknown keys command${subcommand ? ` "${subcommand}"` : ''}\n${KEYS_USAGE}`);
+        throw unknownSubcommand('keys', subcommand, KEYS_USAGE);
     }
   } catch (error) {
     if (error instanceof KeySetError) throw new CliError(error.message);
-    if (isParseArgsError(error)) throw new UsageError(error.message);
-    throw error;
+    throw toCliFailure(error);
   }
 }

@@ -2,15 +2,16 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 import { ConfigError } from '../config/config-error.js';
 import { loadConfig } from '../config/load-config.js';
-import { CliError, isParseArgsError, UsageError } from './cli-error.js';
+import { CliError, toCliFailure, unknownSubcommand, UsageError } from './cli-error.js';
 import { createCliOutput } from './cli-output.js';
 import { AUDIT_USAGE, runAuditCommand } from './audit-command.js';
 import { openAccountServices, openAuditStore, openClientServices } from './cli-services.js';
-import { CLIENTS_USAGE, runClientsCommand } from './clients-command.js';
-import { RESOURCES_USAGE, runResourcesCommand } from './resources-command.js';
+import { CLIENTS_SUBCOMMANDS, CLIENTS_USAGE, runClientsCommand } from './clients-command.js';
+import { RESOURCES_SUBCOMMANDS, RESOURCES_USAGE, runResourcesCommand } from './resources-command.js';
 import { KEYS_USAGE, runKeysCommand } from './keys-command.js';
 import { CLI_CONTEXT } from './cli-audit-context.js';
-import { runUsersCommand, USERS_USAGE } from './users-command.js';
+import { runUsersCommand, USERS_SUBCOMMANDS, USERS_USAGE } from './users-command.js';
+import { errorMessage } from '../logging/error-message.js';
 
 const USAGE = `Usage: latchkey <command> [options] [--json]
 
@@ -36,8 +37,22 @@ function parseCliArgs<T extends ParseArgsConfig['options']>(args: readonly strin
   try {
     return parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
   } catch (error) {
-    if (isParseArgsError(error)) throw new UsageError(error.message);
-    throw error;
+    throw toCliFailure(error);
+  }
+}
+
+/** Refuses an unknown subcommand before any database is opened for it. */
+function checkSubcommand(group: string, subcommand: string | undefined, known: readonly string[], usage: string): void {
+  if (!subcommand || !known.includes(subcommand)) throw unknownSubcommand(group, subcommand, usage);
+}
+
+/** Runs a command with its services and always closes them, so the process can exit. */
+async function withServices<S extends { close(): Promise<void> }>(opening: Promise<S>, run: (services: S) => Promise<void>): Promise<void> {
+  const services = await opening;
+  try {
+    await run(services);
+  } finally {
+    await services.close();
   }
 }
 
@@ -69,75 +84,43 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       case 'keys':
         await runKeysCommand(rest, { config, output });
         return 0;
-      case 'users': {
-        if (!rest[0] || !['create', 'list', 'show', 'disable', 'enable', 'delete', 'reset-totp', 'set-password'].includes(rest[0])) {
-          throw new UsageError(`unknown users command${rest[0] ? ` "${rest[0]}"` : ''}\n${USERS_USAGE}`);
-        }
-        const services = await openAccountServices(config);
-        try {
-          await runUsersCommand(rest, services.accounts, { output, audit: services.audit, readPassword: (fromStdin) => readPassword(io, fromStdin) });
-        } finally {
-          await services.close();
-        }
+      case 'users':
+        checkSubcommand('users', rest[0], USERS_SUBCOMMANDS, USERS_USAGE);
+        await withServices(openAccountServices(config), (services) =>
+          runUsersCommand(rest, services.accounts, { output, audit: services.audit, readPassword: (fromStdin) => readPassword(io, fromStdin) }));
         return 0;
-      }
-      case 'clients': {
-        if (!rest[0] || !['create', 'list', 'show', 'delete', 'rotate-secret'].includes(rest[0])) {
-          throw new UsageError(`unknown clients command${rest[0] ? ` "${rest[0]}"` : ''}\n${CLIENTS_USAGE}`);
-        }
-        const services = await openClientServices(config);
-        try {
-          await runClientsCommand(rest, services.clients, output, services.audit);
-        } finally {
-          await services.close();
-        }
+      case 'clients':
+        checkSubcommand('clients', rest[0], CLIENTS_SUBCOMMANDS, CLIENTS_USAGE);
+        await withServices(openClientServices(config), (services) => runClientsCommand(rest, services.clients, output, services.audit));
         return 0;
-      }
-      case 'resources': {
-        if (!rest[0] || !['create', 'list', 'show', 'delete'].includes(rest[0])) {
-          throw new UsageError(`unknown resources command${rest[0] ? ` "${rest[0]}"` : ''}\n${RESOURCES_USAGE}`);
-        }
-        const services = await openClientServices(config);
-        try {
-          await runResourcesCommand(rest, services.resources, output, services.audit);
-        } finally {
-          await services.close();
-        }
+      case 'resources':
+        checkSubcommand('resources', rest[0], RESOURCES_SUBCOMMANDS, RESOURCES_USAGE);
+        await withServices(openClientServices(config), (services) => runResourcesCommand(rest, services.resources, output, services.audit));
         return 0;
-      }
       case 'initial-access-token': {
         const { values, positionals } = parseCliArgs(rest, { ttl: { type: 'string' } });
         if (positionals[0] !== 'create' || positionals.length !== 1) throw new UsageError(`unknown initial-access-token command\n${CLIENTS_USAGE}`);
         const ttl = values.ttl === undefined ? config.ttl.initialAccessTokenSeconds : Number(values.ttl);
         if (!Number.isInteger(ttl) || ttl < 60) throw new UsageError('--ttl must be a whole number of seconds, at least 60');
-        const services = await openClientServices(config);
-        try {
-          const token = new services.provider.InitialAccessToken({ expiresIn: ttl });
-          const value = await token.save();
+        await withServices(openClientServices(config), async (services) => {
+          const provider = await services.provider();
+          const value = await new provider.InitialAccessToken({ expiresIn: ttl }).save();
           services.audit.record({ ...CLI_CONTEXT, type: 'initial_access_token.created', outcome: 'success', details: { ttl_seconds: ttl } });
           const expiresAt = new Date(Date.now() + ttl * 1000).toISOString();
           output.result({ initial_access_token: value, expires_at: expiresAt }, () => `${value}\n(expires ${expiresAt}; send it as a Bearer token to the registration endpoint)`);
-        } finally {
-          await services.close();
-        }
+        });
         return 0;
       }
-      case 'audit': {
-        const services = await openAuditStore(config);
-        try {
-          await runAuditCommand(rest, services.store, output);
-        } finally {
-          await services.close();
-        }
+      case 'audit':
+        await withServices(openAuditStore(config), (services) => runAuditCommand(rest, services.store, output));
         return 0;
-      }
       default:
         throw new UsageError(`unknown command "${group}"\n\n${USAGE}`);
     }
   } catch (error) {
     const message = error instanceof CliError || error instanceof ConfigError
       ? error.message
-      : `unexpected error: ${error instanceof Error ? error.message : String(error)}`;
+      : `unexpected error: ${errorMessage(error)}`;
     if (json) io.stderr(`${JSON.stringify({ error: message })}\n`);
     else io.stderr(`latchkey: ${message}\n`);
     return error instanceof CliError ? error.exitCode : 1;

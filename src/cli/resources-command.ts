@@ -3,8 +3,11 @@ import { parseArgs } from 'node:util';
 import type { AuditLog } from '../audit/audit-log.js';
 import { toResourceJson, type ResourceService } from '../resources/resource-service.js';
 import { CLI_CONTEXT } from './cli-audit-context.js';
-import { parseLimit, toCliFailure, UsageError } from './cli-error.js';
+import { parseLimit, toCliFailure, unknownSubcommand, UsageError } from './cli-error.js';
 import { formatTable, type CliOutput } from './cli-output.js';
+
+/** The subcommands, checked before any database is opened. */
+export const RESOURCES_SUBCOMMANDS: readonly string[] = ['create', 'list', 'show', 'delete'];
 
 export const RESOURCES_USAGE = `latchkey resources create --identifier URI [--scope "a b"] [--format jwt|opaque] [--ttl SECONDS] [--introspector CLIENT_ID]...
 latchkey resources list [--limit N] [--after CURSOR]
@@ -60,7 +63,7 @@ export async function runResourcesCommand(args: readonly string[], resources: Re
         return;
       }
       default:
-        throw new UsageError(`unknown resources command${subcommand ? ` "${subcommand}"` : ''}\n${RESOURCES_USAGE}`);
+        throw unknownSubcommand('resources', subcommand, RESOURCES_USAGE);
     }
   } catch (error) {
     throw toCliFailure(error);

@@ -4,9 +4,12 @@ import type { Account } from '../accounts/account.js';
 import { toUserJson } from '../accounts/account-json.js';
 import type { AccountService } from '../accounts/account-service.js';
 import type { AuditLog } from '../audit/audit-log.js';
-import { CliError, parseLimit, toCliFailure, UsageError } from './cli-error.js';
+import { CliError, parseLimit, toCliFailure, unknownSubcommand, UsageError } from './cli-error.js';
 import { CLI_CONTEXT } from './cli-audit-context.js';
 import { formatTable, type CliOutput } from './cli-output.js';
+
+/** The subcommands, checked before any database is opened. */
+export const USERS_SUBCOMMANDS: readonly string[] = ['create', 'list', 'show', 'disable', 'enable', 'delete', 'reset-totp', 'set-password'];
 
 export const USERS_USAGE = `latchkey users create --email E [--name N] [--password-stdin] [--with-totp]
 latchkey users list [--limit N] [--after CURSOR]
@@ -99,7 +102,7 @@ export async function runUsersCommand(args: readonly string[], accounts: Account
         return;
       }
       default:
-        throw new UsageError(`unknown users command${subcommand ? ` "${subcommand}"` : ''}\n${USERS_USAGE}`);
+        throw unknownSubcommand('users', subcommand, USERS_USAGE);
     }
   } catch (error) {
     throw toCliFailure(error);

@@ -5,6 +5,7 @@ import { z } from 'zod';
 
 import { type AppConfig, LOG_LEVELS, type RuntimeMode } from './app-config.js';
 import { ConfigError } from './config-error.js';
+import { errorMessage } from '../logging/error-message.js';
 
 const DEFAULTS_FILE = new URL('../../config/defaults.json', import.meta.url);
 
@@ -56,7 +57,7 @@ export function loadDefaults(file: URL | string = DEFAULTS_FILE): ConfigDefaults
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new ConfigError('config/defaults.json', error instanceof Error ? error.message : String(error));
+    throw new ConfigError('config/defaults.json', errorMessage(error));
   }
   const parsed = defaultsSchema.safeParse(raw);
   if (!parsed.success) {

@@ -1,4 +1,5 @@
 import Router from '@koa/router';
+import { errorMessage } from '../logging/error-message.js';
 
 /** A dependency that must answer for the instance to take traffic. */
 export interface ReadinessCheck {
@@ -17,7 +18,7 @@ async function runCheck(check: ReadinessCheck): Promise<string> {
     await Promise.race([check.check(), timeout]);
     return 'ok';
   } catch (error) {
-    return `down: ${error instanceof Error ? error.message : String(error)}`;
+    return `down: ${errorMessage(error)}`;
   } finally {
     clearTimeout(timer);
   }

@@ -1,4 +1,5 @@
 import mongoose, { type Connection } from 'mongoose';
+import { errorMessage } from '../logging/error-message.js';
 
 /** Opens a dedicated mongoose connection (not the global default) and waits until it answers. */
 export async function connectMongo(uri: string): Promise<Connection> {
@@ -11,7 +12,7 @@ export async function connectMongo(uri: string): Promise<Connection> {
     await connection.asPromise();
   } catch (error) {
     await connection.close().catch(() => undefined);
-    throw new Error(`cannot connect to MongoDB: ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(`cannot connect to MongoDB: ${errorMessage(error)}`);
   }
   return connection;
 }
