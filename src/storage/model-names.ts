@@ -18,11 +18,16 @@ export const GRANT_BOUND_MODELS: ReadonlySet<string> = new Set([
   'PreAuthorizedCode',
 ]);
 
-/** Models whose artifacts are redeemed once, so consume() must be atomic for them. */
+/**
+ * Models whose artifacts are redeemed once, so consume() must be atomic for them: every model
+ * of oidc-provider whose class has a consume() method. The adapter contract suite reads that
+ * from the installed library and fails when this list falls behind it.
+ */
 export const CONSUMABLE_MODELS: ReadonlySet<string> = new Set([
   'AuthorizationCode',
   'RefreshToken',
   'DeviceCode',
   'BackchannelAuthenticationRequest',
   'PreAuthorizedCode',
+  'PushedAuthorizationRequest',
 ]);

@@ -1,6 +1,7 @@
 import type { AppConfig } from '../../src/config/app-config.js';
 import { createContainer, type Container } from '../../src/container.js';
 import { startServer, type RunningServer } from '../../src/server.js';
+import { startLoadBalancer, type LoadBalancer } from './load-balancer.js';
 import { createCapturingLogger, createTestConfig, findFreePort, makeTempDir } from './test-env.js';
 
 export interface TestServer {
@@ -47,6 +48,46 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     async stop() {
       await running.close();
       await removeKeys();
+    },
+  };
+}
+
+export interface TestCluster {
+  /** The balancer's address, which is also every instance's issuer. */
+  readonly url: string;
+  readonly balancer: LoadBalancer;
+  readonly containers: readonly Container[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Several Latchkey instances on the same Redis, MongoDB, keys and cookie keys behind a
+ * round-robin balancer: what an operator runs, so a flow passes only if no step needs the
+ * instance that served the one before.
+ */
+export async function startTestCluster(options: { readonly instances: number } & TestServerOptions): Promise<TestCluster> {
+  const balancer = await startLoadBalancer();
+  const keys = await makeTempDir();
+  const base = createTestConfig({ keysDir: keys.path, port: 0, memory: options.memory ?? false });
+  const shared = { ...base, issuer: balancer.url };
+  const config = options.configure ? options.configure(shared) : shared;
+  const containers: Container[] = [];
+  const running: RunningServer[] = [];
+  // One after the other: the first generates the development keys the others then load.
+  for (let index = 0; index < options.instances; index += 1) {
+    const container = await createContainer(config, createCapturingLogger().logger);
+    containers.push(container);
+    running.push(await startServer(container, 0, '127.0.0.1'));
+  }
+  balancer.setBackends(running.map((server) => server.port));
+  return {
+    url: balancer.url,
+    balancer,
+    containers,
+    async stop() {
+      await balancer.close();
+      for (const server of running) await server.close();
+      await keys.remove();
     },
   };
 }
