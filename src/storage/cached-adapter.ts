@@ -10,7 +10,8 @@ export interface CacheInvalidation {
 }
 
 interface CachedEntry {
-  readonly payload: AdapterPayload | undefined;
+  /** The payload as JSON, parsed afresh per read so that no caller can change the cached copy. */
+  readonly serialized: string | undefined;
   readonly expiresAt: number;
 }
 
@@ -37,15 +38,17 @@ class CachedAdapter implements Adapter {
   async find(id: string): Promise<AdapterPayload | undefined> {
     const key = `${this.#model}:${id}`;
     const cached = this.#cache.get(key);
-    if (cached && cached.expiresAt > Date.now()) return cached.payload ? structuredClone(cached.payload) : undefined;
+    if (cached && cached.expiresAt > Date.now()) return cached.serialized === undefined ? undefined : (JSON.parse(cached.serialized) as AdapterPayload);
     const payload = (await this.#inner.find(id)) ?? undefined;
+    const serialized = payload ? JSON.stringify(payload) : undefined;
     // Misses are cached too, so a flood of unknown client ids does not become a flood of queries.
     if (this.#cache.size >= this.#options.maxEntries) {
       const oldest = this.#cache.keys().next();
       if (!oldest.done) this.#cache.delete(oldest.value);
     }
-    this.#cache.set(key, { payload, expiresAt: Date.now() + this.#options.ttlSeconds * 1000 });
-    return payload ? structuredClone(payload) : undefined;
+    this.#cache.set(key, { serialized, expiresAt: Date.now() + this.#options.ttlSeconds * 1000 });
+    // The inner store's object is this caller's own; the cache keeps only the string.
+    return payload;
   }
 
   async #changed(id: string): Promise<void> {

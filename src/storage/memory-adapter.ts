@@ -2,6 +2,7 @@ import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
 
 import type { ClientDirectory } from '../clients/client-directory.js';
 import { alreadyConsumed, noLongerExists } from './already-consumed.js';
+import { copyPayload } from './copy-payload.js';
 import { GRANT_BOUND_MODELS } from './model-names.js';
 
 interface Entry<T> {
@@ -86,7 +87,7 @@ class MemoryAdapter implements Adapter {
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
     const key = this.#key(id);
     // Stored as a copy, like a serialised Redis value: later mutation by the caller must not leak in.
-    this.#storage.artifacts.set(key, structuredClone(payload), expiresIn);
+    this.#storage.artifacts.set(key, copyPayload(payload), expiresIn);
     if (this.#model === 'Session' && payload.uid) this.#storage.indexes.set(`uid:${payload.uid}`, id, expiresIn);
     const members = [key];
     if (payload.userCode) {
@@ -106,7 +107,7 @@ class MemoryAdapter implements Adapter {
 
   async find(id: string): Promise<AdapterPayload | undefined> {
     const payload = this.#storage.artifacts.get(this.#key(id));
-    return payload ? structuredClone(payload) : undefined;
+    return payload ? copyPayload(payload) : undefined;
   }
 
   async findByUid(uid: string): Promise<AdapterPayload | undefined> {
@@ -167,7 +168,7 @@ export function createMemoryClientDirectory(storage: MemoryStorage, strip: (payl
       const page = sorted.slice(0, limit);
       const last = page.at(-1);
       const clients = page.map((id) => storage.artifacts.get(`Client:${id}`)).filter((payload): payload is AdapterPayload => payload !== undefined);
-      return { clients: clients.map((payload) => strip(structuredClone(payload))), ...(sorted.length > limit && last ? { nextCursor: last } : {}) };
+      return { clients: clients.map((payload) => strip(copyPayload(payload))), ...(sorted.length > limit && last ? { nextCursor: last } : {}) };
     },
   };
 }
