@@ -3,7 +3,7 @@ import type { Middleware } from 'koa';
 import compose from 'koa-compose';
 import type { Connection } from 'mongoose';
 import type Provider from 'oidc-provider';
-import type { AdapterFactory } from 'oidc-provider';
+import type { AdapterFactory, AdapterPayload } from 'oidc-provider';
 
 import type { AccountService } from './accounts/account-service.js';
 import type { AccountStore } from './accounts/account-store.js';
@@ -57,6 +57,8 @@ export interface Container {
   readonly logger: Logger;
   readonly renderer: Renderer;
   readonly adapter: AdapterFactory;
+  /** Reads a client record from its store, past every cache: for decisions that must not lag. */
+  loadClientRecord(clientId: string): Promise<AdapterPayload | undefined>;
   /** The provider for the current key set; read it per use, it changes on reloadKeys(). */
   readonly provider: Provider;
   readonly keySet: KeySet;
@@ -169,6 +171,7 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
 
     const cipher = createDataCipher(config.dataEncryptionKey.value);
     let durable = createSealedClientAdapterFactory(createMemoryAdapterFactory(memory), cipher);
+    let uncachedDurable = durable;
     let directory = createMemoryClientDirectory(memory, withoutSealedSecret);
     let accountStore: AccountStore = createMemoryAccountStore();
     let auditStore: AuditStore = createMemoryAuditStore();
@@ -195,6 +198,7 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
       });
       closers.push(() => built.close());
       durable = built.factory;
+      uncachedDurable = built.uncached;
       directory = createMongoClientDirectory(connected, withoutSealedSecret);
       readinessChecks.push({ name: 'mongodb', check: () => pingMongo(connected) });
       const cleanup = setInterval(() => {
@@ -275,6 +279,7 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
       logger,
       renderer,
       adapter,
+      loadClientRecord: async (clientId) => (await uncachedDurable('Client').find(clientId)) ?? undefined,
       get provider() {
         return current;
       },

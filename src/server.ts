@@ -27,6 +27,7 @@ export async function startServer(container: Container, port: number = container
       get provider() {
         return container.provider;
       },
+      loadClientRecord: container.loadClientRecord,
       clients: container.clients,
       resources: container.resources,
       accounts: container.accounts,

@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import type Provider from 'oidc-provider';
+import type { AdapterPayload } from 'oidc-provider';
 import type { z } from 'zod';
 
 import type { AccountService } from '../accounts/account-service.js';
@@ -22,6 +23,8 @@ export const ADMIN_PREFIX = '/admin/v1';
 
 export interface AdminDeps {
   readonly provider: Provider;
+  /** The caller's client as stored now (not as cached): admin rights end the moment they are taken. */
+  readonly loadClientRecord: (clientId: string) => Promise<AdapterPayload | undefined>;
   readonly clients: ClientService;
   readonly resources: ResourceService;
   readonly accounts: AccountService;

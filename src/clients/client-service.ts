@@ -4,10 +4,10 @@ import type { AdapterFactory, AdapterPayload } from 'oidc-provider';
 import type { ClientDirectory, ClientPage } from './client-directory.js';
 import { ClientNotFoundError, InvalidClientInputError } from './client-errors.js';
 import { checkRedirectUri } from './redirect-uri.js';
+import { ADMIN_CLIENT_PROPERTY, ADMIN_GENERATION_PROPERTY, ADMIN_SCOPE } from '../oidc/client-metadata.js';
 
 export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
 export type GrantType = (typeof GRANT_TYPES)[number];
-export const ADMIN_SCOPE = 'admin';
 
 /** What an admin says about a client; everything else is derived. */
 export interface ClientInput {
@@ -113,6 +113,7 @@ export function buildClientMetadata(clientId: string, input: ClientInput, allowe
     application_type: native ? 'native' : 'web',
     scope: [...scopes].join(' '),
     first_party: input.firstParty ?? false,
+    [ADMIN_CLIENT_PROPERTY]: input.admin ?? false,
     ...(logoUri ? { logo_uri: logoUri } : {}),
     ...(policyUri ? { policy_uri: policyUri } : {}),
     ...(tosUri ? { tos_uri: tosUri } : {}),
@@ -130,13 +131,24 @@ export function toClientInput(metadata: AdapterPayload): ClientInput {
     publicClient: metadata.token_endpoint_auth_method === 'none',
     grantTypes: (metadata.grant_types as string[] | undefined) ?? [],
     scope,
-    admin: String(metadata.scope ?? '').split(' ').includes(ADMIN_SCOPE),
+    // The mark, not the scope: a client that registered itself may once have been given the scope.
+    admin: metadata[ADMIN_CLIENT_PROPERTY] === true,
     firstParty: metadata.first_party === true,
     ...(typeof metadata.logo_uri === 'string' ? { logoUri: metadata.logo_uri } : {}),
     ...(typeof metadata.policy_uri === 'string' ? { policyUri: metadata.policy_uri } : {}),
     ...(typeof metadata.tos_uri === 'string' ? { tosUri: metadata.tos_uri } : {}),
     resources: Array.isArray(metadata.latchkey_resources) ? (metadata.latchkey_resources as string[]) : [],
   };
+}
+
+/**
+ * Gives an admin client a fresh generation, or keeps `kept`: admin tokens carry the generation
+ * they were issued under, so a new one (admin granted anew, secret rotated) ends the old tokens.
+ */
+function withAdminGeneration(metadata: AdapterPayload, kept?: unknown): AdapterPayload {
+  const { [ADMIN_GENERATION_PROPERTY]: _previous, ...rest } = metadata;
+  if (rest[ADMIN_CLIENT_PROPERTY] !== true) return rest;
+  return { ...rest, [ADMIN_GENERATION_PROPERTY]: typeof kept === 'string' ? kept : randomBytes(16).toString('base64url') };
 }
 
 /** Never hand a stored secret (or its ciphertext) back to anyone. */
@@ -171,7 +183,7 @@ export function createClientService(deps: ClientServiceDeps) {
   return {
     async create(input: ClientInput): Promise<CreatedClient> {
       const clientId = `lk_${randomBytes(12).toString('base64url')}`;
-      const metadata = buildClientMetadata(clientId, input, deps.allowedScopes);
+      const metadata = withAdminGeneration(buildClientMetadata(clientId, input, deps.allowedScopes));
       const clientSecret = metadata.token_endpoint_auth_method === 'none' ? undefined : newSecret();
       await save(clientSecret ? { ...metadata, client_secret: clientSecret } : metadata);
       return { metadata, ...(clientSecret ? { clientSecret } : {}) };
@@ -191,11 +203,12 @@ export function createClientService(deps: ClientServiceDeps) {
       if (wasPublic !== (metadata.token_endpoint_auth_method === 'none')) {
         throw new InvalidClientInputError('a client cannot switch between public and confidential; create a new one');
       }
-      const kept = {
+      const wasAdmin = current[ADMIN_CLIENT_PROPERTY] === true;
+      const kept = withAdminGeneration({
         ...metadata,
         client_id_issued_at: current.client_id_issued_at,
         ...(typeof current.client_secret === 'string' ? { client_secret: current.client_secret } : {}),
-      };
+      }, wasAdmin ? current[ADMIN_GENERATION_PROPERTY] : undefined);
       await save(kept);
       return withoutSecret(kept);
     },
@@ -204,7 +217,7 @@ export function createClientService(deps: ClientServiceDeps) {
       const current = await find(clientId);
       if (current.token_endpoint_auth_method === 'none') throw new InvalidClientInputError('a public client has no secret to rotate');
       const clientSecret = newSecret();
-      await save({ ...current, client_secret: clientSecret });
+      await save(withAdminGeneration({ ...current, client_secret: clientSecret }));
       return { metadata: withoutSecret(current), clientSecret };
     },
 

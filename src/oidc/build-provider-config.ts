@@ -10,6 +10,7 @@ import { createLoadExistingGrant } from './load-existing-grant.js';
 import { createLogoutPages } from './logout-pages.js';
 import type { RememberedConsents } from './remembered-consents.js';
 import { buildResourceIndicators } from './resource-indicators.js';
+import { buildAdminTokenClaims } from './admin-token-claims.js';
 import { buildSignInClaims } from './sign-in-claims.js';
 import type { ResourceService } from '../resources/resource-service.js';
 import { checkRevocationAllowed, createIntrospectionPolicy } from './token-policies.js';
@@ -91,7 +92,11 @@ export function buildProviderConfig(deps: ProviderConfigDeps): Configuration {
     },
     features: buildFeatures(deps.renderer, deps.resources),
     loadExistingGrant: createLoadExistingGrant(deps.consents, config.ttl.grantSeconds),
-    extraTokenClaims: buildSignInClaims,
+    extraTokenClaims: async (ctx, token) => {
+      const signIn = await buildSignInClaims(ctx);
+      const admin = buildAdminTokenClaims(ctx, token);
+      return signIn && admin ? { ...signIn, ...admin } : (signIn ?? admin);
+    },
     // ID tokens carry the claims of the granted scopes (email, name) as well as userinfo does.
     conformIdTokenClaims: false,
     ttl: buildTtl(config),

@@ -2,14 +2,16 @@ import Provider, { type AdapterFactory, type AdapterPayload, type Configuration 
 
 import type { AppConfig } from '../config/app-config.js';
 import { generateSigningKey, toProviderJwks } from '../keys/key-set.js';
-import { ADMIN_SCOPE } from '../clients/client-service.js';
-import { checkExtraClientMetadata, EXTRA_CLIENT_PROPERTIES } from './client-metadata.js';
+import { ADMIN_SCOPE, createExtraClientMetadataCheck, EXTRA_CLIENT_PROPERTIES } from './client-metadata.js';
 
 /** The client-related part of the provider policy, shared by the server and the validator below. */
 export function buildClientPolicy(config: AppConfig): Pick<Configuration, 'scopes' | 'extraClientMetadata' | 'clientDefaults' | 'responseTypes'> {
   return {
     scopes: [...config.scopes, ADMIN_SCOPE],
-    extraClientMetadata: { properties: [...EXTRA_CLIENT_PROPERTIES], validator: checkExtraClientMetadata },
+    extraClientMetadata: {
+      properties: [...EXTRA_CLIENT_PROPERTIES],
+      validator: createExtraClientMetadataCheck({ defaultScope: config.scopes.join(' ') }),
+    },
     clientDefaults: {
       grant_types: ['authorization_code'],
       response_types: ['code'],

@@ -24,7 +24,7 @@ export async function createDurableAdapterFactory(deps: {
   channel: string;
   cacheSeconds: number;
   logger: Logger;
-}): Promise<{ factory: AdapterFactory; close(): Promise<void> }> {
+}): Promise<{ factory: AdapterFactory; uncached: AdapterFactory; close(): Promise<void> }> {
   const sealed = createSealedClientAdapterFactory(createMongoAdapterFactory(deps.connection), deps.cipher);
   const invalidation = deps.redis ? await createRedisInvalidation(deps.redis, deps.channel, deps.logger) : undefined;
   const factory = createCachedAdapterFactory(sealed, {
@@ -33,5 +33,5 @@ export async function createDurableAdapterFactory(deps: {
     maxEntries: CLIENT_CACHE_ENTRIES,
     ...(invalidation ? { invalidation } : {}),
   });
-  return { factory, close: async () => invalidation?.close() };
+  return { factory, uncached: sealed, close: async () => invalidation?.close() };
 }

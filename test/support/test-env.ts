@@ -53,13 +53,14 @@ export async function findFreePort(): Promise<number> {
 }
 
 /** Config for a server under test: real Redis and MongoDB unless `memory` is asked for. */
-export function createTestConfig(options: { keysDir: string; port: number; memory?: boolean }): AppConfig {
+export function createTestConfig(options: { keysDir: string; port: number; memory?: boolean; env?: Readonly<Record<string, string>> }): AppConfig {
   const env: Record<string, string> = {
     NODE_ENV: 'test',
     PORT: String(options.port),
     ISSUER: `http://127.0.0.1:${options.port}`,
     KEYS_DIR: options.keysDir,
     LOG_LEVEL: 'info',
+    ...options.env,
   };
   if (!options.memory) {
     env.REDIS_URL = requireEnv('REDIS_URL');

@@ -22,6 +22,8 @@ export interface TestContainer {
 /** A container with its own keys, Redis prefix and database, for a server on `port`. */
 export interface TestServerOptions {
   readonly memory?: boolean;
+  /** Environment variables on top of the test defaults, read through loadConfig like a real start. */
+  readonly env?: Readonly<Record<string, string>>;
   /** Adjusts the config before the container is built (tighter limits, other TTLs). */
   readonly configure?: (config: AppConfig) => AppConfig;
 }
@@ -29,7 +31,7 @@ export interface TestServerOptions {
 export async function createTestContainer(options: TestServerOptions = {}): Promise<TestContainer> {
   const keys = await makeTempDir();
   const port = await findFreePort();
-  const base = createTestConfig({ keysDir: keys.path, port, memory: options.memory ?? false });
+  const base = createTestConfig({ keysDir: keys.path, port, memory: options.memory ?? false, ...(options.env ? { env: options.env } : {}) });
   const config = options.configure ? options.configure(base) : base;
   const { logger, lines } = createCapturingLogger();
   const container = await createContainer(config, logger);
@@ -57,6 +59,8 @@ export interface TestCluster {
   readonly url: string;
   readonly balancer: LoadBalancer;
   readonly containers: readonly Container[];
+  /** Each instance's own address, for requests that must reach one instance in particular. */
+  readonly instanceUrls: readonly string[];
   stop(): Promise<void>;
 }
 
@@ -68,7 +72,7 @@ export interface TestCluster {
 export async function startTestCluster(options: { readonly instances: number } & TestServerOptions): Promise<TestCluster> {
   const balancer = await startLoadBalancer();
   const keys = await makeTempDir();
-  const base = createTestConfig({ keysDir: keys.path, port: 0, memory: options.memory ?? false });
+  const base = createTestConfig({ keysDir: keys.path, port: 0, memory: options.memory ?? false, ...(options.env ? { env: options.env } : {}) });
   const shared = { ...base, issuer: balancer.url };
   const config = options.configure ? options.configure(shared) : shared;
   const containers: Container[] = [];
@@ -84,6 +88,7 @@ export async function startTestCluster(options: { readonly instances: number } &
     url: balancer.url,
     balancer,
     containers,
+    instanceUrls: running.map((server) => server.url),
     async stop() {
       await balancer.close();
       for (const server of running) await server.close();

@@ -128,15 +128,18 @@ describe('admin API', () => {
     const response = await fetch(`${server.url}/admin/v1/openapi.json`);
     const document = (await response.json()) as { openapi: string; paths: Record<string, Record<string, { requestBody?: unknown }>> };
     expect(document.openapi).toBe('3.1.0');
-    const router = createAdminRouter({
-      provider: server.container.provider,
-      clients: server.container.clients,
-      resources: server.container.resources,
-      accounts: server.container.accounts,
-      audit: server.container.audit,
-      auditStore: server.container.auditStore,
+    const { container } = server;
+    const deps = {
+      provider: container.provider,
+      loadClientRecord: container.loadClientRecord,
+      clients: container.clients,
+      resources: container.resources,
+      accounts: container.accounts,
+      audit: container.audit,
+      auditStore: container.auditStore,
       issuer: server.url,
-    });
+    };
+    const router = createAdminRouter(deps);
     const served = router.stack
       .map((layer) => ({ path: String(layer.path), methods: layer.methods }))
       .filter((layer) => !layer.path.endsWith('/openapi.json'))
@@ -144,7 +147,7 @@ describe('admin API', () => {
       .sort();
     const documented = Object.entries(document.paths).flatMap(([path, operations]) => Object.keys(operations).map((method) => `${method} ${path}`)).sort();
     expect(documented).toEqual(served);
-    for (const route of buildAdminRoutes({ provider: server.container.provider, clients: server.container.clients, resources: server.container.resources, accounts: server.container.accounts, audit: server.container.audit, auditStore: server.container.auditStore, issuer: server.url })) {
+    for (const route of buildAdminRoutes(deps)) {
       const operation = document.paths[toOpenApiPath(route.path)]?.[route.method];
       expect(Boolean(operation?.requestBody)).toBe(Boolean(route.body));
     }
