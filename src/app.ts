@@ -3,9 +3,10 @@ import Koa, { type Middleware } from 'koa';
 
 import { ADMIN_PREFIX, createAdminRouter, type AdminDeps } from './admin/admin-router.js';
 import type { AppConfig } from './config/app-config.js';
+import { createClientAddress } from './http/client-address.js';
 import { createErrorHandler } from './http/error-handler.js';
 import { createHealthRouter, type ReadinessCheck } from './http/health.js';
-import { createMetricsRouter, createRequestMetrics } from './http/metrics.js';
+import { createMetricsRouter, type RequestMetrics } from './http/metrics.js';
 import type { Renderer } from './http/renderer.js';
 import { createRequestContext } from './http/request-context.js';
 import { createSecurityHeaders } from './http/security-headers.js';
@@ -24,6 +25,8 @@ export interface AppDeps {
   readonly rateLimits: { readonly interactions: Middleware; readonly token: Middleware };
   readonly readinessChecks: readonly ReadinessCheck[];
   readonly isShuttingDown: () => boolean;
+  /** Request counts, kept by this app and served on /metrics (here, or on METRICS_LISTEN). */
+  readonly requestMetrics: RequestMetrics;
   /** Routes only some runs have (the dev server's demo callback). */
   readonly extraRoutes?: Router;
 }
@@ -45,19 +48,24 @@ function onlyUnder(prefixes: readonly string[], router: Router): Middleware {
 
 /** The host application: middleware order and routes, no I/O of its own. */
 export function createApp(deps: AppDeps): Koa {
-  const app = new Koa({ proxy: deps.config.trustProxy, keys: [...deps.config.cookieKeys.value] });
+  // With proxies in front, Koa honours X-Forwarded-Proto and -Host; the client address is ours.
+  const app = new Koa({ proxy: deps.config.trustProxy.kind !== 'none', keys: [...deps.config.cookieKeys.value] });
   // Koa would print errors to stderr itself; the request log and error handler already cover them.
   app.silent = true;
 
-  const health = createHealthRouter({ checks: deps.readinessChecks, isShuttingDown: deps.isShuttingDown });
+  const health = createHealthRouter({ checks: deps.readinessChecks, isShuttingDown: deps.isShuttingDown, logger: deps.logger });
   const interactions = createInteractionRouter({ ...deps.interactions, rateLimit: deps.rateLimits.interactions });
 
-  const requests = createRequestMetrics();
+  const requests = deps.requestMetrics;
+  app.use(createClientAddress(deps.config.trustProxy));
   app.use(createRequestContext({ logger: deps.logger }));
   app.use(requests.middleware);
   app.use(createSecurityHeaders({ issuer: deps.config.issuer }));
   app.use(onlyUnder(['/healthz', '/readyz'], health));
-  app.use(onlyUnder(['/metrics'], createMetricsRouter({ requests, auditStats: () => deps.admin.audit.stats() })));
+  // With a listener of its own (METRICS_LISTEN), /metrics is not served on the public port at all.
+  if (!deps.config.metrics.listen) {
+    app.use(onlyUnder(['/metrics'], createMetricsRouter({ requests, auditStats: () => deps.admin.audit.stats(), token: deps.config.metrics.token })));
+  }
   // Provider endpoints answer their own errors (OAuth error JSON or renderError); this handler
   // catches ours and anything nobody routed.
   app.use(createErrorHandler({ logger: deps.logger, renderer: deps.renderer }));

@@ -50,6 +50,7 @@ import { connectRedis } from './storage/redis-connection.js';
 import { createRedisExpiringStore } from './storage/redis-expiring-store.js';
 import { createRedisKeys } from './storage/redis-keys.js';
 import { errorMessage } from './logging/error-message.js';
+import { checkDataKeysInMongo } from './secrets/check-data-keys-in-mongo.js';
 
 /** Everything a running Latchkey holds, built eagerly in one place; close() releases it all. */
 export interface Container {
@@ -169,7 +170,7 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
       readinessChecks.push({ name: 'redis', check: async () => void (await connected.ping()) });
     }
 
-    const cipher = createDataCipher(config.dataEncryptionKey.value);
+    const cipher = createDataCipher(config.dataEncryptionKeys.value);
     let durable = createSealedClientAdapterFactory(createMemoryAdapterFactory(memory), cipher);
     let uncachedDurable = durable;
     let directory = createMemoryClientDirectory(memory, withoutSealedSecret);
@@ -181,6 +182,7 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
       const connected = await connectMongo(config.mongodbUri);
       mongo = connected;
       closers.push(async () => connected.close());
+      await checkDataKeysInMongo(config, connected);
       const mongoAccounts = createMongoAccountStore(connected);
       await mongoAccounts.ensureIndexes();
       accountStore = mongoAccounts;
@@ -252,7 +254,6 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
       allowedScopes: config.scopes,
       resourceExists: async (identifier) => (await resources.lookup(identifier)) !== undefined,
     });
-    const cookieKey = config.cookieKeys.value[0] ?? '';
     const interactions: InteractionDeps = {
       get provider() {
         return current;
@@ -261,7 +262,7 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
       cipher,
       loginStates: ephemeral.loginStates,
       consents,
-      csrf: createCsrf(cookieKey),
+      csrf: createCsrf(config.cookieKeys.value),
       renderer,
       logger,
       audit,

@@ -36,7 +36,7 @@ async function main(argv: readonly string[]): Promise<void> {
   }
 
   if (config.mode !== 'production') {
-    for (const [what, generated] of [['COOKIE_KEYS', config.cookieKeys.generated], ['DATA_ENCRYPTION_KEY', config.dataEncryptionKey.generated]] as const) {
+    for (const [what, generated] of [['COOKIE_KEYS', config.cookieKeys.generated], ['DATA_ENCRYPTION_KEY', config.dataEncryptionKeys.generated]] as const) {
       if (generated) logger.warn({ variable: what }, `${what} is not set; using a generated value that changes on every start`);
     }
   }

@@ -2,8 +2,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import type Router from '@koa/router';
+import Koa from 'koa';
 
 import { createApp } from './app.js';
+import { createMetricsRouter, createRequestMetrics, type RequestMetrics } from './http/metrics.js';
 import type { Container } from './container.js';
 
 /** A listening Latchkey and the one way to stop it cleanly. */
@@ -15,9 +17,35 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** Listens on host:port; rejects (rather than throwing later) when the address is taken. */
+async function listen(server: Server, port: number, host: string | undefined): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/** /metrics on a listener of its own (METRICS_LISTEN), e.g. an address only the scraper reaches. */
+async function startMetricsListener(container: Container, requests: RequestMetrics): Promise<Server | undefined> {
+  const { listen: address, token } = container.config.metrics;
+  if (!address) return undefined;
+  const app = new Koa();
+  app.silent = true;
+  app.use(createMetricsRouter({ requests, auditStats: () => container.audit.stats(), token }).routes());
+  const server = createServer(app.callback());
+  await listen(server, address.port, address.host);
+  container.logger.info({ host: address.host, port: address.port }, 'metrics listening');
+  return server;
+}
+
 export async function startServer(container: Container, port: number = container.config.port, host?: string, extraRoutes?: Router): Promise<RunningServer> {
   let shuttingDown = false;
+  const requestMetrics = createRequestMetrics();
   const app = createApp({
+    requestMetrics,
     config: container.config,
     logger: container.logger,
     renderer: container.renderer,
@@ -48,12 +76,10 @@ export async function startServer(container: Container, port: number = container
   });
   // Slightly above common load balancer idle timeouts, so the balancer closes idle sockets first.
   server.keepAliveTimeout = 65_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
+  await listen(server, port, host);
+  const metricsServer = await startMetricsListener(container, requestMetrics).catch(async (error: unknown) => {
+    server.close();
+    throw error;
   });
   const address = server.address() as AddressInfo;
   const timeoutMs = container.config.shutdownTimeoutSeconds * 1000;
@@ -77,6 +103,10 @@ export async function startServer(container: Container, port: number = container
       }
       clearTimeout(timer);
       clearInterval(reaper);
+      if (metricsServer) {
+        metricsServer.closeAllConnections();
+        await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
+      }
       await container.close();
     })();
     return closing;

@@ -1,6 +1,7 @@
 import type { Account, AccountStatus } from './account.js';
 import { InvalidAccountInputError } from './account-errors.js';
 import type { AccountPage, AccountStore } from './account-store.js';
+import { UNNAMED_DATA_KEY_ID } from '../config/load-config.js';
 import type { DataCipher } from './data-cipher.js';
 import { normaliseEmail } from './email.js';
 import type { LockoutStore, OneTimeClaims } from './lockout-store.js';
@@ -37,7 +38,10 @@ export interface TotpEnrolment {
   readonly uri: string;
 }
 
-const TOTP_PURPOSE = 'totp-secret';
+// A TOTP ciphertext is bound to its account: copied onto another account it does not decrypt.
+const totpPurpose = (accountId: string): string => `totp-secret:${accountId}`;
+// What ciphertexts written before that binding (and before key ids) used.
+const LEGACY_TOTP_PURPOSE = 'totp-secret';
 // A code is valid for three steps (one either side of now); remembering it a little longer is enough.
 const TOTP_CLAIM_SECONDS = 150;
 const RECOVERY_CLAIM_SECONDS = 86_400;
@@ -56,7 +60,17 @@ export function createAccountService(deps: AccountServiceDeps) {
   }
 
   function totpSecretOf(account: Account): string | undefined {
-    return account.totpSecretEncrypted ? cipher.decrypt(account.totpSecretEncrypted, TOTP_PURPOSE) : undefined;
+    const ciphertext = account.totpSecretEncrypted;
+    if (!ciphertext) return undefined;
+    // Only ciphertexts older than key ids may lack the binding; `secrets reencrypt` adds it.
+    if (cipher.keyIdOf(ciphertext) === undefined) {
+      try {
+        return cipher.decrypt(ciphertext, totpPurpose(account.id));
+      } catch {
+        return cipher.decrypt(ciphertext, LEGACY_TOTP_PURPOSE);
+      }
+    }
+    return cipher.decrypt(ciphertext, totpPurpose(account.id));
   }
 
   async function requireAccount(id: string): Promise<Account> {
@@ -72,14 +86,12 @@ export function createAccountService(deps: AccountServiceDeps) {
       const email = normaliseEmail(input.email);
       checkPasswordPolicy(input.password);
       const passwordHash = await hasher.hash(input.password);
-      const secret = input.withTotp ? totp.generateSecret() : undefined;
-      const account = await store.create({
-        email,
-        name: input.name?.trim() || null,
-        passwordHash,
-        totpSecretEncrypted: secret ? cipher.encrypt(secret, TOTP_PURPOSE) : null,
-      });
-      return secret ? { account, totp: { secret, uri: totp.buildUri(secret, email) } } : { account };
+      const created = await store.create({ email, name: input.name?.trim() || null, passwordHash });
+      if (!input.withTotp) return { account: created };
+      // The ciphertext is bound to the account id, which exists only now.
+      const secret = totp.generateSecret();
+      const account = await store.update(created.id, { totpSecretEncrypted: cipher.encrypt(secret, totpPurpose(created.id)), totpEnrolledAt: new Date() });
+      return { account, totp: { secret, uri: totp.buildUri(secret, email) } };
     },
 
     /**
@@ -155,7 +167,7 @@ export function createAccountService(deps: AccountServiceDeps) {
       }
       const generated = recoveryCodes.generate();
       await store.update(accountId, {
-        totpSecretEncrypted: cipher.encrypt(secret, TOTP_PURPOSE),
+        totpSecretEncrypted: cipher.encrypt(secret, totpPurpose(accountId)),
         totpEnrolledAt: new Date(),
         recoveryCodes: generated.stored,
       });
@@ -192,6 +204,48 @@ export function createAccountService(deps: AccountServiceDeps) {
     },
 
     delete: (id: string) => store.delete(id),
+
+    /** Whether a stored TOTP secret decrypts with the listed keys; undefined when none is stored. */
+    async probeTotpSecret(): Promise<boolean | undefined> {
+      const { accounts } = await store.list({ limit: 100 });
+      const account = accounts.find((candidate) => candidate.totpSecretEncrypted);
+      if (!account) return undefined;
+      try {
+        totpSecretOf(account);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+
+    /**
+     * Rewrites every TOTP secret that is not under the current DATA_ENCRYPTION_KEY (or not yet
+     * bound to its account), and counts the recovery codes that still need an older key: those
+     * are one-way hashes and move to the new key only when the user gets new codes.
+     */
+    async reencryptSecrets(): Promise<{ rewritten: number; codesByKey: Record<string, number> }> {
+      let rewritten = 0;
+      const codesByKey: Record<string, number> = {};
+      let after: string | undefined;
+      do {
+        const page = await store.list({ limit: 200, ...(after ? { after } : {}) });
+        for (const account of page.accounts) {
+          const ciphertext = account.totpSecretEncrypted;
+          if (ciphertext && !cipher.isCurrent(ciphertext)) {
+            const secret = totpSecretOf(account);
+            if (secret && (await store.replaceTotpCiphertext(account.id, ciphertext, cipher.encrypt(secret, totpPurpose(account.id))))) rewritten += 1;
+          }
+          for (const code of account.recoveryCodes) {
+            if (code.usedAt !== null) continue;
+            // Codes from before key ids were made by the only key there was, the unnamed one.
+            const keyId = recoveryCodes.keyIdOf(code.hash) ?? UNNAMED_DATA_KEY_ID;
+            codesByKey[keyId] = (codesByKey[keyId] ?? 0) + 1;
+          }
+        }
+        after = page.nextCursor;
+      } while (after);
+      return { rewritten, codesByKey };
+    },
   };
 }
 

@@ -16,5 +16,10 @@ export interface AccountStore {
   findByEmail(email: string): Promise<Account | undefined>;
   list(options: { limit: number; after?: string }): Promise<AccountPage>;
   update(id: string, patch: AccountPatch): Promise<Account>;
+  /**
+   * Swaps the TOTP ciphertext only if it is still `expected` (compare-and-set), so a key rotation
+   * running beside a sign-in or re-enrolment never overwrites a newer secret. True if swapped.
+   */
+  replaceTotpCiphertext(id: string, expected: string, next: string): Promise<boolean>;
   delete(id: string): Promise<void>;
 }

@@ -12,9 +12,9 @@ export function buildAccountService(config: AppConfig, stores: { store: AccountS
   return createAccountService({
     ...stores,
     hasher: createPasswordHasher(config.argon2),
-    cipher: createDataCipher(config.dataEncryptionKey.value),
+    cipher: createDataCipher(config.dataEncryptionKeys.value),
     totp: createTotp(config.totpIssuer),
-    recoveryCodes: createRecoveryCodes(config.dataEncryptionKey.value),
+    recoveryCodes: createRecoveryCodes(config.dataEncryptionKeys.value),
     passwordPolicy: config.password,
   });
 }

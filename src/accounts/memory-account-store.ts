@@ -34,6 +34,12 @@ export function createMemoryAccountStore(): AccountStore {
       byId.set(id, updated);
       return structuredClone(updated);
     },
+    async replaceTotpCiphertext(id, expected, next) {
+      const account = byId.get(id);
+      if (account?.totpSecretEncrypted !== expected) return false;
+      byId.set(id, { ...account, totpSecretEncrypted: next, updatedAt: new Date() });
+      return true;
+    },
     async delete(id) {
       if (!byId.delete(id)) throw new AccountNotFoundError();
     },

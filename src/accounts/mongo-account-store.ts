@@ -101,6 +101,10 @@ export function createMongoAccountStore(connection: Connection): AccountStore & 
       if (!record) throw new AccountNotFoundError();
       return toAccount(record);
     },
+    async replaceTotpCiphertext(id, expected, next) {
+      const result = await model.updateOne({ _id: id, totpSecretEncrypted: expected }, { $set: { totpSecretEncrypted: next, updatedAt: new Date() } });
+      return result.modifiedCount === 1;
+    },
     async delete(id) {
       const result = await model.deleteOne({ _id: id });
       if (result.deletedCount === 0) throw new AccountNotFoundError();

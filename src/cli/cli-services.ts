@@ -22,6 +22,10 @@ import { createRedisLockoutStore, createRedisOneTimeClaims } from '../storage/re
 import { connectMongo } from '../storage/mongo-connection.js';
 import { connectRedis } from '../storage/redis-connection.js';
 import { CliError } from './cli-error.js';
+import { DataKeyMismatchError } from '../secrets/check-data-keys.js';
+import { checkDataKeysInMongo } from '../secrets/check-data-keys-in-mongo.js';
+import { createMongoCanaryStore } from '../secrets/mongo-canary-store.js';
+import { reencryptSecrets, type ReencryptionReport } from '../secrets/reencrypt-secrets.js';
 
 export interface AccountServices {
   readonly accounts: AccountService;
@@ -33,10 +37,21 @@ function requireDatabase(config: AppConfig, what: string): string {
   if (!config.mongodbUri) {
     throw new CliError(`MONGODB_URI is not set: ${what} work on the database the server uses (the in-memory dev store cannot be reached from here)`);
   }
-  if (config.dataEncryptionKey.generated) {
+  if (config.dataEncryptionKeys.generated) {
     throw new CliError('DATA_ENCRYPTION_KEY is not set: it must be the key the server uses, or secrets written here would be unreadable');
   }
   return config.mongodbUri;
+}
+
+/** Runs a start-up check; when it fails the connection is closed, so the command can exit. */
+async function closeOnFailure(mongo: Connection, check: () => Promise<void>): Promise<void> {
+  try {
+    await check();
+  } catch (error) {
+    await mongo.close();
+    if (error instanceof DataKeyMismatchError) throw new CliError(error.message);
+    throw error;
+  }
 }
 
 export interface ClientServices {
@@ -70,10 +85,11 @@ export async function openClientServices(config: AppConfig): Promise<ClientServi
   const uri = requireDatabase(config, 'client commands');
   const logger = createLogger('error');
   const mongo = await connectMongo(uri);
+  await closeOnFailure(mongo, () => checkDataKeysInMongo(config, mongo));
   const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : undefined;
   const durable = await createDurableAdapterFactory({
     connection: mongo,
-    cipher: createDataCipher(config.dataEncryptionKey.value),
+    cipher: createDataCipher(config.dataEncryptionKeys.value),
     redis,
     channel: `${config.redisKeyPrefix}invalidate`,
     cacheSeconds: 0,
@@ -105,6 +121,30 @@ export async function openClientServices(config: AppConfig): Promise<ClientServi
   };
 }
 
+export interface SecretServices {
+  reencrypt(): Promise<ReencryptionReport>;
+  readonly audit: AuditLog;
+  close(): Promise<void>;
+}
+
+/** What `secrets reencrypt` rewrites: client secrets and TOTP secrets, in the server's MongoDB. */
+export async function openSecretServices(config: AppConfig): Promise<SecretServices> {
+  const uri = requireDatabase(config, 'secrets commands');
+  const mongo = await connectMongo(uri);
+  await closeOnFailure(mongo, () => checkDataKeysInMongo(config, mongo));
+  const store = createMongoAccountStore(mongo);
+  const accounts = buildAccountService(config, { store, lockout: createMemoryLockoutStore(config.lockout), claims: createMemoryOneTimeClaims() });
+  const audit = await openAuditLog(config, mongo);
+  return {
+    reencrypt: () => reencryptSecrets({ connection: mongo, cipher: createDataCipher(config.dataEncryptionKeys.value), accounts, canaries: createMongoCanaryStore(mongo) }),
+    audit,
+    async close() {
+      await audit.close();
+      await mongo.close();
+    },
+  };
+}
+
 /**
  * The account service against the server's own databases. MongoDB is required (the accounts
  * live there); Redis, when set, lets enable lift a lockout that the servers share.
@@ -113,6 +153,7 @@ export async function openAccountServices(config: AppConfig): Promise<AccountSer
   const uri = requireDatabase(config, 'user commands');
   const logger = createLogger('error');
   const mongo = await connectMongo(uri);
+  await closeOnFailure(mongo, () => checkDataKeysInMongo(config, mongo));
   const store = createMongoAccountStore(mongo);
   await store.ensureIndexes();
   const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : undefined;

@@ -15,7 +15,7 @@ export const CLIENTS_USAGE = `latchkey clients create --name N [--redirect-uri U
                        [--logo-uri U] [--policy-uri U] [--tos-uri U]
 latchkey clients list [--limit N] [--after CURSOR]
 latchkey clients show|delete|rotate-secret <client_id>
-latchkey initial-access-token create [--ttl SECONDS]`;
+latchkey initial-access-token create [--ttl SECONDS] [--policy NAME]...`;
 
 const CREATE_OPTIONS = {
   name: { type: 'string' },

@@ -5,7 +5,8 @@ import { loadConfig } from '../config/load-config.js';
 import { CliError, toCliFailure, unknownSubcommand, UsageError } from './cli-error.js';
 import { createCliOutput } from './cli-output.js';
 import { AUDIT_USAGE, runAuditCommand } from './audit-command.js';
-import { openAccountServices, openAuditStore, openClientServices } from './cli-services.js';
+import { openAccountServices, openAuditStore, openClientServices, openSecretServices } from './cli-services.js';
+import { runSecretsCommand, SECRETS_SUBCOMMANDS, SECRETS_USAGE } from './secrets-command.js';
 import { CLIENTS_SUBCOMMANDS, CLIENTS_USAGE, runClientsCommand } from './clients-command.js';
 import { RESOURCES_SUBCOMMANDS, RESOURCES_USAGE, runResourcesCommand } from './resources-command.js';
 import { KEYS_USAGE, runKeysCommand } from './keys-command.js';
@@ -19,6 +20,7 @@ ${KEYS_USAGE}
 ${USERS_USAGE}
 ${CLIENTS_USAGE}
 ${RESOURCES_USAGE}
+${SECRETS_USAGE}
 ${AUDIT_USAGE}
 
 Reads the same environment as the server (KEYS_DIR, MONGODB_URI, REDIS_URL, DATA_ENCRYPTION_KEY, ...).`;
@@ -98,19 +100,28 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         await withServices(openClientServices(config), (services) => runResourcesCommand(rest, services.resources, output, services.audit));
         return 0;
       case 'initial-access-token': {
-        const { values, positionals } = parseCliArgs(rest, { ttl: { type: 'string' } });
+        const { values, positionals } = parseCliArgs(rest, { ttl: { type: 'string' }, policy: { type: 'string', multiple: true } });
         if (positionals[0] !== 'create' || positionals.length !== 1) throw new UsageError(`unknown initial-access-token command\n${CLIENTS_USAGE}`);
         const ttl = values.ttl === undefined ? config.ttl.initialAccessTokenSeconds : Number(values.ttl);
         if (!Number.isInteger(ttl) || ttl < 60) throw new UsageError('--ttl must be a whole number of seconds, at least 60');
+        const policies = [...new Set(values.policy ?? [])];
+        const known = Object.keys(config.registrationPolicies);
+        const unknown = policies.find((policy) => !known.includes(policy));
+        if (unknown !== undefined) throw new UsageError(`no registration policy "${unknown}"; config/defaults.json registrationPolicies has: ${known.join(', ') || 'none'}`);
         await withServices(openClientServices(config), async (services) => {
           const provider = await services.provider();
-          const value = await new provider.InitialAccessToken({ expiresIn: ttl }).save();
-          services.audit.record({ ...CLI_CONTEXT, type: 'initial_access_token.created', outcome: 'success', details: { ttl_seconds: ttl } });
+          const value = await new provider.InitialAccessToken({ expiresIn: ttl, ...(policies.length > 0 ? { policies } : {}) }).save();
+          services.audit.record({ ...CLI_CONTEXT, type: 'initial_access_token.created', outcome: 'success', details: { ttl_seconds: ttl, policies: policies.join(' ') } });
           const expiresAt = new Date(Date.now() + ttl * 1000).toISOString();
-          output.result({ initial_access_token: value, expires_at: expiresAt }, () => `${value}\n(expires ${expiresAt}; send it as a Bearer token to the registration endpoint)`);
+          const policyNote = policies.length > 0 ? `; registrations must follow: ${policies.join(', ')}` : '';
+          output.result({ initial_access_token: value, expires_at: expiresAt, policies }, () => `${value}\n(expires ${expiresAt}; send it as a Bearer token to the registration endpoint${policyNote})`);
         });
         return 0;
       }
+      case 'secrets':
+        checkSubcommand('secrets', rest[0], SECRETS_SUBCOMMANDS, SECRETS_USAGE);
+        await withServices(openSecretServices(config), (services) => runSecretsCommand(rest, { reencrypt: () => services.reencrypt(), output, audit: services.audit }));
+        return 0;
       case 'audit':
         await withServices(openAuditStore(config), (services) => runAuditCommand(rest, services.store, output));
         return 0;

@@ -25,6 +25,15 @@ export function unsealClientSecret(cipher: DataCipher, clientId: string, payload
   return { ...rest, client_secret: cipher.decrypt(sealed, purposeFor(clientId)) };
 }
 
+/** The stored field that holds a client secret's ciphertext. */
+export const SEALED_SECRET_FIELD = SEALED_FIELD;
+
+/** A sealed secret under the current key (bound to its client), or undefined if it is already. */
+export function resealClientSecret(cipher: DataCipher, clientId: string, sealed: string): string | undefined {
+  if (cipher.isCurrent(sealed)) return undefined;
+  return cipher.encrypt(cipher.decrypt(sealed, purposeFor(clientId)), purposeFor(clientId));
+}
+
 /** Strips the sealed secret from stored metadata, for listings that never show secrets. */
 export function withoutSealedSecret(payload: AdapterPayload): AdapterPayload {
   const { [SEALED_FIELD]: _sealed, client_secret: _secret, ...rest } = payload as AdapterPayload & Record<typeof SEALED_FIELD, unknown>;

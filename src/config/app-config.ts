@@ -18,6 +18,29 @@ export interface Secret<T> {
   readonly generated: boolean;
 }
 
+/** One key of DATA_ENCRYPTION_KEY; its id is written into every ciphertext it makes. */
+export interface DataKey {
+  readonly id: string;
+  readonly key: Buffer;
+}
+
+/**
+ * Who may vouch for the client address in X-Forwarded-For: nobody (the socket's peer is the
+ * client), a number of proxy hops in front, or the addresses and ranges of the proxies.
+ */
+export type TrustProxy =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'hops'; readonly hops: number }
+  | { readonly kind: 'addresses'; readonly ranges: readonly string[] };
+
+export const REGISTRATION_GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
+
+/** What a client registering with an initial access token that names this policy may ask for. */
+export interface RegistrationPolicy {
+  readonly grantTypes: readonly (typeof REGISTRATION_GRANT_TYPES)[number][];
+  readonly scopes: readonly string[];
+}
+
 /** Everything Latchkey reads from the environment and config/, validated once at start. */
 export interface AppConfig {
   readonly mode: RuntimeMode;
@@ -30,12 +53,17 @@ export interface AppConfig {
   readonly clientCacheSeconds: number;
   readonly cookieKeys: Secret<readonly string[]>;
   readonly keysDir: string;
-  readonly dataEncryptionKey: Secret<Buffer>;
-  readonly trustProxy: boolean;
+  /** The first key encrypts; every listed key decrypts. */
+  readonly dataEncryptionKeys: Secret<readonly DataKey[]>;
+  readonly trustProxy: TrustProxy;
+  /** /metrics: a bearer token it demands, and/or a listen address of its own instead of PORT. */
+  readonly metrics: { readonly token: string | undefined; readonly listen: { readonly host: string; readonly port: number } | undefined };
   readonly logLevel: LogLevel;
   readonly shutdownTimeoutSeconds: number;
   readonly ttl: TtlConfig;
   readonly scopes: readonly string[];
+  /** Named policies an initial access token can carry (`initial-access-token create --policy`). */
+  readonly registrationPolicies: Readonly<Record<string, RegistrationPolicy>>;
   readonly argon2: { readonly memoryKiB: number; readonly timeCost: number; readonly parallelism: number };
   readonly password: { readonly minLength: number; readonly maxLength: number };
   readonly lockout: { readonly maxFailures: number; readonly windowSeconds: number; readonly lockSeconds: number };

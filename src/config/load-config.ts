@@ -1,20 +1,30 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { BlockList, isIP } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 
-import { type AppConfig, LOG_LEVELS, type RuntimeMode } from './app-config.js';
-import { ConfigError } from './config-error.js';
+import {
+  type AppConfig,
+  type DataKey,
+  LOG_LEVELS,
+  REGISTRATION_GRANT_TYPES,
+  type RuntimeMode,
+  type TrustProxy,
+} from './app-config.js';
+import { ConfigError, type ConfigProblem } from './config-error.js';
+import { distinctBytes, estimatedTextBits, looksLikePlaceholder } from './secret-strength.js';
 import { errorMessage } from '../logging/error-message.js';
 
 const DEFAULTS_FILE = new URL('../../config/defaults.json', import.meta.url);
+const EXAMPLE_ENV_FILE = new URL('../../config/.env.example', import.meta.url);
 
 const positiveSeconds = z.number().int().positive();
 
 const defaultsSchema = z.strictObject({
   port: z.number().int().min(1).max(65535),
   keysDir: z.string().min(1),
-  trustProxy: z.boolean(),
+  trustProxy: z.union([z.boolean(), z.number().int().min(0), z.array(z.string().min(1))]),
   logLevel: z.enum(LOG_LEVELS),
   shutdownTimeoutSeconds: positiveSeconds,
   redisKeyPrefix: z.string().min(1),
@@ -31,6 +41,13 @@ const defaultsSchema = z.strictObject({
     initialAccessTokenSeconds: positiveSeconds,
   }),
   scopes: z.array(z.string().min(1)).min(1),
+  registrationPolicies: z.record(
+    z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'policy names are lower-case letters, digits and dashes'),
+    z.strictObject({
+      grantTypes: z.array(z.enum(REGISTRATION_GRANT_TYPES)).min(1),
+      scopes: z.array(z.string().min(1)).min(1),
+    }),
+  ),
   argon2: z.strictObject({
     // OWASP's floor for argon2id: 19 MiB, two passes, one lane.
     memoryKiB: z.number().int().min(19456),
@@ -47,6 +64,14 @@ const defaultsSchema = z.strictObject({
     batchSize: z.number().int().min(1),
     maxBuffered: z.number().int().min(100),
   }),
+}).superRefine((defaults, ctx) => {
+  for (const [name, policy] of Object.entries(defaults.registrationPolicies)) {
+    for (const scope of policy.scopes) {
+      if (!defaults.scopes.includes(scope)) {
+        ctx.addIssue({ code: 'custom', path: ['registrationPolicies', name, 'scopes'], message: `${scope} is not one of the configured scopes` });
+      }
+    }
+  }
 });
 
 export type ConfigDefaults = z.infer<typeof defaultsSchema>;
@@ -69,6 +94,21 @@ export function loadDefaults(file: URL | string = DEFAULTS_FILE): ConfigDefaults
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/** The values config/.env.example shows, which must never reach production. */
+function readExampleValues(file: URL | string = EXAMPLE_ENV_FILE): Readonly<Record<string, string>> {
+  try {
+    const entries = readFileSync(file, 'utf8')
+      .split('\n')
+      .map((line) => /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim()))
+      .filter((match): match is RegExpExecArray => match !== null)
+      .map((match) => [match[1] ?? '', (match[2] ?? '').trim()] as const);
+    return Object.fromEntries(entries.filter(([, value]) => value !== ''));
+  } catch {
+    // An image without the example file still gets every other check.
+    return {};
+  }
+}
+
 function readMode(env: Env): RuntimeMode {
   const value = env.NODE_ENV;
   if (value === 'production' || value === 'test') return value;
@@ -85,7 +125,13 @@ function readPort(env: Env, fallback: number): number {
   return port;
 }
 
-function readIssuer(env: Env, port: number): string {
+const LOOPBACK_HOSTS = new Set(['localhost', '[::1]']);
+
+function isLoopbackHost(hostname: string): boolean {
+  return LOOPBACK_HOSTS.has(hostname) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+}
+
+function readIssuer(env: Env, port: number, mode: RuntimeMode): string {
   const raw = env.ISSUER;
   if (raw === undefined || raw === '') return `http://localhost:${port}`;
   let url: URL;
@@ -99,6 +145,10 @@ function readIssuer(env: Env, port: number): string {
   }
   if (url.search || url.hash) {
     throw new ConfigError('ISSUER', 'must not contain a query or fragment');
+  }
+  // Cookies, codes and tokens would cross the network in the clear.
+  if (mode === 'production' && url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+    throw new ConfigError('ISSUER', 'must use https in production (http is only allowed for loopback addresses)');
   }
   // Relying parties compare the issuer as a string; a trailing slash would make /.well-known paths ambiguous.
   return raw.replace(/\/+$/, '');
@@ -120,8 +170,20 @@ function readUrl(env: Env, name: string, protocols: readonly string[]): string |
 }
 
 const MIN_COOKIE_KEY_LENGTH = 32;
+const MIN_SECRET_BITS = 128;
 
-function readCookieKeys(env: Env): AppConfig['cookieKeys'] {
+/** Production secrets must not be the shipped example, a placeholder, or guessable. */
+function checkSecretText(name: string, secret: string, example: string | undefined): void {
+  if (example !== undefined && example.split(',').map((item) => item.trim()).includes(secret)) {
+    throw new ConfigError(name, 'is the example value from config/.env.example; generate your own (`openssl rand -base64 32`)');
+  }
+  if (looksLikePlaceholder(secret)) throw new ConfigError(name, 'looks like a placeholder; generate a random value (`openssl rand -base64 32`)');
+  if (estimatedTextBits(secret) < MIN_SECRET_BITS) {
+    throw new ConfigError(name, 'is too weak for production; use at least 32 random characters (`openssl rand -base64 32`)');
+  }
+}
+
+function readCookieKeys(env: Env, mode: RuntimeMode, examples: Readonly<Record<string, string>>): AppConfig['cookieKeys'] {
   const raw = env.COOKIE_KEYS;
   if (raw === undefined || raw.trim() === '') {
     return { value: [randomBytes(32).toString('base64url')], generated: true };
@@ -131,31 +193,106 @@ function readCookieKeys(env: Env): AppConfig['cookieKeys'] {
   if (keys.some((key) => key.length < MIN_COOKIE_KEY_LENGTH)) {
     throw new ConfigError('COOKIE_KEYS', `every key must be at least ${MIN_COOKIE_KEY_LENGTH} characters`);
   }
+  if (mode === 'production') for (const key of keys) checkSecretText('COOKIE_KEYS', key, examples.COOKIE_KEYS);
   return { value: keys, generated: false };
 }
 
-function readDataEncryptionKey(env: Env): AppConfig['dataEncryptionKey'] {
-  const raw = env.DATA_ENCRYPTION_KEY;
-  if (raw === undefined || raw.trim() === '') {
-    return { value: randomBytes(32), generated: true };
-  }
-  const trimmed = raw.trim();
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(trimmed)) {
+const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
+/** The id of a DATA_ENCRYPTION_KEY written without one (the form before key rotation existed). */
+export const UNNAMED_DATA_KEY_ID = 'default';
+
+function decodeDataKey(text: string): Buffer {
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(text)) {
     throw new ConfigError('DATA_ENCRYPTION_KEY', 'must be base64 (e.g. `openssl rand -base64 32`)');
   }
-  const key = Buffer.from(trimmed, 'base64');
-  if (key.length !== 32) {
-    throw new ConfigError('DATA_ENCRYPTION_KEY', `must decode to 32 bytes, got ${key.length}`);
-  }
-  return { value: key, generated: false };
+  const key = Buffer.from(text, 'base64');
+  if (key.length !== 32) throw new ConfigError('DATA_ENCRYPTION_KEY', `must decode to 32 bytes, got ${key.length}`);
+  return key;
 }
 
-function readBoolean(env: Env, name: string, fallback: boolean): boolean {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (['true', '1', 'yes'].includes(raw.toLowerCase())) return true;
-  if (['false', '0', 'no'].includes(raw.toLowerCase())) return false;
-  throw new ConfigError(name, `must be true or false, got "${raw}"`);
+/**
+ * DATA_ENCRYPTION_KEY is one base64 key, or a comma-separated list of `id:base64` keys: the first
+ * encrypts, all decrypt, so a new key can be put in front while data still sits under the old.
+ */
+function readDataEncryptionKeys(env: Env, mode: RuntimeMode, examples: Readonly<Record<string, string>>): AppConfig['dataEncryptionKeys'] {
+  const raw = env.DATA_ENCRYPTION_KEY;
+  if (raw === undefined || raw.trim() === '') {
+    return { value: [{ id: UNNAMED_DATA_KEY_ID, key: randomBytes(32) }], generated: true };
+  }
+  const entries = raw.split(',').map((entry) => entry.trim()).filter(Boolean);
+  const keys: DataKey[] = entries.map((entry) => {
+    const separator = entry.indexOf(':');
+    if (separator === -1) {
+      if (entries.length > 1) throw new ConfigError('DATA_ENCRYPTION_KEY', 'with several keys, write each as id:base64 (the first encrypts)');
+      return { id: UNNAMED_DATA_KEY_ID, key: decodeDataKey(entry) };
+    }
+    const id = entry.slice(0, separator);
+    if (!KEY_ID.test(id)) throw new ConfigError('DATA_ENCRYPTION_KEY', 'key ids are 1 to 32 letters, digits, dashes or underscores');
+    return { id, key: decodeDataKey(entry.slice(separator + 1)) };
+  });
+  if (new Set(keys.map((key) => key.id)).size !== keys.length) throw new ConfigError('DATA_ENCRYPTION_KEY', 'lists a key id twice');
+  if (mode === 'production') {
+    const exampleKeys = (examples.DATA_ENCRYPTION_KEY ?? '').split(',').map((entry) => entry.slice(entry.indexOf(':') + 1).trim());
+    for (const { key } of keys) {
+      if (exampleKeys.includes(key.toString('base64'))) {
+        throw new ConfigError('DATA_ENCRYPTION_KEY', 'is the example value from config/.env.example; generate your own (`openssl rand -base64 32`)');
+      }
+      if (distinctBytes(key) < 16) throw new ConfigError('DATA_ENCRYPTION_KEY', 'is not random enough; generate it with `openssl rand -base64 32`');
+    }
+  }
+  return { value: keys, generated: false };
+}
+
+const TRUST_PROXY_HELP = 'must be false, true (one proxy), a hop count, or a comma-separated list of proxy addresses or CIDR ranges';
+
+function toTrustProxy(value: boolean | number | readonly string[], source: string): TrustProxy {
+  if (value === false || value === 0) return { kind: 'none' };
+  if (value === true) return { kind: 'hops', hops: 1 };
+  if (typeof value === 'number') return { kind: 'hops', hops: value };
+  const ranges = value.map((entry) => entry.trim()).filter(Boolean);
+  if (ranges.length === 0) throw new ConfigError(source, TRUST_PROXY_HELP);
+  const check = new BlockList();
+  for (const range of ranges) {
+    const [address = '', prefix, ...rest] = range.split('/');
+    const family = isIP(address);
+    const bits = prefix === undefined ? (family === 6 ? 128 : 32) : Number(prefix);
+    const valid = family !== 0 && rest.length === 0 && Number.isInteger(bits) && bits >= 0 && bits <= (family === 6 ? 128 : 32);
+    if (!valid) throw new ConfigError(source, `${TRUST_PROXY_HELP}; "${range}" is neither`);
+    check.addSubnet(address, bits, family === 6 ? 'ipv6' : 'ipv4');
+  }
+  return { kind: 'addresses', ranges };
+}
+
+function readTrustProxy(env: Env, fallback: ConfigDefaults['trustProxy']): TrustProxy {
+  const raw = env.TRUST_PROXY?.trim();
+  if (raw === undefined || raw === '') return toTrustProxy(fallback, 'config/defaults.json trustProxy');
+  const lower = raw.toLowerCase();
+  if (['true', 'yes'].includes(lower)) return toTrustProxy(true, 'TRUST_PROXY');
+  if (['false', 'no'].includes(lower)) return toTrustProxy(false, 'TRUST_PROXY');
+  if (/^\d+$/.test(raw)) {
+    const hops = Number(raw);
+    if (hops > 10) throw new ConfigError('TRUST_PROXY', `${TRUST_PROXY_HELP}; ${hops} hops is more than any real chain of proxies`);
+    return toTrustProxy(hops, 'TRUST_PROXY');
+  }
+  if (!/[.:]/.test(raw)) throw new ConfigError('TRUST_PROXY', `${TRUST_PROXY_HELP}, got "${raw}"`);
+  return toTrustProxy(raw.split(','), 'TRUST_PROXY');
+}
+
+function readMetrics(env: Env, mode: RuntimeMode, examples: Readonly<Record<string, string>>): AppConfig['metrics'] {
+  const token = env.METRICS_TOKEN?.trim() || undefined;
+  if (token !== undefined) {
+    if (token.length < 32) throw new ConfigError('METRICS_TOKEN', 'must be at least 32 characters');
+    if (mode === 'production') checkSecretText('METRICS_TOKEN', token, examples.METRICS_TOKEN);
+  }
+  const listenRaw = env.METRICS_LISTEN?.trim() || undefined;
+  let listen: AppConfig['metrics']['listen'];
+  if (listenRaw !== undefined) {
+    const match = /^(?:(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):)?(\d{1,5})$/.exec(listenRaw);
+    const port = Number(match?.[2]);
+    if (!match || port < 1 || port > 65535) throw new ConfigError('METRICS_LISTEN', `must be [host:]port, e.g. 127.0.0.1:9464, got "${listenRaw}"`);
+    listen = { host: (match[1] ?? '0.0.0.0').replace(/^\[|\]$/g, ''), port };
+  }
+  return { token, listen };
 }
 
 function readPositiveInteger(env: Env, name: string, fallback: number): number {
@@ -178,15 +315,6 @@ function readLogLevel(env: Env, fallback: AppConfig['logLevel']): AppConfig['log
 // sessions silently on restart, or differ between instances behind a load balancer.
 const REQUIRED_IN_PRODUCTION = ['MONGODB_URI', 'REDIS_URL', 'COOKIE_KEYS', 'DATA_ENCRYPTION_KEY'] as const;
 
-function checkProductionRequirements(env: Env): void {
-  for (const name of REQUIRED_IN_PRODUCTION) {
-    const value = env[name];
-    if (value === undefined || value.trim() === '') {
-      throw new ConfigError(name, 'is required when NODE_ENV=production');
-    }
-  }
-}
-
 export interface LoadConfigOptions {
   readonly defaults?: ConfigDefaults;
   readonly cwd?: string;
@@ -195,41 +323,69 @@ export interface LoadConfigOptions {
    * service when the command uses it instead of demanding all of them up front.
    */
   readonly requireProductionServices?: boolean;
+  /** config/.env.example, whose values production refuses. */
+  readonly exampleEnvFile?: URL | string;
 }
 
-/** The only reader of process.env: validates everything once and returns a frozen config. */
+/**
+ * The only reader of process.env: validates everything once and returns a frozen config, or
+ * throws one ConfigError that lists every problem found.
+ */
 export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig {
   const defaults = options.defaults ?? loadDefaults();
+  const examples = readExampleValues(options.exampleEnvFile);
   const cwd = options.cwd ?? process.cwd();
   const mode = readMode(env);
-  if (mode === 'production' && options.requireProductionServices !== false) checkProductionRequirements(env);
-  const port = readPort(env, defaults.port);
+  const problems: ConfigProblem[] = [];
+  // Each setting is read on its own, so that one bad value does not hide the next.
+  const read = <T>(reader: () => T, fallback: T): T => {
+    try {
+      return reader();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.problems);
+      return fallback;
+    }
+  };
+
+  if (mode === 'production' && options.requireProductionServices !== false) {
+    for (const name of REQUIRED_IN_PRODUCTION) {
+      if ((env[name] ?? '').trim() === '') problems.push({ variable: name, problem: 'is required when NODE_ENV=production' });
+    }
+  }
+  const port = read(() => readPort(env, defaults.port), defaults.port);
   const keysDir = env.KEYS_DIR && env.KEYS_DIR !== '' ? env.KEYS_DIR : defaults.keysDir;
   const config: AppConfig = {
     mode,
     port,
-    issuer: readIssuer(env, port),
-    mongodbUri: readUrl(env, 'MONGODB_URI', ['mongodb:', 'mongodb+srv:']),
-    redisUrl: readUrl(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    issuer: read(() => readIssuer(env, port, mode), ''),
+    mongodbUri: read(() => readUrl(env, 'MONGODB_URI', ['mongodb:', 'mongodb+srv:']), undefined),
+    redisUrl: read(() => readUrl(env, 'REDIS_URL', ['redis:', 'rediss:']), undefined),
     redisKeyPrefix: defaults.redisKeyPrefix,
     clientCacheSeconds: defaults.clientCacheSeconds,
-    cookieKeys: readCookieKeys(env),
+    cookieKeys: read(() => readCookieKeys(env, mode, examples), { value: [], generated: false }),
     keysDir: isAbsolute(keysDir) ? keysDir : resolve(cwd, keysDir),
-    dataEncryptionKey: readDataEncryptionKey(env),
-    trustProxy: readBoolean(env, 'TRUST_PROXY', defaults.trustProxy),
-    logLevel: readLogLevel(env, defaults.logLevel),
+    dataEncryptionKeys: read(() => readDataEncryptionKeys(env, mode, examples), { value: [], generated: false }),
+    trustProxy: read(() => readTrustProxy(env, defaults.trustProxy), { kind: 'none' }),
+    metrics: read(() => readMetrics(env, mode, examples), { token: undefined, listen: undefined }),
+    logLevel: read(() => readLogLevel(env, defaults.logLevel), defaults.logLevel),
     shutdownTimeoutSeconds: defaults.shutdownTimeoutSeconds,
     ttl: Object.freeze({ ...defaults.ttl }),
     scopes: Object.freeze([...defaults.scopes]),
+    registrationPolicies: Object.freeze(Object.fromEntries(Object.entries(defaults.registrationPolicies).map(([name, policy]) => [
+      name,
+      Object.freeze({ grantTypes: Object.freeze([...policy.grantTypes]), scopes: Object.freeze([...policy.scopes]) }),
+    ]))),
     argon2: Object.freeze({ ...defaults.argon2 }),
     password: Object.freeze({ ...defaults.password }),
     lockout: Object.freeze({ ...defaults.lockout }),
     rateLimit: Object.freeze({
-      interactionPostsPerMinute: readPositiveInteger(env, 'RATE_LIMIT_INTERACTION_PER_MINUTE', defaults.rateLimit.interactionPostsPerMinute),
-      tokenRequestsPerMinute: readPositiveInteger(env, 'RATE_LIMIT_TOKEN_PER_MINUTE', defaults.rateLimit.tokenRequestsPerMinute),
+      interactionPostsPerMinute: read(() => readPositiveInteger(env, 'RATE_LIMIT_INTERACTION_PER_MINUTE', defaults.rateLimit.interactionPostsPerMinute), 0),
+      tokenRequestsPerMinute: read(() => readPositiveInteger(env, 'RATE_LIMIT_TOKEN_PER_MINUTE', defaults.rateLimit.tokenRequestsPerMinute), 0),
     }),
     totpIssuer: defaults.totpIssuer,
     audit: Object.freeze({ ...defaults.audit }),
   };
+  if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
 }

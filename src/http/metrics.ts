@@ -1,3 +1,5 @@
+import { timingSafeEqual } from 'node:crypto';
+
 import Router from '@koa/router';
 import type { Middleware } from 'koa';
 
@@ -34,10 +36,29 @@ export function createRequestMetrics(): RequestMetrics {
   };
 }
 
-/** GET /metrics in the Prometheus text format. */
-export function createMetricsRouter(deps: { requests: RequestMetrics; auditStats: () => AuditStats }): Router {
+function sameToken(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * GET /metrics in the Prometheus text format; with `token` set (METRICS_TOKEN) only for a
+ * scraper that sends it as a bearer token.
+ */
+export function createMetricsRouter(deps: { requests: RequestMetrics; auditStats: () => AuditStats; token?: string | undefined }): Router {
   const router = new Router();
   router.get('/metrics', (ctx) => {
+    if (deps.token !== undefined) {
+      const match = /^Bearer\s+(\S+)$/i.exec(ctx.get('authorization'));
+      if (!match?.[1] || !sameToken(match[1], deps.token)) {
+        ctx.status = 401;
+        ctx.set('WWW-Authenticate', 'Bearer realm="latchkey-metrics"');
+        ctx.set('Cache-Control', 'no-store');
+        ctx.body = { error: 'invalid_token', error_description: 'GET /metrics needs the bearer token set in METRICS_TOKEN' };
+        return;
+      }
+    }
     const audit = deps.auditStats();
     const memory = process.memoryUsage();
     const lines = [

@@ -6,16 +6,26 @@ export interface Csrf {
   check(interactionUid: string, token: unknown): boolean;
 }
 
-export function createCsrf(secret: string): Csrf {
-  const key = Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), 'latchkey csrf', 32));
-  const tokenFor = (uid: string): string => createHmac('sha256', key).update(uid).digest('base64url');
+/**
+ * Tokens are made with the first of COOKIE_KEYS and accepted under any of them, like the
+ * cookies themselves: a form opened before a key rotation still submits after it.
+ */
+export function createCsrf(secrets: readonly string[]): Csrf {
+  if (secrets.length === 0) throw new Error('CSRF needs at least one key');
+  const keys = secrets.map((secret) => Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), 'latchkey csrf', 32)));
+  const tokenUnder = (key: Buffer, uid: string): string => createHmac('sha256', key).update(uid).digest('base64url');
   return {
-    tokenFor,
+    tokenFor: (uid) => tokenUnder(keys[0] as Buffer, uid),
     check(uid, token) {
       if (typeof token !== 'string') return false;
-      const expected = Buffer.from(tokenFor(uid));
       const given = Buffer.from(token);
-      return given.length === expected.length && timingSafeEqual(given, expected);
+      let valid = false;
+      // Every key is tried, so the time taken does not say which key matched.
+      for (const key of keys) {
+        const expected = Buffer.from(tokenUnder(key, uid));
+        if (given.length === expected.length && timingSafeEqual(given, expected)) valid = true;
+      }
+      return valid;
     },
   };
 }

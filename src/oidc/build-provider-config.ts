@@ -9,6 +9,7 @@ import { buildClientPolicy } from './client-validator.js';
 import { createLoadExistingGrant } from './load-existing-grant.js';
 import { createLogoutPages } from './logout-pages.js';
 import type { RememberedConsents } from './remembered-consents.js';
+import { buildRegistrationPolicies } from './registration-policies.js';
 import { buildResourceIndicators } from './resource-indicators.js';
 import { buildAdminTokenClaims } from './admin-token-claims.js';
 import { buildSignInClaims } from './sign-in-claims.js';
@@ -49,7 +50,7 @@ function buildTtl(config: AppConfig): NonNullable<Configuration['ttl']> {
   };
 }
 
-function buildFeatures(renderer: Renderer, resources: Pick<ResourceService, 'lookup'>): NonNullable<Configuration['features']> {
+function buildFeatures(config: AppConfig, renderer: Renderer, resources: Pick<ResourceService, 'lookup'>): NonNullable<Configuration['features']> {
   return {
     // Our own pages handle login and consent; the provider's demo pages must never be served.
     devInteractions: { enabled: false },
@@ -58,7 +59,7 @@ function buildFeatures(renderer: Renderer, resources: Pick<ResourceService, 'loo
     introspection: { enabled: true, allowedPolicy: createIntrospectionPolicy(resources) },
     revocation: { enabled: true, allowedPolicy: checkRevocationAllowed },
     rpInitiatedLogout: { enabled: true, ...createLogoutPages(renderer) },
-    registration: { enabled: true, initialAccessToken: true, issueRegistrationAccessToken: true },
+    registration: { enabled: true, initialAccessToken: true, issueRegistrationAccessToken: true, policies: buildRegistrationPolicies(config) },
     registrationManagement: { enabled: true, rotateRegistrationAccessToken: true },
   };
 }
@@ -90,7 +91,7 @@ export function buildProviderConfig(deps: ProviderConfigDeps): Configuration {
       long: { signed: true, httpOnly: true, sameSite: 'lax' },
       short: { signed: true, httpOnly: true, sameSite: 'lax' },
     },
-    features: buildFeatures(deps.renderer, deps.resources),
+    features: buildFeatures(config, deps.renderer, deps.resources),
     loadExistingGrant: createLoadExistingGrant(deps.consents, config.ttl.grantSeconds),
     extraTokenClaims: async (ctx, token) => {
       const signIn = await buildSignInClaims(ctx);

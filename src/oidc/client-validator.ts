@@ -3,6 +3,7 @@ import Provider, { type AdapterFactory, type AdapterPayload, type Configuration 
 import type { AppConfig } from '../config/app-config.js';
 import { generateSigningKey, toProviderJwks } from '../keys/key-set.js';
 import { ADMIN_SCOPE, createExtraClientMetadataCheck, EXTRA_CLIENT_PROPERTIES } from './client-metadata.js';
+import { buildRegistrationPolicies } from './registration-policies.js';
 
 /** The client-related part of the provider policy, shared by the server and the validator below. */
 export function buildClientPolicy(config: AppConfig): Pick<Configuration, 'scopes' | 'extraClientMetadata' | 'clientDefaults' | 'responseTypes'> {
@@ -39,7 +40,7 @@ export async function createAdminProvider(config: AppConfig, adapter: AdapterFac
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
-      registration: { enabled: true, initialAccessToken: true },
+      registration: { enabled: true, initialAccessToken: true, policies: buildRegistrationPolicies(config) },
     },
   });
 }

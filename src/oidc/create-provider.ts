@@ -9,7 +9,7 @@ import { buildProviderConfig, type ProviderConfigDeps } from './build-provider-c
  */
 export function createProvider(deps: ProviderConfigDeps & { logger: Logger }): Provider {
   const provider = new Provider(deps.config.issuer, buildProviderConfig(deps));
-  provider.proxy = deps.config.trustProxy;
+  provider.proxy = deps.config.trustProxy.kind !== 'none';
   provider.on('server_error', (_ctx, error) => {
     deps.logger.error({ err: error }, 'provider server error');
   });

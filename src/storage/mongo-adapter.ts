@@ -117,6 +117,25 @@ export async function deleteExpiredDurableRecords(connection: Connection): Promi
   return deleted;
 }
 
+/**
+ * Rewrites one string field of the payload of every record of a durable model for which
+ * `rewrite` returns a new value; each write applies only if the field still holds what was
+ * read (compare-and-set), so a change made meanwhile is never overwritten. Returns the count.
+ */
+export async function rewriteDurableField(connection: Connection, name: string, field: string, rewrite: (id: string, value: string) => string | undefined): Promise<number> {
+  const model = modelFor(connection, name);
+  const path = `payload.${field}`;
+  let rewritten = 0;
+  for await (const record of model.find({ [path]: { $type: 'string' } }, { payload: 1 }).lean<DurableRecord>().cursor()) {
+    const value = record.payload[field];
+    const next = typeof value === 'string' ? rewrite(record._id, value) : undefined;
+    if (next === undefined) continue;
+    const result = await model.updateOne({ _id: record._id, [path]: value }, { $set: { [path]: next, updatedAt: new Date() } });
+    rewritten += result.modifiedCount;
+  }
+  return rewritten;
+}
+
 /** Lists stored client metadata by id, for admin tools; expired records are skipped. */
 export function createMongoClientDirectory(connection: Connection, strip: (payload: AdapterPayload) => AdapterPayload): ClientDirectory {
   const model = modelFor(connection, 'Client');

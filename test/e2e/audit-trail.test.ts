@@ -3,6 +3,7 @@ import * as oidc from 'openid-client';
 import { runCli } from '../../src/cli/main.js';
 import { Browser, expectPage, isPage } from '../support/browser.js';
 import { approveConsent, buildAuthorizationRequest, openLogin, redeem, REDIRECT_URI, submitCode, submitPassword, totpCode } from '../support/sign-in.js';
+import { dataKeyEnv } from '../support/test-env.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
 const insecure = { execute: [oidc.allowInsecureRequests] };
@@ -22,7 +23,7 @@ describe('audit trail of sign-ins, failures, lockouts and admin changes', () => 
     const env = {
       MONGODB_URI: config.mongodbUri ?? '',
       REDIS_URL: config.redisUrl ?? '',
-      DATA_ENCRYPTION_KEY: config.dataEncryptionKey.value.toString('base64'),
+      DATA_ENCRYPTION_KEY: dataKeyEnv(config),
     };
     let stdout = '';
     const code = await runCli(

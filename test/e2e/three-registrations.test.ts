@@ -4,6 +4,7 @@ import { runCli } from '../../src/cli/main.js';
 import { Browser } from '../support/browser.js';
 import { basicAuthorization } from '../support/register-client.js';
 import { approveConsent, buildAuthorizationRequest, redeem, REDIRECT_URI, signIn } from '../support/sign-in.js';
+import { dataKeyEnv } from '../support/test-env.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
 const insecure = { execute: [oidc.allowInsecureRequests] };
@@ -24,7 +25,7 @@ describe('a client from the CLI, one from the admin API and one from dynamic reg
   beforeAll(async () => {
     server = await startTestServer();
     const config = server.container.config;
-    env = { MONGODB_URI: config.mongodbUri ?? '', REDIS_URL: config.redisUrl ?? '', DATA_ENCRYPTION_KEY: config.dataEncryptionKey.value.toString('base64') };
+    env = { MONGODB_URI: config.mongodbUri ?? '', REDIS_URL: config.redisUrl ?? '', DATA_ENCRYPTION_KEY: dataKeyEnv(config) };
   });
 
   afterAll(async () => {

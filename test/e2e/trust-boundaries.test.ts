@@ -1,4 +1,6 @@
+import { runCli } from '../../src/cli/main.js';
 import { basicAuthorization } from '../support/register-client.js';
+import { dataKeyEnv } from '../support/test-env.js';
 import { startTestCluster, startTestServer, type TestServer } from '../support/test-server.js';
 
 /**
@@ -98,6 +100,53 @@ describe('a self-registered client cannot grant itself what an administrator gra
     // The resource cannot be reached either.
     const resourceToken = await token(String(registered.body.client_id), String(registered.body.client_secret), { resource: RESOURCE, scope: 'read' });
     expect(resourceToken.body.error).toBe('invalid_target');
+  });
+});
+
+describe('initial access tokens with a registration policy', () => {
+  let server: TestServer;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  async function policyToken(policy: string): Promise<string> {
+    const { config } = server.container;
+    let stdout = '';
+    const env = { MONGODB_URI: config.mongodbUri ?? '', REDIS_URL: config.redisUrl ?? '', DATA_ENCRYPTION_KEY: dataKeyEnv(config) };
+    const code = await runCli(['initial-access-token', 'create', '--policy', policy, '--json'], { env, stdout: (text) => (stdout += text), stderr: () => undefined, readStdin: async () => '' });
+    expect(code).toBe(0);
+    return String((JSON.parse(stdout) as { initial_access_token: string }).initial_access_token);
+  }
+
+  async function register(token: string, metadata: Record<string, unknown>): Promise<{ status: number; body: Record<string, unknown> }> {
+    const response = await fetch(`${server.url}/reg`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(metadata) });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  }
+
+  const webApp = { redirect_uris: ['https://app.example.com/cb'], grant_types: ['authorization_code'], response_types: ['code'] };
+  const serviceClient = { grant_types: ['client_credentials'], response_types: [], redirect_uris: [] };
+
+  it('lets a "service" token register only client_credentials clients, with the policy scopes by default', async () => {
+    const refused = await register(await policyToken('service'), webApp);
+    expect(refused).toMatchObject({ status: 400, body: { error: 'invalid_client_metadata', error_description: expect.stringContaining('not allowed by the registration policy "service"') } });
+    const tooMuch = await register(await policyToken('service'), { ...serviceClient, scope: 'openid email' });
+    expect(tooMuch).toMatchObject({ status: 400, body: { error_description: expect.stringContaining('scope email is not allowed') } });
+    const accepted = await register(await policyToken('service'), serviceClient);
+    expect(accepted).toMatchObject({ status: 201, body: { scope: 'openid' } });
+
+    // The registration access token inherits the policy: self-management cannot widen it.
+    const update = await fetch(String(accepted.body.registration_client_uri), {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${String(accepted.body.registration_access_token)}` },
+      body: JSON.stringify({ ...webApp, client_id: accepted.body.client_id, client_secret: accepted.body.client_secret }),
+    });
+    expect(update.status).toBe(400);
+    expect(await update.json()).toMatchObject({ error: 'invalid_client_metadata', error_description: expect.stringContaining('registration policy "service"') });
   });
 });
 

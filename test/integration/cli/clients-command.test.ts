@@ -83,6 +83,13 @@ describe('latchkey clients and initial-access-token', () => {
 
   it('mints an initial access token that expires', async () => {
     const created = await json(['initial-access-token', 'create', '--ttl', '600']);
-    expect(created).toEqual({ initial_access_token: expect.any(String), expires_at: expect.any(String) });
+    expect(created).toEqual({ initial_access_token: expect.any(String), expires_at: expect.any(String), policies: [] });
+  });
+
+  it('mints an initial access token carrying registration policies, and refuses unknown ones', async () => {
+    expect(await json(['initial-access-token', 'create', '--policy', 'service'])).toMatchObject({ policies: ['service'] });
+    const unknown = await cli(['initial-access-token', 'create', '--policy', 'anything-goes']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('no registration policy "anything-goes"; config/defaults.json registrationPolicies has: service, web-app, sign-in-only');
   });
 });

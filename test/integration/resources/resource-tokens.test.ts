@@ -5,6 +5,7 @@ import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { createResourceServer } from '../../../examples/resource-server/resource-server.js';
 import { runCli } from '../../../src/cli/main.js';
 import { basicAuthorization } from '../../support/register-client.js';
+import { dataKeyEnv } from '../../support/test-env.js';
 import { startTestServer, type TestServer } from '../../support/test-server.js';
 
 const API = 'https://api.example.com';
@@ -109,7 +110,7 @@ describe('tokens for registered resource servers, checked by the example resourc
 
   it('registers, lists and deletes resource servers from the CLI, and rejects bad identifiers', async () => {
     const config = server.container.config;
-    const env = { MONGODB_URI: config.mongodbUri ?? '', REDIS_URL: config.redisUrl ?? '', DATA_ENCRYPTION_KEY: config.dataEncryptionKey.value.toString('base64') };
+    const env = { MONGODB_URI: config.mongodbUri ?? '', REDIS_URL: config.redisUrl ?? '', DATA_ENCRYPTION_KEY: dataKeyEnv(config) };
     const cli = async (args: string[]) => {
       let stdout = '';
       let stderr = '';

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 
 import { startServer } from '../../../src/server.js';
@@ -10,6 +11,9 @@ import { totpCode } from '../../support/sign-in.js';
 import { createTestContainer } from '../../support/test-server.js';
 
 const MAIN = ['--import', 'tsx', 'src/main.ts'];
+// Production refuses weak or example secrets; these are what `openssl rand -base64 32` gives.
+const COOKIE_KEY = randomBytes(32).toString('base64url');
+const DATA_KEY = randomBytes(32).toString('base64');
 
 interface Exit {
   code: number | null;
@@ -106,9 +110,42 @@ describe('server lifecycle', () => {
   });
 
   it('refuses to start in production without MONGODB_URI and says so in one line', async () => {
-    const exit = await runMain({ NODE_ENV: 'production', REDIS_URL: 'redis://127.0.0.1:6379', COOKIE_KEYS: 'k'.repeat(32), DATA_ENCRYPTION_KEY: Buffer.alloc(32).toString('base64') }).exited;
+    const exit = await runMain({ NODE_ENV: 'production', REDIS_URL: 'redis://127.0.0.1:6379', COOKIE_KEYS: COOKIE_KEY, DATA_ENCRYPTION_KEY: DATA_KEY }).exited;
     expect(exit.code).toBe(1);
     expect(exit.stderr.trim()).toBe('latchkey: configuration error: MONGODB_URI: is required when NODE_ENV=production');
+  });
+
+  it('lists every bad production setting in one line, without their values', async () => {
+    const exit = await runMain({ NODE_ENV: 'production', ISSUER: 'http://id.example.org', COOKIE_KEYS: 'change-me-to-a-long-random-secret-value-0001', DATA_ENCRYPTION_KEY: 'k1:ZXhhbXBsZS1leGFtcGxlLWV4YW1wbGUtZXhhbXBsZS0=' }).exited;
+    expect(exit.code).toBe(1);
+    const line = exit.stderr.trim();
+    expect(line.split('\n')).toHaveLength(1);
+    for (const named of ['MONGODB_URI: is required', 'REDIS_URL: is required', 'ISSUER: must use https', 'COOKIE_KEYS: is the example value', 'DATA_ENCRYPTION_KEY: is the example value']) {
+      expect(line).toContain(named);
+    }
+    expect(line).not.toContain('change-me-to-a-long-random-secret-value-0001');
+  });
+
+  it('stops with one clear line when DATA_ENCRYPTION_KEY is not the key this database was set up with, and starts with it listed second after a new one', async () => {
+    const keys = await makeTempDir();
+    await generateKeySet(keys.path);
+    const base = { NODE_ENV: 'production', KEYS_DIR: keys.path, REDIS_URL: requireEnv('REDIS_URL'), MONGODB_URI: uniqueMongoUri(), COOKIE_KEYS: COOKIE_KEY };
+    const start = async (dataKey: string): Promise<Exit> => {
+      const port = await findFreePort();
+      const main = runMain({ ...base, PORT: String(port), DATA_ENCRYPTION_KEY: dataKey }, /latchkey listening/);
+      await Promise.race([main.ready, main.exited]);
+      main.kill('SIGTERM');
+      return main.exited;
+    };
+    expect((await start(DATA_KEY)).code).toBe(0);
+    const wrong = await start(randomBytes(32).toString('base64'));
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr.trim()).toBe('latchkey: cannot start: DATA_ENCRYPTION_KEY: the key listed as "default" is not the key this database was set up with under that id');
+    const dropped = await start(`k2:${randomBytes(32).toString('base64')}`);
+    expect(dropped.code).toBe(1);
+    expect(dropped.stderr).toContain('key id "default" encrypted data in this database but is not listed');
+    expect((await start(`k2:${randomBytes(32).toString('base64')},default:${DATA_KEY}`)).code).toBe(0);
+    await keys.remove();
   });
 
   it('refuses to start in production without a key set, and does not generate one', async () => {
@@ -118,8 +155,8 @@ describe('server lifecycle', () => {
       KEYS_DIR: keys.path,
       REDIS_URL: requireEnv('REDIS_URL'),
       MONGODB_URI: uniqueMongoUri(),
-      COOKIE_KEYS: 'k'.repeat(32),
-      DATA_ENCRYPTION_KEY: Buffer.alloc(32).toString('base64'),
+      COOKIE_KEYS: COOKIE_KEY,
+      DATA_ENCRYPTION_KEY: DATA_KEY,
     }).exited;
     expect(exit.code).toBe(1);
     expect(exit.stderr.trim()).toBe(`latchkey: signing keys: no signing keys at ${keys.path}/jwks.json; run \`npx latchkey keys generate\``);

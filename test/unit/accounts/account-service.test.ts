@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { generate } from 'otplib';
 
 import { createAccountService } from '../../../src/accounts/account-service.js';
-import { createDataCipher } from '../../../src/accounts/data-cipher.js';
+import { createDataCipher, DecryptionError } from '../../../src/accounts/data-cipher.js';
+import type { DataKey } from '../../../src/config/app-config.js';
 import { createMemoryAccountStore } from '../../../src/accounts/memory-account-store.js';
 import { createPasswordHasher, type Argon2Parameters } from '../../../src/accounts/password-hasher.js';
 import { createRecoveryCodes } from '../../../src/accounts/recovery-codes.js';
@@ -12,14 +13,13 @@ import { createMemoryLockoutStore, createMemoryOneTimeClaims } from '../../../sr
 const PASSWORD = 'correct horse battery staple';
 const BASE: Argon2Parameters = { memoryKiB: 19456, timeCost: 2, parallelism: 1 };
 
-function build(argon2: Argon2Parameters = BASE, store = createMemoryAccountStore()) {
-  const key = randomBytes(32);
+function build(argon2: Argon2Parameters = BASE, store = createMemoryAccountStore(), keys: readonly DataKey[] = [{ id: 'k1', key: randomBytes(32) }]) {
   return createAccountService({
     store,
     hasher: createPasswordHasher(argon2),
-    cipher: createDataCipher(key),
+    cipher: createDataCipher(keys),
     totp: createTotp('Latchkey'),
-    recoveryCodes: createRecoveryCodes(key),
+    recoveryCodes: createRecoveryCodes(keys),
     lockout: createMemoryLockoutStore({ maxFailures: 5, windowSeconds: 900, lockSeconds: 900 }),
     claims: createMemoryOneTimeClaims(),
     passwordPolicy: { minLength: 12, maxLength: 1024 },
@@ -79,8 +79,37 @@ describe('account service rules', () => {
     const confirmed = await service.confirmEnrolment(account.id, enrolment.secret, await generate({ secret: enrolment.secret }));
     expect(confirmed).toMatchObject({ ok: true, recoveryCodes: expect.any(Array) });
     const stored = await service.findById(account.id);
-    expect(stored?.totpSecretEncrypted).toMatch(/^v1\./);
+    expect(stored?.totpSecretEncrypted).toMatch(/^v2\.k1\./);
     expect(stored?.totpSecretEncrypted).not.toContain(enrolment.secret);
+  });
+
+  it('binds a TOTP ciphertext to its account: moved onto another account it does not open', async () => {
+    const store = createMemoryAccountStore();
+    const service = build(BASE, store);
+    const { account: alice, totp } = await service.createAccount({ email: 'alice@example.com', password: PASSWORD, withTotp: true });
+    const { account: mallory } = await service.createAccount({ email: 'mallory@example.com', password: PASSWORD, withTotp: true });
+    await store.update(mallory.id, { totpSecretEncrypted: alice.totpSecretEncrypted });
+    await expect(service.checkSecondFactor(mallory.id, await generate({ secret: totp?.secret ?? '' }))).rejects.toBeInstanceOf(DecryptionError);
+  });
+
+  it('reads a TOTP secret stored before key ids, and reencryptSecrets moves it to the current key, bound to its account', async () => {
+    const store = createMemoryAccountStore();
+    const k1 = { id: 'default', key: randomBytes(32) };
+    const k2 = { id: 'k2', key: randomBytes(32) };
+    const before = build(BASE, store, [k1]);
+    const { account } = await before.createAccount({ email: 'old@example.com', password: PASSWORD });
+    const secret = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
+    // What a release before key ids wrote: v1, no key id, purpose not bound to the account.
+    const [, , iv, body] = createDataCipher([k1]).encrypt(secret, 'totp-secret').split('.');
+    await store.update(account.id, { totpSecretEncrypted: `v1.${iv}.${body}`, totpEnrolledAt: new Date() });
+
+    const rotated = build(BASE, store, [k2, k1]);
+    expect(await rotated.checkSecondFactor(account.id, await generate({ secret }))).toEqual({ ok: true, method: 'totp' });
+    expect(await rotated.reencryptSecrets()).toMatchObject({ rewritten: 1 });
+    expect((await store.findById(account.id))?.totpSecretEncrypted).toMatch(/^v2\.k2\./);
+    expect(await rotated.reencryptSecrets()).toMatchObject({ rewritten: 0 });
+    const onlyNew = build(BASE, store, [k2]);
+    expect(await onlyNew.checkSecondFactor(account.id, await generate({ secret, epoch: Math.floor(Date.now() / 1000) + 30 }))).toEqual({ ok: true, method: 'totp' });
   });
 
   it('enforces the password length policy', async () => {

@@ -1,12 +1,15 @@
+import { randomBytes } from 'node:crypto';
+
 import { ConfigError } from '../../../src/config/config-error.js';
 import { loadConfig, loadDefaults } from '../../../src/config/load-config.js';
 
 const PRODUCTION_ENV = {
   NODE_ENV: 'production',
+  ISSUER: 'https://id.example.org',
   MONGODB_URI: 'mongodb://db.internal:27017/latchkey',
   REDIS_URL: 'redis://cache.internal:6379/0',
-  COOKIE_KEYS: 'a-cookie-signing-key-that-is-long-enough-1,a-cookie-signing-key-that-is-long-enough-2',
-  DATA_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
+  COOKIE_KEYS: `${randomBytes(32).toString('base64url')},${randomBytes(32).toString('base64url')}`,
+  DATA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
 };
 
 function errorOf(run: () => unknown): ConfigError {
@@ -29,8 +32,8 @@ describe('loadConfig', () => {
     expect(config.redisUrl).toBeUndefined();
     expect(config.keysDir).toBe('/srv/latchkey/keys');
     expect(config.cookieKeys.generated).toBe(true);
-    expect(config.dataEncryptionKey.generated).toBe(true);
-    expect(config.dataEncryptionKey.value).toHaveLength(32);
+    expect(config.dataEncryptionKeys.generated).toBe(true);
+    expect(config.dataEncryptionKeys.value.map((key) => [key.id, key.key.length])).toEqual([['default', 32]]);
     expect(Object.isFrozen(config)).toBe(true);
   });
 
@@ -43,8 +46,8 @@ describe('loadConfig', () => {
     const config = loadConfig({ ...PRODUCTION_ENV, TRUST_PROXY: 'true', LOG_LEVEL: 'warn', KEYS_DIR: '/etc/latchkey/keys' });
     expect(config.mode).toBe('production');
     expect(config.cookieKeys).toEqual({ value: PRODUCTION_ENV.COOKIE_KEYS.split(','), generated: false });
-    expect(config.dataEncryptionKey.generated).toBe(false);
-    expect(config.trustProxy).toBe(true);
+    expect(config.dataEncryptionKeys.generated).toBe(false);
+    expect(config.trustProxy).toEqual({ kind: 'hops', hops: 1 });
     expect(config.logLevel).toBe('warn');
     expect(config.keysDir).toBe('/etc/latchkey/keys');
   });
@@ -75,11 +78,60 @@ describe('loadConfig', () => {
     ['COOKIE_KEYS', 'short', 'COOKIE_KEYS: every key must be at least 32 characters'],
     ['DATA_ENCRYPTION_KEY', 'not base64!', 'DATA_ENCRYPTION_KEY: must be base64 (e.g. `openssl rand -base64 32`)'],
     ['DATA_ENCRYPTION_KEY', Buffer.alloc(16).toString('base64'), 'DATA_ENCRYPTION_KEY: must decode to 32 bytes, got 16'],
-    ['TRUST_PROXY', 'maybe', 'TRUST_PROXY: must be true or false, got "maybe"'],
+    ['TRUST_PROXY', 'maybe', 'TRUST_PROXY: must be false, true (one proxy), a hop count, or a comma-separated list of proxy addresses or CIDR ranges, got "maybe"'],
+    ['TRUST_PROXY', '10.0.0.0/33', 'TRUST_PROXY: must be false, true (one proxy), a hop count, or a comma-separated list of proxy addresses or CIDR ranges; "10.0.0.0/33" is neither'],
+    ['DATA_ENCRYPTION_KEY', `${Buffer.alloc(32, 1).toString('base64')},${Buffer.alloc(32, 2).toString('base64')}`, 'DATA_ENCRYPTION_KEY: with several keys, write each as id:base64 (the first encrypts)'],
+    ['DATA_ENCRYPTION_KEY', `a:${Buffer.alloc(32, 1).toString('base64')},a:${Buffer.alloc(32, 2).toString('base64')}`, 'DATA_ENCRYPTION_KEY: lists a key id twice'],
+    ['METRICS_LISTEN', 'nowhere', 'METRICS_LISTEN: must be [host:]port, e.g. 127.0.0.1:9464, got "nowhere"'],
+    ['METRICS_TOKEN', 'short', 'METRICS_TOKEN: must be at least 32 characters'],
     ['LOG_LEVEL', 'loud', 'LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent'],
     ['RATE_LIMIT_TOKEN_PER_MINUTE', '0', 'RATE_LIMIT_TOKEN_PER_MINUTE: must be a positive whole number, got "0"'],
   ])('rejects %s=%s with one line naming it', (name, value, message) => {
     expect(errorOf(() => loadConfig({ [name]: value })).message).toBe(message);
+  });
+
+  it.each([
+    ['false', { kind: 'none' }],
+    ['true', { kind: 'hops', hops: 1 }],
+    ['2', { kind: 'hops', hops: 2 }],
+    ['0', { kind: 'none' }],
+    ['10.0.0.0/8, 192.168.1.10,2001:db8::/32', { kind: 'addresses', ranges: ['10.0.0.0/8', '192.168.1.10', '2001:db8::/32'] }],
+  ])('reads TRUST_PROXY=%s', (value, expected) => {
+    expect(loadConfig({ TRUST_PROXY: value }).trustProxy).toEqual(expected);
+  });
+
+  it('reads a rotated DATA_ENCRYPTION_KEY list: the first encrypts', () => {
+    const [k2, k1] = [randomBytes(32), randomBytes(32)];
+    const config = loadConfig({ DATA_ENCRYPTION_KEY: `k2:${k2.toString('base64')}, k1:${k1.toString('base64')}` });
+    expect(config.dataEncryptionKeys.value).toEqual([{ id: 'k2', key: k2 }, { id: 'k1', key: k1 }]);
+  });
+
+  it('reads the metrics settings', () => {
+    const token = randomBytes(32).toString('base64url');
+    expect(loadConfig({ METRICS_TOKEN: token, METRICS_LISTEN: '127.0.0.1:9464' }).metrics).toEqual({ token, listen: { host: '127.0.0.1', port: 9464 } });
+    expect(loadConfig({ METRICS_LISTEN: '9464' }).metrics.listen).toEqual({ host: '0.0.0.0', port: 9464 });
+  });
+
+  it.each([
+    ['ISSUER', 'http://id.example.org', 'ISSUER: must use https in production (http is only allowed for loopback addresses)'],
+    ['COOKIE_KEYS', 'change-me-to-a-long-random-secret-value-0001', 'COOKIE_KEYS: is the example value from config/.env.example; generate your own (`openssl rand -base64 32`)'],
+    ['COOKIE_KEYS', 'my-application-cookie-secret-for-latchkey', 'COOKIE_KEYS: looks like a placeholder; generate a random value (`openssl rand -base64 32`)'],
+    ['COOKIE_KEYS', 'abababababababababababababababababab', 'COOKIE_KEYS: is too weak for production; use at least 32 random characters (`openssl rand -base64 32`)'],
+    ['DATA_ENCRYPTION_KEY', 'k1:ZXhhbXBsZS1leGFtcGxlLWV4YW1wbGUtZXhhbXBsZS0=', 'DATA_ENCRYPTION_KEY: is the example value from config/.env.example; generate your own (`openssl rand -base64 32`)'],
+    ['DATA_ENCRYPTION_KEY', Buffer.alloc(32, 7).toString('base64'), 'DATA_ENCRYPTION_KEY: is not random enough; generate it with `openssl rand -base64 32`'],
+  ])('refuses production with a weak or example %s', (name, value, message) => {
+    expect(errorOf(() => loadConfig({ ...PRODUCTION_ENV, [name]: value })).message).toBe(message);
+  });
+
+  it('accepts http only for a loopback issuer in production', () => {
+    expect(loadConfig({ ...PRODUCTION_ENV, ISSUER: 'http://127.0.0.1:3000' }).issuer).toBe('http://127.0.0.1:3000');
+    expect(loadConfig({ ...PRODUCTION_ENV, ISSUER: 'http://localhost:3000' }).issuer).toBe('http://localhost:3000');
+  });
+
+  it('lists every problem of a production environment in one message', () => {
+    const error = errorOf(() => loadConfig({ NODE_ENV: 'production', ISSUER: 'http://id.example.org', COOKIE_KEYS: 'short', TRUST_PROXY: 'maybe' }));
+    expect(error.problems.map((problem) => problem.variable)).toEqual(['MONGODB_URI', 'REDIS_URL', 'DATA_ENCRYPTION_KEY', 'ISSUER', 'COOKIE_KEYS', 'TRUST_PROXY']);
+    expect(error.message).toContain('MONGODB_URI: is required when NODE_ENV=production; REDIS_URL: is required');
   });
 
   it('never puts a secret value in an error message', () => {
