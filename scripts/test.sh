@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The one test command (`npm test`): type-check, build, then every jest suite against a real
+# The one test command (`npm test`): type-check, lint, audit dependencies, build, then every jest suite against a real
 # Redis and a real MongoDB-protocol server, on this machine's Node and again on Node 24.
 #
 # Without REDIS_URL / MONGODB_URI it provisions what is missing (Redis from apt, FerretDB from
@@ -66,6 +66,7 @@ run_jest() {
 }
 
 summary() {
+  [ -n "${AUDIT_LINE:-}" ] && echo "$AUDIT_LINE"
   # One closing line in the plain form CI reads: counts over every jest pass of this run.
   echo "tests: $PASSED passed, $FAILED failed"
 }
@@ -73,8 +74,11 @@ summary() {
 JEST_ARGS=("$@")
 ensure_node_modules
 
-log "type-check (npm run lint) and build"
+log "type-check and type-aware lint (npm run lint), dependency audit, build"
 npm run --silent lint
+# A skipped audit (endpoint unreachable) is repeated beside the closing line, so it is never read as a pass.
+AUDIT_LINE=$(npm run --silent audit:deps)
+echo "$AUDIT_LINE"
 npm run --silent build
 
 if [ -n "${REDIS_URL:-}" ]; then log "using Redis from REDIS_URL"; else start_redis; fi

@@ -40,9 +40,12 @@ const TOKEN_PATH = '/token';
 function onlyUnder(prefixes: readonly string[], router: Router): Middleware {
   const routes = router.routes();
   return async function routeByPrefix(ctx, next) {
-    if (!prefixes.some((prefix) => ctx.path === prefix || ctx.path.startsWith(`${prefix}/`))) return next();
+    if (!prefixes.some((prefix) => ctx.path === prefix || ctx.path.startsWith(`${prefix}/`))) {
+      await next();
+      return;
+    }
     // The router adds its own context members (params, router) when it runs; Koa's type lacks them.
-    return routes(ctx as Parameters<typeof routes>[0], next);
+    await routes(ctx as Parameters<typeof routes>[0], next);
   };
 }
 
@@ -73,8 +76,8 @@ export function createApp(deps: AppDeps): Koa {
   app.use(onlyUnder([ADMIN_PREFIX], createAdminRouter(deps.admin)));
   if (deps.extraRoutes) app.use(deps.extraRoutes.routes());
   app.use(async function limitTokenRequests(ctx, next) {
-    if (ctx.method === 'POST' && ctx.path === TOKEN_PATH) return deps.rateLimits.token(ctx, next);
-    return next();
+    if (ctx.method === 'POST' && ctx.path === TOKEN_PATH) await deps.rateLimits.token(ctx, next);
+    else await next();
   });
   // Mounted at the root as a plain middleware chain, as koa-mount does without a prefix.
   app.use(deps.providerMiddleware);

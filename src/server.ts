@@ -35,7 +35,10 @@ async function startMetricsListener(container: Container, requests: RequestMetri
   const app = new Koa();
   app.silent = true;
   app.use(createMetricsRouter({ requests, auditStats: () => container.audit.stats(), token }).routes());
-  const server = createServer(app.callback());
+  const handle = app.callback();
+  const server = createServer((request, response) => {
+    void handle(request, response);
+  });
   await listen(server, address.port, address.host);
   container.logger.info({ host: address.host, port: address.port }, 'metrics listening');
   return server;
@@ -55,7 +58,7 @@ export async function startServer(container: Container, port: number = container
       get provider() {
         return container.provider;
       },
-      loadClientRecord: container.loadClientRecord,
+      loadClientRecord: (clientId) => container.loadClientRecord(clientId),
       clients: container.clients,
       resources: container.resources,
       accounts: container.accounts,

@@ -36,7 +36,7 @@ export function createAdminAuth(deps: { provider: Provider; loadClientRecord: (c
       throw new InsufficientScopeError();
     }
     const client = await deps.loadClientRecord(token.clientId);
-    const issuedUnder = (token.extra as Record<string, unknown> | undefined)?.[ADMIN_GENERATION_PROPERTY];
+    const issuedUnder = token.extra?.[ADMIN_GENERATION_PROPERTY];
     const current = client?.[ADMIN_CLIENT_PROPERTY] === true ? client[ADMIN_GENERATION_PROPERTY] : undefined;
     if (typeof current !== 'string' || issuedUnder !== current) {
       ctx.set('WWW-Authenticate', `${REALM}, error="invalid_token", error_description="the admin rights this token was issued under have ended"`);

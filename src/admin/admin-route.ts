@@ -14,3 +14,4 @@ export interface AdminRoute {
   readonly status: 200 | 201 | 204;
   handle(ctx: Context, input: { query: unknown; body: unknown }): Promise<unknown>;
 }
+

@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { ClientInput, ClientService } from '../clients/client-service.js';
 import { adminAudit } from './admin-context.js';
+import { pathParam } from '../http/path-param.js';
 import type { AdminRoute } from './admin-route.js';
 import { clientCreateBody, clientPatchBody, listQuery } from './admin-schemas.js';
 
@@ -46,30 +47,30 @@ export function buildClientRoutes(deps: { clients: ClientService; audit: AuditLo
     },
     {
       method: 'get', path: '/clients/:id', tag: 'clients', summary: 'Show a client', status: 200,
-      handle: async (ctx) => clients.get(String(ctx.params.id)),
+      handle: async (ctx) => clients.get(pathParam(ctx, 'id')),
     },
     {
       method: 'patch', path: '/clients/:id', tag: 'clients', summary: 'Change a client; omitted fields keep their value', body: clientPatchBody, status: 200,
       async handle(ctx, { body }) {
-        const updated = await clients.update(String(ctx.params.id), fromClientBody(body as z.infer<typeof clientPatchBody>));
-        audit.record(adminAudit(ctx, { type: 'client.updated', outcome: 'success', clientId: String(ctx.params.id) }));
+        const updated = await clients.update(pathParam(ctx, 'id'), fromClientBody(body as z.infer<typeof clientPatchBody>));
+        audit.record(adminAudit(ctx, { type: 'client.updated', outcome: 'success', clientId: pathParam(ctx, 'id') }));
         return updated;
       },
     },
     {
       method: 'delete', path: '/clients/:id', tag: 'clients', summary: 'Delete a client', status: 204,
       async handle(ctx) {
-        await clients.delete(String(ctx.params.id));
-        audit.record(adminAudit(ctx, { type: 'client.deleted', outcome: 'success', clientId: String(ctx.params.id) }));
+        await clients.delete(pathParam(ctx, 'id'));
+        audit.record(adminAudit(ctx, { type: 'client.deleted', outcome: 'success', clientId: pathParam(ctx, 'id') }));
         return undefined;
       },
     },
     {
       method: 'post', path: '/clients/:id/secret', tag: 'clients', summary: 'Issue a new client secret (the old one stops working)', status: 200,
       async handle(ctx) {
-        const rotated = await clients.rotateSecret(String(ctx.params.id));
-        audit.record(adminAudit(ctx, { type: 'client.secret_rotated', outcome: 'success', clientId: String(ctx.params.id) }));
-        return { client_id: ctx.params.id, client_secret: rotated.clientSecret };
+        const rotated = await clients.rotateSecret(pathParam(ctx, 'id'));
+        audit.record(adminAudit(ctx, { type: 'client.secret_rotated', outcome: 'success', clientId: pathParam(ctx, 'id') }));
+        return { client_id: pathParam(ctx, 'id'), client_secret: rotated.clientSecret };
       },
     },
   ];

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { AuditLog } from '../audit/audit-log.js';
 import { toResourceJson, type ResourceService } from '../resources/resource-service.js';
 import { adminAudit } from './admin-context.js';
+import { pathParam } from '../http/path-param.js';
 import type { AdminRoute } from './admin-route.js';
 import { listQuery } from './admin-schemas.js';
 
@@ -45,13 +46,13 @@ export function buildResourceRoutes(deps: { resources: ResourceService; audit: A
     },
     {
       method: 'get', path: '/resources/:id', tag: 'resources', summary: 'Show a resource server', status: 200,
-      handle: async (ctx) => toResourceJson(await resources.get(String(ctx.params.id))),
+      handle: async (ctx) => toResourceJson(await resources.get(pathParam(ctx, 'id'))),
     },
     {
       method: 'patch', path: '/resources/:id', tag: 'resources', summary: 'Change scopes, format or token lifetime', body: resourcePatchBody, status: 200,
       async handle(ctx, { body }) {
         const input = body as z.infer<typeof resourcePatchBody>;
-        const resource = await resources.update(String(ctx.params.id), {
+        const resource = await resources.update(pathParam(ctx, 'id'), {
           ...(input.scope !== undefined ? { scope: input.scope } : {}),
           ...(input.format !== undefined ? { format: input.format } : {}),
           ...(input.ttl !== undefined ? { ttlSeconds: input.ttl } : {}),
@@ -64,8 +65,8 @@ export function buildResourceRoutes(deps: { resources: ResourceService; audit: A
     {
       method: 'delete', path: '/resources/:id', tag: 'resources', summary: 'Delete a resource server', status: 204,
       async handle(ctx) {
-        await resources.delete(String(ctx.params.id));
-        audit.record(adminAudit(ctx, { type: 'resource.deleted', outcome: 'success', details: { identifier: String(ctx.params.id) } }));
+        await resources.delete(pathParam(ctx, 'id'));
+        audit.record(adminAudit(ctx, { type: 'resource.deleted', outcome: 'success', details: { identifier: pathParam(ctx, 'id') } }));
         return undefined;
       },
     },

@@ -5,6 +5,7 @@ import type { AccountService } from '../accounts/account-service.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { toUserJson } from '../accounts/account-json.js';
 import { adminAudit } from './admin-context.js';
+import { pathParam } from '../http/path-param.js';
 import type { AdminRoute } from './admin-route.js';
 import { listQuery, userCreateBody, userPatchBody } from './admin-schemas.js';
 
@@ -36,13 +37,13 @@ export function buildUserRoutes(deps: { accounts: AccountService; audit: AuditLo
     },
     {
       method: 'get', path: '/users/:id', tag: 'users', summary: 'Show a user', status: 200,
-      handle: async (ctx) => toUserJson(await load(String(ctx.params.id))),
+      handle: async (ctx) => toUserJson(await load(pathParam(ctx, 'id'))),
     },
     {
       method: 'patch', path: '/users/:id', tag: 'users', summary: 'Rename, disable or enable a user, or set a password', body: userPatchBody, status: 200,
       async handle(ctx, { body }) {
         const input = body as z.infer<typeof userPatchBody>;
-        const id = (await load(String(ctx.params.id))).id;
+        const id = (await load(pathParam(ctx, 'id'))).id;
         // Checked before anything is written, so a bad password leaves the rest unchanged too.
         if (input.password !== undefined) accounts.checkPasswordPolicy(input.password);
         if (input.name !== undefined) await accounts.setName(id, input.name);
@@ -60,7 +61,7 @@ export function buildUserRoutes(deps: { accounts: AccountService; audit: AuditLo
     {
       method: 'delete', path: '/users/:id', tag: 'users', summary: 'Delete a user', status: 204,
       async handle(ctx) {
-        const id = (await load(String(ctx.params.id))).id;
+        const id = (await load(pathParam(ctx, 'id'))).id;
         await accounts.delete(id);
         audit.record(adminAudit(ctx, { type: 'account.deleted', outcome: 'success', accountId: id }));
         return undefined;
@@ -69,7 +70,7 @@ export function buildUserRoutes(deps: { accounts: AccountService; audit: AuditLo
     {
       method: 'post', path: '/users/:id/totp/reset', tag: 'users', summary: 'Remove TOTP and recovery codes; the user enrols again at next sign-in', status: 200,
       async handle(ctx) {
-        const id = (await load(String(ctx.params.id))).id;
+        const id = (await load(pathParam(ctx, 'id'))).id;
         const account = await accounts.resetTotp(id);
         audit.record(adminAudit(ctx, { type: 'totp.reset', outcome: 'success', accountId: id }));
         return toUserJson(account);

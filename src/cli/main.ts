@@ -27,8 +27,8 @@ Reads the same environment as the server (KEYS_DIR, MONGODB_URI, REDIS_URL, DATA
 
 export interface CliIo {
   readonly env: Readonly<Record<string, string | undefined>>;
-  stdout(text: string): void;
-  stderr(text: string): void;
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
   /** All of standard input, for --password-stdin. */
   readStdin(): Promise<string>;
   /** Asks on the terminal without echo; undefined when there is no terminal. */

@@ -126,10 +126,10 @@ export function toClientInput(metadata: AdapterPayload): ClientInput {
   const scope = String(metadata.scope ?? '').split(' ').filter((value) => value && value !== ADMIN_SCOPE).join(' ');
   return {
     name: String(metadata.client_name ?? metadata.client_id),
-    redirectUris: (metadata.redirect_uris as string[] | undefined) ?? [],
-    postLogoutRedirectUris: (metadata.post_logout_redirect_uris as string[] | undefined) ?? [],
+    redirectUris: metadata.redirect_uris ?? [],
+    postLogoutRedirectUris: metadata.post_logout_redirect_uris ?? [],
     publicClient: metadata.token_endpoint_auth_method === 'none',
-    grantTypes: (metadata.grant_types as string[] | undefined) ?? [],
+    grantTypes: metadata.grant_types ?? [],
     scope,
     // The mark, not the scope: a client that registered itself may once have been given the scope.
     admin: metadata[ADMIN_CLIENT_PROPERTY] === true,

@@ -2,7 +2,7 @@ import type { Context } from 'koa';
 
 import { auditContextOf } from '../audit/provider-audit.js';
 import type { InteractionDeps } from './interaction-deps.js';
-import { finishInteraction, loadSubmittedStep } from './interaction-page.js';
+import { finishInteraction, loadSubmittedStep, requestParam } from './interaction-page.js';
 import { buildAmr } from './sign-in-methods.js';
 
 /** POST /interaction/:uid/recovery-codes: the user has their codes; the first sign-in completes. */
@@ -19,7 +19,7 @@ export function createAcknowledgeRecoveryCodes(deps: InteractionDeps) {
       type: 'login.succeeded',
       outcome: 'success',
       accountId: state.accountId,
-      clientId: String(details.params.client_id ?? '') || null,
+      clientId: requestParam(details, 'client_id') ?? null,
       details: { method: 'totp_enrolment' },
     });
     await finishInteraction(ctx, deps, { login: { accountId: state.accountId, amr: buildAmr('totp'), remember: true } });

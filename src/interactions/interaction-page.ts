@@ -1,6 +1,7 @@
 import type { Context } from 'koa';
 import { errors, type InteractionResults } from 'oidc-provider';
 
+import { pathParam } from '../http/path-param.js';
 import { readForm } from '../http/read-form.js';
 import { PAGE_CONTENT_SECURITY_POLICY } from '../http/security-headers.js';
 import type { InteractionDeps } from './interaction-deps.js';
@@ -18,8 +19,14 @@ export async function loadInteraction(ctx: Context, deps: Pick<InteractionDeps, 
     if (error instanceof errors.SessionNotFound) throw new InteractionExpiredError();
     throw error;
   }
-  if (details.uid !== ctx.params.uid) throw new InteractionExpiredError();
+  if (details.uid !== pathParam(ctx, 'uid')) throw new InteractionExpiredError();
   return details;
+}
+
+/** A parameter of the authorization request behind the interaction, when it is a string. */
+export function requestParam(details: InteractionDetails, name: string): string | undefined {
+  const value: unknown = details.params[name];
+  return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
 export function checkCsrf(deps: Pick<InteractionDeps, 'csrf'>, uid: string, form: Record<string, string>): void {

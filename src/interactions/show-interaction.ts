@@ -2,7 +2,7 @@ import type { Context } from 'koa';
 import QRCode from 'qrcode';
 
 import type { InteractionDeps } from './interaction-deps.js';
-import { loadInteraction, renderPage, type InteractionDetails } from './interaction-page.js';
+import { loadInteraction, renderPage, requestParam, type InteractionDetails } from './interaction-page.js';
 import { describeScope } from './scope-descriptions.js';
 
 export const LOGIN_ERROR = 'The email or password is not right, or sign-in is paused after too many attempts. Try again later.';
@@ -53,7 +53,7 @@ interface ConsentClient {
 }
 
 function buildConsentView(deps: Pick<InteractionDeps, 'csrf'>, details: InteractionDetails, client: ConsentClient): Record<string, unknown> {
-  const requested = String(details.params.scope ?? '').split(' ').filter(Boolean);
+  const requested = (requestParam(details, 'scope') ?? '').split(' ').filter(Boolean);
   const promptDetails = details.prompt.details as { missingOIDCScope?: string[] };
   const scopes = promptDetails.missingOIDCScope ?? requested;
   return {
@@ -89,7 +89,7 @@ export function createShowInteraction(deps: InteractionDeps) {
       });
     }
     if (details.prompt.name === 'consent') {
-      const client = await deps.provider.Client.find(String(details.params.client_id));
+      const client = await deps.provider.Client.find(requestParam(details, 'client_id') ?? '');
       if (!client) return renderPage(ctx, deps, 'error', { title: 'Error', error: 'invalid_client', description: 'The application is no longer registered.' }, 400);
       return renderPage(ctx, deps, 'consent', buildConsentView(deps, details, client));
     }

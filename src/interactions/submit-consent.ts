@@ -3,7 +3,7 @@ import type { Context } from 'koa';
 import { auditContextOf } from '../audit/provider-audit.js';
 import { readForm } from '../http/read-form.js';
 import type { InteractionDeps } from './interaction-deps.js';
-import { checkCsrf, finishInteraction, loadInteraction, redirectToInteraction } from './interaction-page.js';
+import { checkCsrf, finishInteraction, loadInteraction, redirectToInteraction, requestParam } from './interaction-page.js';
 
 interface ConsentDetails {
   missingOIDCScope?: string[];
@@ -19,13 +19,13 @@ export function createSubmitConsent(deps: InteractionDeps) {
     checkCsrf(deps, details.uid, form);
     if (details.prompt.name !== 'consent') return redirectToInteraction(ctx, details.uid);
 
-    const context = { ...auditContextOf(ctx), clientId: String(details.params.client_id ?? '') || null, accountId: details.session?.accountId ?? null };
+    const context = { ...auditContextOf(ctx), clientId: requestParam(details, 'client_id') ?? null, accountId: details.session?.accountId ?? null };
     if (form.decision !== 'approve') {
       deps.audit.record({ ...context, type: 'consent.denied', outcome: 'success' });
       return finishInteraction(ctx, deps, { error: 'access_denied', error_description: 'End-User denied the request' });
     }
     const accountId = details.session?.accountId;
-    const clientId = String(details.params.client_id);
+    const clientId = requestParam(details, 'client_id') ?? '';
     if (!accountId) return redirectToInteraction(ctx, details.uid);
 
     const grant = details.grantId

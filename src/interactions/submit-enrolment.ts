@@ -2,7 +2,7 @@ import type { Context } from 'koa';
 
 import { auditContextOf } from '../audit/provider-audit.js';
 import type { InteractionDeps } from './interaction-deps.js';
-import { loadSubmittedStep, redirectToInteraction, renderPage } from './interaction-page.js';
+import { loadSubmittedStep, redirectToInteraction, renderPage, requestParam } from './interaction-page.js';
 import { buildEnrolView, buildLoginView, LOGIN_ERROR } from './show-interaction.js';
 
 /** POST /interaction/:uid/enrol: confirms the new authenticator with a code, then shows recovery codes. */
@@ -14,7 +14,7 @@ export function createSubmitEnrolment(deps: InteractionDeps) {
 
     const secret = deps.cipher.decrypt(state.secretEncrypted, 'enrolment');
     const result = await deps.accounts.confirmEnrolment(state.accountId, secret, (form.code ?? '').slice(0, 64));
-    const context = { ...auditContextOf(ctx), clientId: String(details.params.client_id ?? '') || null, accountId: state.accountId };
+    const context = { ...auditContextOf(ctx), clientId: requestParam(details, 'client_id') ?? null, accountId: state.accountId };
     if (!result.ok) {
       deps.audit.record({ ...context, type: 'totp.enrolment_failed', outcome: 'failure', details: { reason: result.reason } });
       if (result.reason === 'locked') {

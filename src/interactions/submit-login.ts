@@ -3,7 +3,7 @@ import type { Context } from 'koa';
 import { auditContextOf } from '../audit/provider-audit.js';
 import { readForm } from '../http/read-form.js';
 import type { InteractionDeps } from './interaction-deps.js';
-import { checkCsrf, loadInteraction, redirectToInteraction, renderPage } from './interaction-page.js';
+import { checkCsrf, loadInteraction, redirectToInteraction, renderPage, requestParam } from './interaction-page.js';
 import { buildLoginView, LOGIN_ERROR } from './show-interaction.js';
 
 /** POST /interaction/:uid/login: the password step. Success leads to the second factor, never to a login. */
@@ -17,7 +17,7 @@ export function createSubmitLogin(deps: InteractionDeps) {
     const email = (form.email ?? '').slice(0, 320);
     const result = await deps.accounts.checkPassword(email, form.password ?? '');
     if (!result.ok) {
-      const context = { ...auditContextOf(ctx), clientId: String(details.params.client_id ?? '') || null, accountId: result.accountId ?? null };
+      const context = { ...auditContextOf(ctx), clientId: requestParam(details, 'client_id') ?? null, accountId: result.accountId ?? null };
       deps.audit.record({ ...context, type: 'login.password_failed', outcome: 'failure', details: { reason: result.reason } });
       if (result.lockedNow) deps.audit.record({ ...context, type: 'account.locked', outcome: 'success', details: { after: 'password' } });
       return renderPage(ctx, deps, 'login', buildLoginView(deps, details.uid, { email, error: LOGIN_ERROR }), 401);

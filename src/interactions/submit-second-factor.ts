@@ -2,7 +2,7 @@ import type { Context } from 'koa';
 
 import { auditContextOf } from '../audit/provider-audit.js';
 import type { InteractionDeps } from './interaction-deps.js';
-import { finishInteraction, loadSubmittedStep, renderPage } from './interaction-page.js';
+import { finishInteraction, loadSubmittedStep, renderPage, requestParam } from './interaction-page.js';
 import { buildLoginView, buildSecondFactorView, LOGIN_ERROR } from './show-interaction.js';
 import { buildAmr } from './sign-in-methods.js';
 
@@ -16,7 +16,7 @@ export function createSubmitSecondFactor(deps: InteractionDeps) {
     const { details, form, state } = step;
 
     const result = await deps.accounts.checkSecondFactor(state.accountId, (form.code ?? '').slice(0, 64));
-    const context = { ...auditContextOf(ctx), clientId: String(details.params.client_id ?? '') || null, accountId: state.accountId };
+    const context = { ...auditContextOf(ctx), clientId: requestParam(details, 'client_id') ?? null, accountId: state.accountId };
     if (!result.ok) {
       deps.audit.record({ ...context, type: 'login.second_factor_failed', outcome: 'failure', details: { reason: result.reason } });
       if (result.lockedNow) deps.audit.record({ ...context, type: 'account.locked', outcome: 'success', details: { after: 'second_factor' } });
