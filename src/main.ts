@@ -51,10 +51,6 @@ async function main(argv: readonly string[]): Promise<void> {
   }
 
   const running = await startServer(container, config.port, undefined, devRelyingParty?.router);
-  logger.info({ port: running.port, issuer: config.issuer, storage: container.storage, mode: config.mode }, 'latchkey listening');
-  if (demo && devRelyingParty) {
-    await printDevBanner({ issuer: config.issuer, storage: container.storage, demoClient: demo.client, demoUser: demo.user, authorizationUrl: devRelyingParty.authorizationUrl });
-  }
 
   const shutdown = (signal: NodeJS.Signals): void => {
     logger.info({ signal }, 'shutting down');
@@ -83,6 +79,13 @@ async function main(argv: readonly string[]): Promise<void> {
   });
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);
+
+  // Announced only once the signal handlers are in place: a SIGTERM right after this line
+  // must drain the server, not kill the process.
+  logger.info({ port: running.port, issuer: config.issuer, storage: container.storage, mode: config.mode }, 'latchkey listening');
+  if (demo && devRelyingParty) {
+    await printDevBanner({ issuer: config.issuer, storage: container.storage, demoClient: demo.client, demoUser: demo.user, authorizationUrl: devRelyingParty.authorizationUrl });
+  }
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {

@@ -97,7 +97,7 @@ export function createMongoAccountStore(connection: Connection): AccountStore & 
       return { accounts: page, ...(records.length > limit && last ? { nextCursor: last.id } : {}) };
     },
     async update(id: string, patch: AccountPatch) {
-      const record = await model.findByIdAndUpdate(id, { $set: { ...patch, updatedAt: new Date() } }, { new: true }).lean<AccountRecord>();
+      const record = await model.findByIdAndUpdate(id, { $set: { ...patch, updatedAt: new Date() } }, { returnDocument: 'after' }).lean<AccountRecord>();
       if (!record) throw new AccountNotFoundError();
       return toAccount(record);
     },

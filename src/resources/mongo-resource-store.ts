@@ -51,7 +51,7 @@ export function createMongoResourceStore(connection: Connection): ResourceStore 
         ...(patch.ttlSeconds ? { ttlSeconds: patch.ttlSeconds } : {}),
         ...(patch.introspectors ? { introspectors: [...patch.introspectors] } : {}),
       };
-      const record = await model.findByIdAndUpdate(identifier, { $set: set }, { new: true }).lean<ResourceRecord>();
+      const record = await model.findByIdAndUpdate(identifier, { $set: set }, { returnDocument: 'after' }).lean<ResourceRecord>();
       return record ? toResource(record) : undefined;
     },
     async delete(identifier) {

@@ -69,6 +69,7 @@ describe('a self-registered client cannot grant itself what an administrator gra
     ['first_party', { first_party: true }],
     ['registered resources', { latchkey_resources: [RESOURCE] }],
     ['the administrator mark', { latchkey_admin: true }],
+    ['an admin generation', { latchkey_admin_generation: 'guessed' }],
   ])('refuses registration that asks for %s', async (_what, extra) => {
     const registered = await register({ ...service, ...extra });
     expect(registered.status).toBe(400);
@@ -79,6 +80,7 @@ describe('a self-registered client cannot grant itself what an administrator gra
     ['first_party', { first_party: true }],
     ['registered resources', { latchkey_resources: [RESOURCE] }],
     ['the administrator mark', { latchkey_admin: true }],
+    ['an admin generation', { latchkey_admin_generation: 'guessed' }],
     ['the admin scope', { scope: 'admin' }],
   ])('refuses an RFC 7592 update that sets %s, and leaves the client as it was', async (_what, extra) => {
     const registered = await register({ ...service, scope: 'openid' });
@@ -100,6 +102,24 @@ describe('a self-registered client cannot grant itself what an administrator gra
     // The resource cannot be reached either.
     const resourceToken = await token(String(registered.body.client_id), String(registered.body.client_secret), { resource: RESOURCE, scope: 'read' });
     expect(resourceToken.body.error).toBe('invalid_target');
+  });
+  it('keeps what an administrator granted through the client\'s own RFC 7592 updates, repeated or left out', async () => {
+    const registered = await register({ ...service, scope: 'openid' });
+    const clientId = String(registered.body.client_id);
+    await server.container.clients.update(clientId, { firstParty: true });
+    const put = async (extra: Record<string, unknown>, token: string): Promise<Record<string, unknown>> => {
+      const response = await fetch(String(registered.body.registration_client_uri), {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ ...service, client_id: clientId, client_secret: registered.body.client_secret, scope: 'openid', client_name: 'Renamed', ...extra }),
+      });
+      expect(response.status).toBe(200);
+      return (await response.json()) as Record<string, unknown>;
+    };
+    const repeated = await put({ first_party: true }, String(registered.body.registration_access_token));
+    const omitted = await put({}, String(repeated.registration_access_token));
+    expect(omitted).toMatchObject({ client_name: 'Renamed', first_party: true });
+    expect((await server.container.clients.get(clientId)).first_party).toBe(true);
   });
 });
 
