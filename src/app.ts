@@ -60,7 +60,8 @@ export function createApp(deps: AppDeps): Koa {
   const interactions = createInteractionRouter({ ...deps.interactions, rateLimit: deps.rateLimits.interactions });
 
   const requests = deps.requestMetrics;
-  app.use(createClientAddress(deps.config.trustProxy));
+  const clientAddress = createClientAddress(deps.config.trustProxy);
+  if (clientAddress) app.use(clientAddress);
   app.use(createRequestContext({ logger: deps.logger }));
   app.use(requests.middleware);
   app.use(createSecurityHeaders({ issuer: deps.config.issuer }));

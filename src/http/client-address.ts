@@ -52,11 +52,17 @@ export function createAddressResolver(trust: TrustProxy): (peer: string, forward
   };
 }
 
-/** Sets ctx.ip, which rate limits, lockout, sessions, logs and the audit trail all read. */
-export function createClientAddress(trust: TrustProxy): Middleware {
+/**
+ * Sets ctx.ip, which rate limits, lockout, sessions, logs and the audit trail all read. Without
+ * trusted proxies Koa's own ctx.ip (the socket's peer) is already right, and nothing is added
+ * to every request.
+ */
+export function createClientAddress(trust: TrustProxy): Middleware | undefined {
+  if (trust.kind === 'none') return undefined;
   const resolve = createAddressResolver(trust);
-  return async function setClientAddress(ctx, next) {
+  // Not async: one promise fewer per request on a path every request takes.
+  return function setClientAddress(ctx, next) {
     ctx.request.ip = resolve(ctx.req.socket.remoteAddress ?? '', ctx.get('x-forwarded-for'));
-    await next();
+    return next() as Promise<void>;
   };
 }
