@@ -13,6 +13,7 @@ import { createClientService, type ClientService } from './clients/client-servic
 import { createSealedClientAdapterFactory, withoutSealedSecret } from './clients/sealed-client-adapter.js';
 import type { LockoutStore, OneTimeClaims } from './accounts/lockout-store.js';
 import { createMemoryAccountStore } from './accounts/memory-account-store.js';
+import { createLockedAccountStore } from './accounts/locked-account-store.js';
 import { createMongoAccountStore } from './accounts/mongo-account-store.js';
 import type { AuditStore } from './audit/audit-event.js';
 import { createAuditLog, type AuditLog } from './audit/audit-log.js';
@@ -49,6 +50,8 @@ import { createRedisAdapterFactory } from './storage/redis-adapter.js';
 import { connectRedis } from './storage/redis-connection.js';
 import { createRedisExpiringStore } from './storage/redis-expiring-store.js';
 import { createRedisKeys } from './storage/redis-keys.js';
+import { createMemoryKeyedLock } from './storage/memory-keyed-lock.js';
+import { createRedisKeyedLock } from './storage/redis-keyed-lock.js';
 import { errorMessage } from './logging/error-message.js';
 import { checkDataKeysInMongo } from './secrets/check-data-keys-in-mongo.js';
 
@@ -185,7 +188,7 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
       await checkDataKeysInMongo(config, connected);
       const mongoAccounts = createMongoAccountStore(connected);
       await mongoAccounts.ensureIndexes();
-      accountStore = mongoAccounts;
+      accountStore = createLockedAccountStore(mongoAccounts, redis ? createRedisKeyedLock(redis, config.redisKeyPrefix) : createMemoryKeyedLock());
       const mongoAudit = createMongoAuditStore(connected);
       await mongoAudit.ensureIndexes();
       auditStore = mongoAudit;

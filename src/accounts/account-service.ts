@@ -44,7 +44,6 @@ const totpPurpose = (accountId: string): string => `totp-secret:${accountId}`;
 const LEGACY_TOTP_PURPOSE = 'totp-secret';
 // A code is valid for three steps (one either side of now); remembering it a little longer is enough.
 const TOTP_CLAIM_SECONDS = 150;
-const RECOVERY_CLAIM_SECONDS = 86_400;
 
 /** Everything that reads or changes an account, with the password, TOTP and lockout rules. */
 export function createAccountService(deps: AccountServiceDeps) {
@@ -143,11 +142,9 @@ export function createAccountService(deps: AccountServiceDeps) {
 
       const hash = recoveryCodes.findUnused(account.recoveryCodes, code);
       if (!hash) return fail('invalid');
-      if (!(await claims.claim(`recovery:${accountId}:${hash}`, RECOVERY_CLAIM_SECONDS))) return fail('replayed');
-      const now = new Date();
-      await store.update(accountId, {
-        recoveryCodes: account.recoveryCodes.map((stored) => (stored.hash === hash ? { hash, usedAt: now } : stored)),
-      });
+      // The store decides who used the code: of concurrent uses exactly one is recorded.
+      const index = account.recoveryCodes.findIndex((stored) => stored.hash === hash);
+      if (!(await store.useRecoveryCode(accountId, index, hash, new Date()))) return fail('replayed');
       return { ok: true, method: 'recovery_code' };
     },
 
@@ -158,19 +155,20 @@ export function createAccountService(deps: AccountServiceDeps) {
     },
 
     /** Stores the secret once the user proves their app has it, and issues recovery codes. */
-    async confirmEnrolment(accountId: string, secret: string, code: string): Promise<{ ok: true; recoveryCodes: string[] } | { ok: false; reason: 'invalid' | 'locked' }> {
+    async confirmEnrolment(accountId: string, secret: string, code: string): Promise<{ ok: true; recoveryCodes: string[] } | { ok: false; reason: 'invalid' | 'locked' | 'already_enrolled' }> {
       if (await lockout.isLocked(accountId)) return { ok: false, reason: 'locked' };
+      // A stale enrolment is refused before its code is checked, so it cannot use up a time
+      // step of the authenticator the account has now.
+      if ((await requireAccount(accountId)).totpSecretEncrypted) return { ok: false, reason: 'already_enrolled' };
       const step = await totp.verify(secret, code.trim());
       if (step === undefined || !(await claims.claim(`totp:${accountId}:${step}`, TOTP_CLAIM_SECONDS))) {
         const lockedNow = await lockout.recordFailure(accountId);
         return { ok: false, reason: lockedNow ? 'locked' : 'invalid' };
       }
       const generated = recoveryCodes.generate();
-      await store.update(accountId, {
-        totpSecretEncrypted: cipher.encrypt(secret, totpPurpose(accountId)),
-        totpEnrolledAt: new Date(),
-        recoveryCodes: generated.stored,
-      });
+      const stored = await store.enrolTotp(accountId, { totpSecretEncrypted: cipher.encrypt(secret, totpPurpose(accountId)), recoveryCodes: generated.stored, at: new Date() });
+      // Only a first authenticator is set here; replacing one is a separate, deliberate act.
+      if (!stored) return { ok: false, reason: 'already_enrolled' };
       return { ok: true, recoveryCodes: generated.codes };
     },
 

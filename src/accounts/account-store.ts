@@ -1,4 +1,4 @@
-import type { Account, AccountPatch, NewAccount } from './account.js';
+import type { Account, AccountPatch, NewAccount, StoredRecoveryCode } from './account.js';
 
 export interface AccountPage {
   readonly accounts: readonly Account[];
@@ -21,5 +21,15 @@ export interface AccountStore {
    * running beside a sign-in or re-enrolment never overwrites a newer secret. True if swapped.
    */
   replaceTotpCiphertext(id: string, expected: string, next: string): Promise<boolean>;
+  /**
+   * Stores a first authenticator and its recovery codes only if the account has none (a
+   * conditional write): an enrolment started earlier can never replace a newer one. True if stored.
+   */
+  enrolTotp(id: string, enrolment: { totpSecretEncrypted: string; recoveryCodes: readonly StoredRecoveryCode[]; at: Date }): Promise<boolean>;
+  /**
+   * Marks the recovery code at `index` used only if it is still that unused code (a per-code
+   * compare-and-set), so two codes used at once are both recorded and no code works twice.
+   */
+  useRecoveryCode(id: string, index: number, hash: string, at: Date): Promise<boolean>;
   delete(id: string): Promise<void>;
 }

@@ -34,6 +34,20 @@ export function createMemoryAccountStore(): AccountStore {
       byId.set(id, updated);
       return structuredClone(updated);
     },
+    async enrolTotp(id, enrolment) {
+      const account = byId.get(id);
+      if (!account || account.totpSecretEncrypted !== null) return false;
+      byId.set(id, { ...account, totpSecretEncrypted: enrolment.totpSecretEncrypted, totpEnrolledAt: enrolment.at, recoveryCodes: [...enrolment.recoveryCodes], updatedAt: enrolment.at });
+      return true;
+    },
+    async useRecoveryCode(id, index, hash, at) {
+      const account = byId.get(id);
+      const code = account?.recoveryCodes[index];
+      if (!account || code?.hash !== hash || code.usedAt !== null) return false;
+      const recoveryCodes = account.recoveryCodes.map((stored, position) => (position === index ? { hash, usedAt: at } : stored));
+      byId.set(id, { ...account, recoveryCodes, updatedAt: at });
+      return true;
+    },
     async replaceTotpCiphertext(id, expected, next) {
       const account = byId.get(id);
       if (account?.totpSecretEncrypted !== expected) return false;

@@ -101,6 +101,19 @@ export function createMongoAccountStore(connection: Connection): AccountStore & 
       if (!record) throw new AccountNotFoundError();
       return toAccount(record);
     },
+    async enrolTotp(id, enrolment) {
+      const result = await model.updateOne(
+        { _id: id, totpSecretEncrypted: null },
+        { $set: { totpSecretEncrypted: enrolment.totpSecretEncrypted, totpEnrolledAt: enrolment.at, recoveryCodes: [...enrolment.recoveryCodes], updatedAt: enrolment.at } },
+      );
+      return result.modifiedCount === 1;
+    },
+    async useRecoveryCode(id, index, hash, at) {
+      // Array-index paths rather than `$`/arrayFilters: FerretDB serves these, and MongoDB too.
+      const path = `recoveryCodes.${index}`;
+      const result = await model.updateOne({ _id: id, [`${path}.hash`]: hash, [`${path}.usedAt`]: null }, { $set: { [`${path}.usedAt`]: at, updatedAt: at } });
+      return result.modifiedCount === 1;
+    },
     async replaceTotpCiphertext(id, expected, next) {
       const result = await model.updateOne({ _id: id, totpSecretEncrypted: expected }, { $set: { totpSecretEncrypted: next, updatedAt: new Date() } });
       return result.modifiedCount === 1;

@@ -14,7 +14,10 @@ import { createResourceService, type ResourceService } from '../resources/resour
 import { createDurableAdapterFactory } from '../storage/durable-adapter.js';
 import { createMongoClientDirectory } from '../storage/mongo-adapter.js';
 import { buildAccountService } from '../accounts/build-account-service.js';
+import { createLockedAccountStore } from '../accounts/locked-account-store.js';
 import { createMongoAccountStore } from '../accounts/mongo-account-store.js';
+import { createMemoryKeyedLock } from '../storage/memory-keyed-lock.js';
+import { createRedisKeyedLock } from '../storage/redis-keyed-lock.js';
 import type { AppConfig } from '../config/app-config.js';
 import { createLogger } from '../logging/create-logger.js';
 import { createMemoryLockoutStore, createMemoryOneTimeClaims } from '../storage/memory-account-guards.js';
@@ -132,7 +135,8 @@ export async function openSecretServices(config: AppConfig): Promise<SecretServi
   const uri = requireDatabase(config, 'secrets commands');
   const mongo = await connectMongo(uri);
   await closeOnFailure(mongo, () => checkDataKeysInMongo(config, mongo));
-  const store = createMongoAccountStore(mongo);
+  const redis = config.redisUrl ? await connectRedis(config.redisUrl, createLogger('error')) : undefined;
+  const store = createLockedAccountStore(createMongoAccountStore(mongo), redis ? createRedisKeyedLock(redis, config.redisKeyPrefix) : createMemoryKeyedLock());
   const accounts = buildAccountService(config, { store, lockout: createMemoryLockoutStore(config.lockout), claims: createMemoryOneTimeClaims() });
   const audit = await openAuditLog(config, mongo);
   return {
@@ -140,6 +144,7 @@ export async function openSecretServices(config: AppConfig): Promise<SecretServi
     audit,
     async close() {
       await audit.close();
+      await redis?.quit();
       await mongo.close();
     },
   };
@@ -154,9 +159,11 @@ export async function openAccountServices(config: AppConfig): Promise<AccountSer
   const logger = createLogger('error');
   const mongo = await connectMongo(uri);
   await closeOnFailure(mongo, () => checkDataKeysInMongo(config, mongo));
-  const store = createMongoAccountStore(mongo);
-  await store.ensureIndexes();
+  const mongoStore = createMongoAccountStore(mongo);
+  await mongoStore.ensureIndexes();
   const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : undefined;
+  // Without REDIS_URL the CLI's writes are serialised only among themselves (see the README).
+  const store = createLockedAccountStore(mongoStore, redis ? createRedisKeyedLock(redis, config.redisKeyPrefix) : createMemoryKeyedLock());
   const accounts = buildAccountService(config, {
     store,
     lockout: redis ? createRedisLockoutStore(redis, config.redisKeyPrefix, config.lockout) : createMemoryLockoutStore(config.lockout),

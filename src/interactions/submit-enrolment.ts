@@ -17,6 +17,14 @@ export function createSubmitEnrolment(deps: InteractionDeps) {
     const context = { ...auditContextOf(ctx), clientId: requestParam(details, 'client_id') ?? null, accountId: state.accountId };
     if (!result.ok) {
       deps.audit.record({ ...context, type: 'totp.enrolment_failed', outcome: 'failure', details: { reason: result.reason } });
+      if (result.reason === 'already_enrolled') {
+        await deps.loginStates.delete(details.uid);
+        return renderPage(ctx, deps, 'error', {
+          title: 'Already set up',
+          error: 'already_enrolled',
+          description: 'This account already has an authenticator, set up after this sign-in began. Nothing was changed. Start signing in again and use the code from that authenticator.',
+        }, 409);
+      }
       if (result.reason === 'locked') {
         await deps.loginStates.delete(details.uid);
         return renderPage(ctx, deps, 'login', buildLoginView(deps, details.uid, { error: LOGIN_ERROR }), 401);

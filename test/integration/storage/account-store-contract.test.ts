@@ -4,8 +4,12 @@ import type { AccountStore } from '../../../src/accounts/account-store.js';
 import { AccountNotFoundError, EmailTakenError } from '../../../src/accounts/account-errors.js';
 import { createMemoryAccountStore } from '../../../src/accounts/memory-account-store.js';
 import { createMongoAccountStore } from '../../../src/accounts/mongo-account-store.js';
+import { Redis } from 'ioredis';
+
+import { createLockedAccountStore } from '../../../src/accounts/locked-account-store.js';
 import { connectMongo } from '../../../src/storage/mongo-connection.js';
-import { uniqueMongoUri } from '../../support/test-env.js';
+import { createRedisKeyedLock } from '../../../src/storage/redis-keyed-lock.js';
+import { requireEnv, uniqueMongoUri, uniqueRedisPrefix } from '../../support/test-env.js';
 
 function describeAccountStore(name: string, setup: () => Promise<{ store: AccountStore; teardown(): Promise<void> }>): void {
   describe(`${name} account store`, () => {
@@ -50,6 +54,37 @@ function describeAccountStore(name: string, setup: () => Promise<{ store: Accoun
       await expect(store.delete(account.id)).rejects.toBeInstanceOf(AccountNotFoundError);
     });
 
+    it('enrols an authenticator only while the account has none', async () => {
+      const account = await store.create({ email: 'enrol@example.com', name: null, passwordHash: 'h' });
+      const at = new Date('2026-02-01T00:00:00Z');
+      const first = { totpSecretEncrypted: 'v2.k.first', recoveryCodes: [{ hash: 'k.a', usedAt: null }], at };
+      expect(await store.enrolTotp(account.id, first)).toBe(true);
+      expect(await store.enrolTotp(account.id, { ...first, totpSecretEncrypted: 'v2.k.second' })).toBe(false);
+      expect(await store.findById(account.id)).toMatchObject({ totpSecretEncrypted: 'v2.k.first', totpEnrolledAt: at, recoveryCodes: [{ hash: 'k.a', usedAt: null }] });
+      expect(await store.enrolTotp('missing', first)).toBe(false);
+    });
+
+    it('swaps a TOTP ciphertext only if it is still the expected one', async () => {
+      const account = await store.create({ email: 'swap@example.com', name: null, passwordHash: 'h', totpSecretEncrypted: 'old' });
+      expect(await store.replaceTotpCiphertext(account.id, 'other', 'new')).toBe(false);
+      expect(await store.replaceTotpCiphertext(account.id, 'old', 'new')).toBe(true);
+      expect((await store.findById(account.id))?.totpSecretEncrypted).toBe('new');
+    });
+
+    it('records every one of many recovery codes used at once, and each code once only', async () => {
+      const codes = Array.from({ length: 10 }, (_, index) => ({ hash: `k.code${index}`, usedAt: null }));
+      const account = await store.create({ email: 'codes@example.com', name: null, passwordHash: 'h', totpSecretEncrypted: 'x', recoveryCodes: codes });
+      const at = new Date();
+      const different = await Promise.all(codes.map((code, index) => store.useRecoveryCode(account.id, index, code.hash, at)));
+      expect(different.every(Boolean)).toBe(true);
+      expect((await store.findById(account.id))?.recoveryCodes.every((code) => code.usedAt !== null)).toBe(true);
+
+      const other = await store.create({ email: 'same-code@example.com', name: null, passwordHash: 'h', totpSecretEncrypted: 'x', recoveryCodes: codes });
+      const same = await Promise.all(Array.from({ length: 8 }, () => store.useRecoveryCode(other.id, 3, 'k.code3', at)));
+      expect(same.filter(Boolean)).toHaveLength(1);
+      expect(await store.useRecoveryCode(other.id, 4, 'k.wrong', at)).toBe(false);
+    });
+
     it('pages through every account exactly once', async () => {
       for (let i = 0; i < 5; i += 1) await store.create({ email: `page${i}@example.com`, name: null, passwordHash: 'h' });
       const seen: string[] = [];
@@ -68,15 +103,18 @@ function describeAccountStore(name: string, setup: () => Promise<{ store: Accoun
 
 describeAccountStore('memory', async () => ({ store: createMemoryAccountStore(), teardown: async () => undefined }));
 
+// As the server builds it: MongoDB behind a per-account Redis lock (FerretDB needs the lock).
 describeAccountStore('mongodb', async () => {
   const connection: Connection = await connectMongo(uniqueMongoUri());
-  const store = createMongoAccountStore(connection);
-  await store.ensureIndexes();
+  const redis = new Redis(requireEnv('REDIS_URL'));
+  const mongoStore = createMongoAccountStore(connection);
+  await mongoStore.ensureIndexes();
   return {
-    store,
+    store: createLockedAccountStore(mongoStore, createRedisKeyedLock(redis, uniqueRedisPrefix())),
     async teardown() {
       await connection.dropDatabase();
       await connection.close();
+      await redis.quit();
     },
   };
 });
