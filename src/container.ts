@@ -11,7 +11,8 @@ import { buildAccountService } from './accounts/build-account-service.js';
 import { createDataCipher } from './accounts/data-cipher.js';
 import { createClientService, type ClientService } from './clients/client-service.js';
 import { createSealedClientAdapterFactory, withoutSealedSecret } from './clients/sealed-client-adapter.js';
-import type { LockoutStore, OneTimeClaims } from './accounts/lockout-store.js';
+import type { OneTimeClaims } from './accounts/one-time-claims.js';
+import type { SignInThrottle } from './accounts/sign-in-throttle.js';
 import { createMemoryAccountStore } from './accounts/memory-account-store.js';
 import { createLockedAccountStore } from './accounts/locked-account-store.js';
 import { createMongoAccountStore } from './accounts/mongo-account-store.js';
@@ -40,12 +41,14 @@ import { createRememberedConsents } from './oidc/remembered-consents.js';
 import { createRoutingAdapterFactory } from './storage/adapter-factory.js';
 import { createDurableAdapterFactory } from './storage/durable-adapter.js';
 import type { ExpiringStore } from './storage/expiring-store.js';
-import { createMemoryLockoutStore, createMemoryOneTimeClaims } from './storage/memory-account-guards.js';
+import { createMemoryOneTimeClaims } from './storage/memory-account-guards.js';
+import { createMemorySignInThrottle } from './storage/memory-sign-in-throttle.js';
 import { createMemoryAdapterFactory, createMemoryClientDirectory, createMemoryStorage, type MemoryStorage } from './storage/memory-adapter.js';
 import { createMemoryExpiringStore } from './storage/memory-expiring-store.js';
 import { createMongoClientDirectory, deleteExpiredDurableRecords } from './storage/mongo-adapter.js';
 import { connectMongo, pingMongo } from './storage/mongo-connection.js';
-import { createRedisLockoutStore, createRedisOneTimeClaims } from './storage/redis-account-guards.js';
+import { createRedisOneTimeClaims } from './storage/redis-account-guards.js';
+import { createRedisSignInThrottle } from './storage/redis-sign-in-throttle.js';
 import { createRedisAdapterFactory } from './storage/redis-adapter.js';
 import { connectRedis } from './storage/redis-connection.js';
 import { createRedisExpiringStore } from './storage/redis-expiring-store.js';
@@ -103,7 +106,7 @@ function describeError(error: unknown): { message: string } {
 /** Stores with a lifetime: Redis when configured, else one process's memory. */
 interface EphemeralStores {
   readonly adapter: AdapterFactory;
-  readonly lockout: LockoutStore;
+  readonly throttle: SignInThrottle;
   readonly claims: OneTimeClaims;
   readonly loginStates: ExpiringStore<LoginState>;
   readonly consents: ExpiringStore<{ grantId: string }>;
@@ -114,7 +117,7 @@ function buildRedisStores(redis: Redis, config: AppConfig): EphemeralStores {
   const prefix = config.redisKeyPrefix;
   return {
     adapter: createRedisAdapterFactory(redis, createRedisKeys(prefix)),
-    lockout: createRedisLockoutStore(redis, prefix, config.lockout),
+    throttle: createRedisSignInThrottle(redis, prefix, config.bruteForce),
     claims: createRedisOneTimeClaims(redis, prefix),
     loginStates: createRedisExpiringStore(redis, prefix, 'login'),
     consents: createRedisExpiringStore(redis, prefix, 'consent'),
@@ -125,7 +128,7 @@ function buildRedisStores(redis: Redis, config: AppConfig): EphemeralStores {
 function buildMemoryStores(memory: MemoryStorage, config: AppConfig): EphemeralStores {
   return {
     adapter: createMemoryAdapterFactory(memory),
-    lockout: createMemoryLockoutStore(config.lockout),
+    throttle: createMemorySignInThrottle(config.bruteForce),
     claims: createMemoryOneTimeClaims(),
     loginStates: createMemoryExpiringStore(),
     consents: createMemoryExpiringStore(),
@@ -225,7 +228,7 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
     retention.unref();
     closers.push(async () => clearInterval(retention));
 
-    const accounts = buildAccountService(config, { store: accountStore, lockout: ephemeral.lockout, claims: ephemeral.claims });
+    const accounts = buildAccountService(config, { store: accountStore, throttle: ephemeral.throttle, claims: ephemeral.claims });
     const consents = createRememberedConsents(ephemeral.consents);
     const resources = createResourceService({ store: resourceStore, cacheSeconds: config.clientCacheSeconds });
     const renderer = createRenderer();

@@ -4,9 +4,10 @@ import type { AccountPage, AccountStore } from './account-store.js';
 import { UNNAMED_DATA_KEY_ID } from '../config/load-config.js';
 import type { DataCipher } from './data-cipher.js';
 import { normaliseEmail } from './email.js';
-import type { LockoutStore, OneTimeClaims } from './lockout-store.js';
+import type { OneTimeClaims } from './one-time-claims.js';
 import type { PasswordHasher } from './password-hasher.js';
 import type { RecoveryCodes } from './recovery-codes.js';
+import type { SignInAttempt, SignInThrottle, ThrottleRefusal, ThrottleStatus } from './sign-in-throttle.js';
 import { isTotpCodeShape, type Totp } from './totp.js';
 
 export interface PasswordPolicy {
@@ -20,18 +21,46 @@ export interface AccountServiceDeps {
   readonly cipher: DataCipher;
   readonly totp: Totp;
   readonly recoveryCodes: RecoveryCodes;
-  readonly lockout: LockoutStore;
+  readonly throttle: SignInThrottle;
   readonly claims: OneTimeClaims;
   readonly passwordPolicy: PasswordPolicy;
 }
 
-export type PasswordResult =
-  | { readonly ok: true; readonly account: Account }
-  | { readonly ok: false; readonly reason: 'invalid' | 'locked' | 'disabled'; readonly accountId?: string; readonly lockedNow?: boolean };
+/** Refused before anything was checked (sign-in-throttle.ts says by which counter). */
+export interface Throttled {
+  readonly ok: false;
+  readonly reason: 'throttled';
+  readonly refusal: ThrottleRefusal;
+}
 
-export type SecondFactorResult =
-  | { readonly ok: true; readonly method: 'totp' | 'recovery_code' }
-  | { readonly ok: false; readonly reason: 'invalid' | 'replayed' | 'locked'; readonly lockedNow?: boolean };
+/** A check that ran and failed, and what the failure did to the counters. */
+export interface CheckFailed<R extends string> {
+  readonly ok: false;
+  readonly reason: R;
+  readonly accountId?: string;
+  /** This failure locked the (login, address) pair. */
+  readonly pairLocked?: boolean;
+  /** This failure put the login past its ceiling: further attempts wait this long. */
+  readonly delaySeconds?: number;
+}
+
+export type PasswordResult = { readonly ok: true; readonly account: Account } | CheckFailed<'invalid' | 'disabled'> | Throttled;
+
+export type SecondFactorResult = { readonly ok: true; readonly method: 'totp' | 'recovery_code' } | CheckFailed<'invalid' | 'replayed'> | Throttled;
+
+export type EnrolmentResult = { readonly ok: true; readonly recoveryCodes: string[] } | CheckFailed<'invalid' | 'already_enrolled'> | Throttled;
+
+/**
+ * The login a sign-in is counted under: the email as typed, normalised the way accounts are,
+ * whether or not an account has it (so throttling never tells which accounts exist).
+ */
+export function toLogin(rawEmail: string): string {
+  try {
+    return normaliseEmail(rawEmail);
+  } catch {
+    return rawEmail.trim().toLowerCase().slice(0, 320);
+  }
+}
 
 export interface TotpEnrolment {
   readonly secret: string;
@@ -45,9 +74,15 @@ const LEGACY_TOTP_PURPOSE = 'totp-secret';
 // A code is valid for three steps (one either side of now); remembering it a little longer is enough.
 const TOTP_CLAIM_SECONDS = 150;
 
-/** Everything that reads or changes an account, with the password, TOTP and lockout rules. */
+/** Everything that reads or changes an account, with the password, TOTP and throttling rules. */
 export function createAccountService(deps: AccountServiceDeps) {
-  const { store, hasher, cipher, totp, recoveryCodes, lockout, claims, passwordPolicy } = deps;
+  const { store, hasher, cipher, totp, recoveryCodes, throttle, claims, passwordPolicy } = deps;
+
+  /** Counts a failed check and reports what it did to the counters. */
+  async function failAttempt<R extends string>(attempt: SignInAttempt, reason: R, accountId?: string): Promise<CheckFailed<R>> {
+    const { pairLocked, delaySeconds } = await throttle.failed(attempt);
+    return { ok: false, reason, ...(accountId ? { accountId } : {}), pairLocked, delaySeconds };
+  }
 
   function checkPasswordPolicy(password: string): void {
     if (password.length < passwordPolicy.minLength) {
@@ -94,28 +129,24 @@ export function createAccountService(deps: AccountServiceDeps) {
     },
 
     /**
-     * The first factor. Unknown emails, wrong passwords, disabled and locked accounts all take
-     * one argon2 verification, so the response time does not tell them apart.
+     * The first factor. Throttling is checked and counted first, atomically, so no burst of
+     * concurrent guesses runs more password checks than the limits allow. Unknown emails, wrong
+     * passwords and disabled accounts all take one argon2 verification, so the response time
+     * does not tell them apart.
      */
-    async checkPassword(rawEmail: string, password: string): Promise<PasswordResult> {
-      let email: string | undefined;
-      try {
-        email = normaliseEmail(rawEmail);
-      } catch {
-        email = undefined;
-      }
-      const account = email && password.length <= passwordPolicy.maxLength ? await store.findByEmail(email) : undefined;
+    async checkPassword(rawEmail: string, password: string, address: string): Promise<PasswordResult> {
+      const attempt = { login: toLogin(rawEmail), address };
+      const refusal = await throttle.begin(attempt);
+      if (refusal) return { ok: false, reason: 'throttled', refusal };
+      const account = password.length <= passwordPolicy.maxLength ? await store.findByEmail(attempt.login) : undefined;
       if (!account) {
         await hasher.verifyDummy(password.slice(0, passwordPolicy.maxLength));
-        return { ok: false, reason: 'invalid' };
+        return failAttempt(attempt, 'invalid');
       }
-      const [locked, check] = await Promise.all([lockout.isLocked(account.id), hasher.verify(account.passwordHash, password)]);
-      if (locked) return { ok: false, reason: 'locked', accountId: account.id };
+      const check = await hasher.verify(account.passwordHash, password);
+      if (!check.valid) return failAttempt(attempt, 'invalid', account.id);
+      await throttle.passed(attempt);
       if (account.status !== 'active') return { ok: false, reason: 'disabled', accountId: account.id };
-      if (!check.valid) {
-        const lockedNow = await lockout.recordFailure(account.id);
-        return { ok: false, reason: 'invalid', accountId: account.id, lockedNow };
-      }
       if (check.needsRehash) {
         await store.update(account.id, { passwordHash: await hasher.hash(password) });
       }
@@ -123,28 +154,27 @@ export function createAccountService(deps: AccountServiceDeps) {
     },
 
     /** The second factor: a TOTP code (each time step once) or an unused recovery code. */
-    async checkSecondFactor(accountId: string, rawCode: string): Promise<SecondFactorResult> {
-      if (await lockout.isLocked(accountId)) return { ok: false, reason: 'locked' };
+    async checkSecondFactor(accountId: string, attempt: SignInAttempt, rawCode: string): Promise<SecondFactorResult> {
+      const refusal = await throttle.begin(attempt);
+      if (refusal) return { ok: false, reason: 'throttled', refusal };
       const account = await requireAccount(accountId);
       const code = rawCode.trim().replace(/\s/g, '');
-      const fail = async (reason: 'invalid' | 'replayed'): Promise<SecondFactorResult> => {
-        const lockedNow = await lockout.recordFailure(accountId);
-        return { ok: false, reason: lockedNow ? 'locked' : reason, lockedNow };
-      };
 
       if (isTotpCodeShape(code)) {
         const secret = totpSecretOf(account);
         const step = secret ? await totp.verify(secret, code) : undefined;
-        if (step === undefined) return fail('invalid');
-        if (!(await claims.claim(`totp:${accountId}:${step}`, TOTP_CLAIM_SECONDS))) return fail('replayed');
+        if (step === undefined) return failAttempt(attempt, 'invalid', accountId);
+        if (!(await claims.claim(`totp:${accountId}:${step}`, TOTP_CLAIM_SECONDS))) return failAttempt(attempt, 'replayed', accountId);
+        await throttle.passed(attempt);
         return { ok: true, method: 'totp' };
       }
 
       const hash = recoveryCodes.findUnused(account.recoveryCodes, code);
-      if (!hash) return fail('invalid');
+      if (!hash) return failAttempt(attempt, 'invalid', accountId);
       // The store decides who used the code: of concurrent uses exactly one is recorded.
       const index = account.recoveryCodes.findIndex((stored) => stored.hash === hash);
-      if (!(await store.useRecoveryCode(accountId, index, hash, new Date()))) return fail('replayed');
+      if (!(await store.useRecoveryCode(accountId, index, hash, new Date()))) return failAttempt(attempt, 'replayed', accountId);
+      await throttle.passed(attempt);
       return { ok: true, method: 'recovery_code' };
     },
 
@@ -155,16 +185,15 @@ export function createAccountService(deps: AccountServiceDeps) {
     },
 
     /** Stores the secret once the user proves their app has it, and issues recovery codes. */
-    async confirmEnrolment(accountId: string, secret: string, code: string): Promise<{ ok: true; recoveryCodes: string[] } | { ok: false; reason: 'invalid' | 'locked' | 'already_enrolled' }> {
-      if (await lockout.isLocked(accountId)) return { ok: false, reason: 'locked' };
+    async confirmEnrolment(accountId: string, secret: string, code: string, attempt: SignInAttempt): Promise<EnrolmentResult> {
       // A stale enrolment is refused before its code is checked, so it cannot use up a time
       // step of the authenticator the account has now.
       if ((await requireAccount(accountId)).totpSecretEncrypted) return { ok: false, reason: 'already_enrolled' };
+      const refusal = await throttle.begin(attempt);
+      if (refusal) return { ok: false, reason: 'throttled', refusal };
       const step = await totp.verify(secret, code.trim());
-      if (step === undefined || !(await claims.claim(`totp:${accountId}:${step}`, TOTP_CLAIM_SECONDS))) {
-        const lockedNow = await lockout.recordFailure(accountId);
-        return { ok: false, reason: lockedNow ? 'locked' : 'invalid' };
-      }
+      if (step === undefined || !(await claims.claim(`totp:${accountId}:${step}`, TOTP_CLAIM_SECONDS))) return failAttempt(attempt, 'invalid', accountId);
+      await throttle.passed(attempt);
       const generated = recoveryCodes.generate();
       const stored = await store.enrolTotp(accountId, { totpSecretEncrypted: cipher.encrypt(secret, totpPurpose(accountId)), recoveryCodes: generated.stored, at: new Date() });
       // Only a first authenticator is set here; replacing one is a separate, deliberate act.
@@ -174,9 +203,16 @@ export function createAccountService(deps: AccountServiceDeps) {
 
     buildTotpUri: (secret: string, email: string): string => totp.buildUri(secret, email),
 
-    async completeSignIn(accountId: string): Promise<void> {
-      await lockout.clearFailures(accountId);
+    /** Both factors passed: this (login, address) pair starts afresh. */
+    async completeSignIn(attempt: SignInAttempt): Promise<void> {
+      await throttle.signedIn(attempt);
     },
+
+    /** Whether sign-ins under this email are locked from some addresses or slowed everywhere. */
+    throttleStatus: (email: string): Promise<ThrottleStatus> => throttle.status(toLogin(email)),
+
+    /** An administrator lifts every lock and delay on this email (`users unlock`). */
+    unlock: (email: string): Promise<void> => throttle.clear(toLogin(email)),
 
     findById: (id: string) => store.findById(id),
     findByEmail: (email: string) => store.findByEmail(normaliseEmail(email)),
@@ -192,9 +228,7 @@ export function createAccountService(deps: AccountServiceDeps) {
     },
 
     async setStatus(id: string, status: AccountStatus): Promise<Account> {
-      const account = await store.update(id, { status });
-      if (status === 'active') await lockout.unlock(id);
-      return account;
+      return store.update(id, { status });
     },
 
     async setName(id: string, name: string | null): Promise<Account> {

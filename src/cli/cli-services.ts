@@ -20,8 +20,10 @@ import { createMemoryKeyedLock } from '../storage/memory-keyed-lock.js';
 import { createRedisKeyedLock } from '../storage/redis-keyed-lock.js';
 import type { AppConfig } from '../config/app-config.js';
 import { createLogger } from '../logging/create-logger.js';
-import { createMemoryLockoutStore, createMemoryOneTimeClaims } from '../storage/memory-account-guards.js';
-import { createRedisLockoutStore, createRedisOneTimeClaims } from '../storage/redis-account-guards.js';
+import { createMemoryOneTimeClaims } from '../storage/memory-account-guards.js';
+import { createMemorySignInThrottle } from '../storage/memory-sign-in-throttle.js';
+import { createRedisOneTimeClaims } from '../storage/redis-account-guards.js';
+import { createRedisSignInThrottle } from '../storage/redis-sign-in-throttle.js';
 import { connectMongo } from '../storage/mongo-connection.js';
 import { connectRedis } from '../storage/redis-connection.js';
 import { CliError } from './cli-error.js';
@@ -137,7 +139,7 @@ export async function openSecretServices(config: AppConfig): Promise<SecretServi
   await closeOnFailure(mongo, () => checkDataKeysInMongo(config, mongo));
   const redis = config.redisUrl ? await connectRedis(config.redisUrl, createLogger('error')) : undefined;
   const store = createLockedAccountStore(createMongoAccountStore(mongo), redis ? createRedisKeyedLock(redis, config.redisKeyPrefix) : createMemoryKeyedLock());
-  const accounts = buildAccountService(config, { store, lockout: createMemoryLockoutStore(config.lockout), claims: createMemoryOneTimeClaims() });
+  const accounts = buildAccountService(config, { store, throttle: createMemorySignInThrottle(config.bruteForce), claims: createMemoryOneTimeClaims() });
   const audit = await openAuditLog(config, mongo);
   return {
     reencrypt: () => reencryptSecrets({ connection: mongo, cipher: createDataCipher(config.dataEncryptionKeys.value), accounts, canaries: createMongoCanaryStore(mongo) }),
@@ -152,7 +154,7 @@ export async function openSecretServices(config: AppConfig): Promise<SecretServi
 
 /**
  * The account service against the server's own databases. MongoDB is required (the accounts
- * live there); Redis, when set, lets enable lift a lockout that the servers share.
+ * live there); Redis, when set, lets `users unlock` lift the throttling the servers share.
  */
 export async function openAccountServices(config: AppConfig): Promise<AccountServices> {
   const uri = requireDatabase(config, 'user commands');
@@ -166,7 +168,7 @@ export async function openAccountServices(config: AppConfig): Promise<AccountSer
   const store = createLockedAccountStore(mongoStore, redis ? createRedisKeyedLock(redis, config.redisKeyPrefix) : createMemoryKeyedLock());
   const accounts = buildAccountService(config, {
     store,
-    lockout: redis ? createRedisLockoutStore(redis, config.redisKeyPrefix, config.lockout) : createMemoryLockoutStore(config.lockout),
+    throttle: redis ? createRedisSignInThrottle(redis, config.redisKeyPrefix, config.bruteForce) : createMemorySignInThrottle(config.bruteForce),
     claims: redis ? createRedisOneTimeClaims(redis, config.redisKeyPrefix) : createMemoryOneTimeClaims(),
   });
   const audit = await openAuditLog(config, mongo);

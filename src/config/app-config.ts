@@ -1,3 +1,5 @@
+import type { ThrottlePolicy } from '../accounts/sign-in-throttle.js';
+
 export type RuntimeMode = 'production' | 'development' | 'test';
 
 export interface TtlConfig {
@@ -66,7 +68,8 @@ export interface AppConfig {
   readonly registrationPolicies: Readonly<Record<string, RegistrationPolicy>>;
   readonly argon2: { readonly memoryKiB: number; readonly timeCost: number; readonly parallelism: number };
   readonly password: { readonly minLength: number; readonly maxLength: number };
-  readonly lockout: { readonly maxFailures: number; readonly windowSeconds: number; readonly lockSeconds: number };
+  /** Failed sign-in counting: per (login, address) pair, per login, per address (accounts/sign-in-throttle.ts). */
+  readonly bruteForce: ThrottlePolicy;
   readonly rateLimit: { readonly interactionPostsPerMinute: number; readonly tokenRequestsPerMinute: number };
   /** The issuer name authenticator apps show next to the account. */
   readonly totpIssuer: string;

@@ -55,7 +55,15 @@ const defaultsSchema = z.strictObject({
     parallelism: z.number().int().min(1),
   }),
   password: z.strictObject({ minLength: z.number().int().min(8), maxLength: z.number().int().max(4096) }),
-  lockout: z.strictObject({ maxFailures: z.number().int().min(1), windowSeconds: positiveSeconds, lockSeconds: positiveSeconds }),
+  bruteForce: z.strictObject({
+    pairFailures: z.number().int().min(1),
+    pairWindowSeconds: positiveSeconds,
+    accountFailures: z.number().int().min(1),
+    accountWindowSeconds: positiveSeconds,
+    accountMaxDelaySeconds: positiveSeconds,
+    addressFailures: z.number().int().min(1),
+    addressWindowSeconds: positiveSeconds,
+  }),
   rateLimit: z.strictObject({ interactionPostsPerMinute: z.number().int().min(1), tokenRequestsPerMinute: z.number().int().min(1) }),
   totpIssuer: z.string().min(1),
   audit: z.strictObject({
@@ -378,7 +386,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig
     ]))),
     argon2: Object.freeze({ ...defaults.argon2 }),
     password: Object.freeze({ ...defaults.password }),
-    lockout: Object.freeze({ ...defaults.lockout }),
+    bruteForce: Object.freeze({ ...defaults.bruteForce }),
     rateLimit: Object.freeze({
       interactionPostsPerMinute: read(() => readPositiveInteger(env, 'RATE_LIMIT_INTERACTION_PER_MINUTE', defaults.rateLimit.interactionPostsPerMinute), 0),
       tokenRequestsPerMinute: read(() => readPositiveInteger(env, 'RATE_LIMIT_TOKEN_PER_MINUTE', defaults.rateLimit.tokenRequestsPerMinute), 0),

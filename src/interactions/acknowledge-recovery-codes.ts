@@ -13,7 +13,7 @@ export function createAcknowledgeRecoveryCodes(deps: InteractionDeps) {
     const { details, state } = step;
 
     await deps.loginStates.delete(details.uid);
-    await deps.accounts.completeSignIn(state.accountId);
+    await deps.accounts.completeSignIn({ login: state.login, address: ctx.ip });
     deps.audit.record({
       ...auditContextOf(ctx),
       type: 'login.succeeded',

@@ -5,7 +5,7 @@ import { pathParam } from '../http/path-param.js';
 import { readForm } from '../http/read-form.js';
 import { PAGE_CONTENT_SECURITY_POLICY } from '../http/security-headers.js';
 import type { InteractionDeps } from './interaction-deps.js';
-import { CsrfError, InteractionExpiredError } from './interaction-errors.js';
+import { AccountUnavailableError, CsrfError, InteractionExpiredError } from './interaction-errors.js';
 import type { LoginState } from './login-state.js';
 
 export type InteractionDetails = Awaited<ReturnType<InteractionDeps['provider']['interactionDetails']>>;
@@ -66,7 +66,7 @@ export interface SubmittedStep<S extends LoginState['stage']> {
  * and the sign-in state, which must be at `stage`. Otherwise the browser is sent back to the
  * interaction page (which shows the step it is really at) and undefined is returned.
  */
-export async function loadSubmittedStep<S extends LoginState['stage']>(ctx: Context, deps: Pick<InteractionDeps, 'provider' | 'csrf' | 'loginStates'>, stage: S): Promise<SubmittedStep<S> | undefined> {
+export async function loadSubmittedStep<S extends LoginState['stage']>(ctx: Context, deps: Pick<InteractionDeps, 'provider' | 'csrf' | 'loginStates' | 'accounts'>, stage: S): Promise<SubmittedStep<S> | undefined> {
   const details = await loadInteraction(ctx, deps);
   const form = await readForm(ctx);
   checkCsrf(deps, details.uid, form);
@@ -75,5 +75,17 @@ export async function loadSubmittedStep<S extends LoginState['stage']>(ctx: Cont
     redirectToInteraction(ctx, details.uid);
     return undefined;
   }
+  await requireActiveAccount(deps, details.uid, state.accountId);
   return { details, form, state: state as Extract<LoginState, { stage: S }> };
+}
+
+/**
+ * Every step after the password re-reads the account: one disabled or deleted since the sign-in
+ * began gets no further, and its sign-in state is dropped.
+ */
+export async function requireActiveAccount(deps: Pick<InteractionDeps, 'accounts' | 'loginStates'>, uid: string, accountId: string): Promise<void> {
+  const account = await deps.accounts.findById(accountId);
+  if (account?.status === 'active') return;
+  await deps.loginStates.delete(uid);
+  throw new AccountUnavailableError();
 }

@@ -5,7 +5,7 @@ import type { InteractionDeps } from './interaction-deps.js';
 import { loadInteraction, renderPage, requestParam, type InteractionDetails } from './interaction-page.js';
 import { describeScope } from './scope-descriptions.js';
 
-export const LOGIN_ERROR = 'The email or password is not right, or sign-in is paused after too many attempts. Try again later.';
+export const LOGIN_ERROR = 'The email or password is not right. Check them and try again.';
 
 /** View model of the login page; `error` when a previous attempt failed. */
 export function buildLoginView(deps: Pick<InteractionDeps, 'csrf'>, uid: string, options: { email?: string; error?: string } = {}): Record<string, unknown> {

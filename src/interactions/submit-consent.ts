@@ -3,7 +3,7 @@ import type { Context } from 'koa';
 import { auditContextOf } from '../audit/provider-audit.js';
 import { readForm } from '../http/read-form.js';
 import type { InteractionDeps } from './interaction-deps.js';
-import { checkCsrf, finishInteraction, loadInteraction, redirectToInteraction, requestParam } from './interaction-page.js';
+import { checkCsrf, finishInteraction, loadInteraction, redirectToInteraction, requestParam, requireActiveAccount } from './interaction-page.js';
 
 interface ConsentDetails {
   missingOIDCScope?: string[];
@@ -27,6 +27,7 @@ export function createSubmitConsent(deps: InteractionDeps) {
     const accountId = details.session?.accountId;
     const clientId = requestParam(details, 'client_id') ?? '';
     if (!accountId) return redirectToInteraction(ctx, details.uid);
+    await requireActiveAccount(deps, details.uid, accountId);
 
     const grant = details.grantId
       ? await deps.provider.Grant.find(details.grantId)

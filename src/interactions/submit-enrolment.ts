@@ -3,7 +3,8 @@ import type { Context } from 'koa';
 import { auditContextOf } from '../audit/provider-audit.js';
 import type { InteractionDeps } from './interaction-deps.js';
 import { loadSubmittedStep, redirectToInteraction, renderPage, requestParam } from './interaction-page.js';
-import { buildEnrolView, buildLoginView, LOGIN_ERROR } from './show-interaction.js';
+import { buildEnrolView } from './show-interaction.js';
+import { describeRefusal, noteCounterEffects, noteRefusal } from './sign-in-refusals.js';
 
 /** POST /interaction/:uid/enrol: confirms the new authenticator with a code, then shows recovery codes. */
 export function createSubmitEnrolment(deps: InteractionDeps) {
@@ -13,10 +14,15 @@ export function createSubmitEnrolment(deps: InteractionDeps) {
     const { details, form, state } = step;
 
     const secret = deps.cipher.decrypt(state.secretEncrypted, 'enrolment');
-    const result = await deps.accounts.confirmEnrolment(state.accountId, secret, (form.code ?? '').slice(0, 64));
+    const result = await deps.accounts.confirmEnrolment(state.accountId, secret, (form.code ?? '').slice(0, 64), { login: state.login, address: ctx.ip });
     const context = { ...auditContextOf(ctx), clientId: requestParam(details, 'client_id') ?? null, accountId: state.accountId };
     if (!result.ok) {
+      if (result.reason === 'throttled') {
+        noteRefusal(ctx, deps, context, result.refusal);
+        return renderPage(ctx, deps, 'enrol', await buildEnrolView(deps, details.uid, state.secretEncrypted, state.accountId, describeRefusal(result.refusal)), 429);
+      }
       deps.audit.record({ ...context, type: 'totp.enrolment_failed', outcome: 'failure', details: { reason: result.reason } });
+      noteCounterEffects(deps, context, result, 'enrolment');
       if (result.reason === 'already_enrolled') {
         await deps.loginStates.delete(details.uid);
         return renderPage(ctx, deps, 'error', {
@@ -25,10 +31,6 @@ export function createSubmitEnrolment(deps: InteractionDeps) {
           description: 'This account already has an authenticator, set up after this sign-in began. Nothing was changed. Start signing in again and use the code from that authenticator.',
         }, 409);
       }
-      if (result.reason === 'locked') {
-        await deps.loginStates.delete(details.uid);
-        return renderPage(ctx, deps, 'login', buildLoginView(deps, details.uid, { error: LOGIN_ERROR }), 401);
-      }
       const view = await buildEnrolView(deps, details.uid, state.secretEncrypted, state.accountId, 'That code does not match. Check the time on your phone and try the next code.');
       return renderPage(ctx, deps, 'enrol', view, 401);
     }
@@ -36,7 +38,7 @@ export function createSubmitEnrolment(deps: InteractionDeps) {
     deps.audit.record({ ...context, type: 'totp.enrolled', outcome: 'success' });
     await deps.loginStates.set(
       details.uid,
-      { stage: 'recovery_codes', accountId: state.accountId, codesEncrypted: deps.cipher.encrypt(JSON.stringify(result.recoveryCodes), 'recovery-codes') },
+      { stage: 'recovery_codes', accountId: state.accountId, login: state.login, codesEncrypted: deps.cipher.encrypt(JSON.stringify(result.recoveryCodes), 'recovery-codes') },
       deps.interactionTtlSeconds,
     );
     redirectToInteraction(ctx, details.uid);

@@ -1,10 +1,12 @@
 import type { Context } from 'koa';
 
+import { toLogin } from '../accounts/account-service.js';
 import { auditContextOf } from '../audit/provider-audit.js';
 import { readForm } from '../http/read-form.js';
 import type { InteractionDeps } from './interaction-deps.js';
 import { checkCsrf, loadInteraction, redirectToInteraction, renderPage, requestParam } from './interaction-page.js';
 import { buildLoginView, LOGIN_ERROR } from './show-interaction.js';
+import { describeRefusal, noteCounterEffects, noteRefusal } from './sign-in-refusals.js';
 
 /** POST /interaction/:uid/login: the password step. Success leads to the second factor, never to a login. */
 export function createSubmitLogin(deps: InteractionDeps) {
@@ -15,22 +17,27 @@ export function createSubmitLogin(deps: InteractionDeps) {
     if (details.prompt.name !== 'login') return redirectToInteraction(ctx, details.uid);
 
     const email = (form.email ?? '').slice(0, 320);
-    const result = await deps.accounts.checkPassword(email, form.password ?? '');
+    const result = await deps.accounts.checkPassword(email, form.password ?? '', ctx.ip);
     if (!result.ok) {
-      const context = { ...auditContextOf(ctx), clientId: requestParam(details, 'client_id') ?? null, accountId: result.accountId ?? null };
+      const context = { ...auditContextOf(ctx), clientId: requestParam(details, 'client_id') ?? null, accountId: result.reason === 'throttled' ? null : (result.accountId ?? null) };
+      if (result.reason === 'throttled') {
+        noteRefusal(ctx, deps, context, result.refusal);
+        return renderPage(ctx, deps, 'login', buildLoginView(deps, details.uid, { email, error: describeRefusal(result.refusal) }), 429);
+      }
       deps.audit.record({ ...context, type: 'login.password_failed', outcome: 'failure', details: { reason: result.reason } });
-      if (result.lockedNow) deps.audit.record({ ...context, type: 'account.locked', outcome: 'success', details: { after: 'password' } });
+      noteCounterEffects(deps, context, result, 'password');
       return renderPage(ctx, deps, 'login', buildLoginView(deps, details.uid, { email, error: LOGIN_ERROR }), 401);
     }
 
     const { account } = result;
+    const login = toLogin(email);
     if (account.totpSecretEncrypted) {
-      await deps.loginStates.set(details.uid, { stage: 'second_factor', accountId: account.id }, deps.interactionTtlSeconds);
+      await deps.loginStates.set(details.uid, { stage: 'second_factor', accountId: account.id, login }, deps.interactionTtlSeconds);
     } else {
       const enrolment = deps.accounts.startEnrolment(account);
       await deps.loginStates.set(
         details.uid,
-        { stage: 'enrol', accountId: account.id, secretEncrypted: deps.cipher.encrypt(enrolment.secret, 'enrolment') },
+        { stage: 'enrol', accountId: account.id, login, secretEncrypted: deps.cipher.encrypt(enrolment.secret, 'enrolment') },
         deps.interactionTtlSeconds,
       );
     }

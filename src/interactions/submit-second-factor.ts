@@ -3,32 +3,37 @@ import type { Context } from 'koa';
 import { auditContextOf } from '../audit/provider-audit.js';
 import type { InteractionDeps } from './interaction-deps.js';
 import { finishInteraction, loadSubmittedStep, renderPage, requestParam } from './interaction-page.js';
-import { buildLoginView, buildSecondFactorView, LOGIN_ERROR } from './show-interaction.js';
+import { buildSecondFactorView } from './show-interaction.js';
+import { describeRefusal, noteCounterEffects, noteRefusal } from './sign-in-refusals.js';
 import { buildAmr } from './sign-in-methods.js';
 
 const CODE_ERROR = 'That code is not valid. Each code works once; wait for the next one or use a recovery code.';
 
-/** POST /interaction/:uid/second-factor: a TOTP or recovery code, after the password in this interaction. */
+/**
+ * POST /interaction/:uid/second-factor: a TOTP or recovery code, after the password in this
+ * interaction. Wrong codes and refusals keep the user on this step, each with its own message.
+ */
 export function createSubmitSecondFactor(deps: InteractionDeps) {
   return async function submitSecondFactor(ctx: Context): Promise<void> {
     const step = await loadSubmittedStep(ctx, deps, 'second_factor');
     if (!step) return;
     const { details, form, state } = step;
 
-    const result = await deps.accounts.checkSecondFactor(state.accountId, (form.code ?? '').slice(0, 64));
+    const attempt = { login: state.login, address: ctx.ip };
+    const result = await deps.accounts.checkSecondFactor(state.accountId, attempt, (form.code ?? '').slice(0, 64));
     const context = { ...auditContextOf(ctx), clientId: requestParam(details, 'client_id') ?? null, accountId: state.accountId };
     if (!result.ok) {
-      deps.audit.record({ ...context, type: 'login.second_factor_failed', outcome: 'failure', details: { reason: result.reason } });
-      if (result.lockedNow) deps.audit.record({ ...context, type: 'account.locked', outcome: 'success', details: { after: 'second_factor' } });
-      if (result.reason === 'locked') {
-        await deps.loginStates.delete(details.uid);
-        return renderPage(ctx, deps, 'login', buildLoginView(deps, details.uid, { error: LOGIN_ERROR }), 401);
+      if (result.reason === 'throttled') {
+        noteRefusal(ctx, deps, context, result.refusal);
+        return renderPage(ctx, deps, 'second-factor', buildSecondFactorView(deps, details.uid, describeRefusal(result.refusal)), 429);
       }
+      deps.audit.record({ ...context, type: 'login.second_factor_failed', outcome: 'failure', details: { reason: result.reason } });
+      noteCounterEffects(deps, context, result, 'second_factor');
       return renderPage(ctx, deps, 'second-factor', buildSecondFactorView(deps, details.uid, CODE_ERROR), 401);
     }
 
     await deps.loginStates.delete(details.uid);
-    await deps.accounts.completeSignIn(state.accountId);
+    await deps.accounts.completeSignIn(attempt);
     if (result.method === 'recovery_code') deps.audit.record({ ...context, type: 'recovery_code.used', outcome: 'success' });
     deps.audit.record({ ...context, type: 'login.succeeded', outcome: 'success', details: { method: result.method } });
     await finishInteraction(ctx, deps, { login: { accountId: state.accountId, amr: buildAmr(result.method), remember: true } });

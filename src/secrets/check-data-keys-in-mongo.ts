@@ -3,7 +3,8 @@ import type { Connection } from 'mongoose';
 import { buildAccountService } from '../accounts/build-account-service.js';
 import { createMongoAccountStore } from '../accounts/mongo-account-store.js';
 import type { AppConfig } from '../config/app-config.js';
-import { createMemoryLockoutStore, createMemoryOneTimeClaims } from '../storage/memory-account-guards.js';
+import { createMemoryOneTimeClaims } from '../storage/memory-account-guards.js';
+import { createMemorySignInThrottle } from '../storage/memory-sign-in-throttle.js';
 import { checkDataKeys } from './check-data-keys.js';
 import { createMongoCanaryStore } from './mongo-canary-store.js';
 
@@ -13,7 +14,7 @@ import { createMongoCanaryStore } from './mongo-canary-store.js';
  * and the CLI never writes a secret the servers could not read.
  */
 export async function checkDataKeysInMongo(config: AppConfig, connection: Connection): Promise<void> {
-  // Only the probe reads accounts here; lockout and claims are never touched.
-  const accounts = buildAccountService(config, { store: createMongoAccountStore(connection), lockout: createMemoryLockoutStore(config.lockout), claims: createMemoryOneTimeClaims() });
+  // Only the probe reads accounts here; throttling and claims are never touched.
+  const accounts = buildAccountService(config, { store: createMongoAccountStore(connection), throttle: createMemorySignInThrottle(config.bruteForce), claims: createMemoryOneTimeClaims() });
   await checkDataKeys({ keys: config.dataEncryptionKeys.value, canaries: createMongoCanaryStore(connection), probeExisting: () => accounts.probeTotpSecret() });
 }

@@ -53,7 +53,7 @@ describe('audit trail of sign-ins, failures, lockouts and admin changes', () => 
     // A failed sign-in, then a lockout.
     const failing = new Browser(REDIRECT_URI);
     let page = await openLogin(failing, await buildAuthorizationRequest(rp));
-    for (let attempt = 0; attempt < 5; attempt += 1) {
+    for (let attempt = 0; attempt < 10; attempt += 1) {
       page = await submitPassword(failing, page, account.email, `${PASSWORD} wrong ${attempt}`);
     }
     expect(isPage(page)).toBe(true);
@@ -68,9 +68,9 @@ describe('audit trail of sign-ins, failures, lockouts and admin changes', () => 
     })]);
     expect(byType('consent.granted')[0]).toMatchObject({ accountId: account.id, clientId: client.client_id });
     expect(byType('token.issued').some((event) => event.clientId === client.client_id && event.details.grant_type === 'authorization_code')).toBe(true);
-    expect(byType('login.password_failed')).toHaveLength(5);
+    expect(byType('login.password_failed')).toHaveLength(10);
     expect(byType('login.password_failed')[0]).toMatchObject({ accountId: account.id, outcome: 'failure', details: { reason: 'invalid' } });
-    expect(byType('account.locked')).toEqual([expect.objectContaining({ accountId: account.id, details: { after: 'password' } })]);
+    expect(byType('login.locked')).toEqual([expect.objectContaining({ accountId: account.id, ip: expect.any(String), details: { scope: 'pair', after: 'password' } })]);
     for (const event of stored) {
       expect(event.time).toBeInstanceOf(Date);
       expect(['success', 'failure']).toContain(event.outcome);
@@ -83,6 +83,6 @@ describe('audit trail of sign-ins, failures, lockouts and admin changes', () => 
       expect(storedText).not.toContain(value);
       expect(logText).not.toContain(value);
     }
-    expect(logText).toContain('"type":"account.locked"');
+    expect(logText).toContain('"type":"login.locked"');
   });
 });

@@ -39,7 +39,7 @@ describe('second factors stay intact under concurrent use', () => {
   it('records two different recovery codes used at the same moment, and neither works again', async () => {
     const { account } = await server.container.accounts.createAccount({ email: 'two-codes@example.com', password: PASSWORD });
     const enrolment = server.container.accounts.startEnrolment(account);
-    const enrolled = await server.container.accounts.confirmEnrolment(account.id, enrolment.secret, await totpCode(enrolment.secret));
+    const enrolled = await server.container.accounts.confirmEnrolment(account.id, enrolment.secret, await totpCode(enrolment.secret), { login: account.email, address: '127.0.0.1' });
     if (!enrolled.ok) throw new Error('enrolment failed');
     const [first = '', second = ''] = enrolled.recoveryCodes;
 
@@ -62,7 +62,7 @@ describe('second factors stay intact under concurrent use', () => {
   it('lets only one of many concurrent uses of the same recovery code through', async () => {
     const { account } = await server.container.accounts.createAccount({ email: 'same-code@example.com', password: PASSWORD });
     const enrolment = server.container.accounts.startEnrolment(account);
-    const enrolled = await server.container.accounts.confirmEnrolment(account.id, enrolment.secret, await totpCode(enrolment.secret));
+    const enrolled = await server.container.accounts.confirmEnrolment(account.id, enrolment.secret, await totpCode(enrolment.secret), { login: account.email, address: '127.0.0.1' });
     if (!enrolled.ok) throw new Error('enrolment failed');
     const code = enrolled.recoveryCodes[4] ?? '';
 

@@ -62,7 +62,7 @@ describe('latchkey secrets reencrypt: rotating DATA_ENCRYPTION_KEY', () => {
       expect(await after.container.clients.get(String(client.metadata.client_id))).toMatchObject({ client_name: 'Rotating service' });
       const sealed = await after.container.adapter('Client').find(String(client.metadata.client_id));
       expect(sealed?.client_secret).toBe(client.clientSecret);
-      expect(await after.container.accounts.checkSecondFactor(account.id, await generate({ secret: totp?.secret ?? '' }))).toEqual({ ok: true, method: 'totp' });
+      expect(await after.container.accounts.checkSecondFactor(account.id, { login: account.email, address: '127.0.0.1' }, await generate({ secret: totp?.secret ?? '' }))).toEqual({ ok: true, method: 'totp' });
     } finally {
       await after.container.close();
       await after.removeKeys();
@@ -74,7 +74,7 @@ describe('latchkey secrets reencrypt: rotating DATA_ENCRYPTION_KEY', () => {
     const before = await containerWith([newKey]);
     const { account } = await before.container.accounts.createAccount({ email: 'codes@example.com', password: PASSWORD });
     const enrolment = before.container.accounts.startEnrolment(account);
-    const enrolled = await before.container.accounts.confirmEnrolment(account.id, enrolment.secret, await generate({ secret: enrolment.secret }));
+    const enrolled = await before.container.accounts.confirmEnrolment(account.id, enrolment.secret, await generate({ secret: enrolment.secret }), { login: account.email, address: '127.0.0.1' });
     expect(enrolled.ok).toBe(true);
     await before.container.close();
     await before.removeKeys();

@@ -8,9 +8,12 @@ import { createMemoryAccountStore } from '../../../src/accounts/memory-account-s
 import { createPasswordHasher, type Argon2Parameters } from '../../../src/accounts/password-hasher.js';
 import { createRecoveryCodes } from '../../../src/accounts/recovery-codes.js';
 import { createTotp } from '../../../src/accounts/totp.js';
-import { createMemoryLockoutStore, createMemoryOneTimeClaims } from '../../../src/storage/memory-account-guards.js';
+import { createMemoryOneTimeClaims } from '../../../src/storage/memory-account-guards.js';
+import { createMemorySignInThrottle } from '../../../src/storage/memory-sign-in-throttle.js';
 
 const PASSWORD = 'correct horse battery staple';
+const ATTACKER = '198.51.100.66';
+const OWNER = '203.0.113.10';
 const BASE: Argon2Parameters = { memoryKiB: 19456, timeCost: 2, parallelism: 1 };
 
 function build(argon2: Argon2Parameters = BASE, store = createMemoryAccountStore(), keys: readonly DataKey[] = [{ id: 'k1', key: randomBytes(32) }]) {
@@ -20,7 +23,7 @@ function build(argon2: Argon2Parameters = BASE, store = createMemoryAccountStore
     cipher: createDataCipher(keys),
     totp: createTotp('Latchkey'),
     recoveryCodes: createRecoveryCodes(keys),
-    lockout: createMemoryLockoutStore({ maxFailures: 5, windowSeconds: 900, lockSeconds: 900 }),
+    throttle: createMemorySignInThrottle({ pairFailures: 5, pairWindowSeconds: 900, accountFailures: 100, accountWindowSeconds: 3600, accountMaxDelaySeconds: 900, addressFailures: 100, addressWindowSeconds: 3600 }),
     claims: createMemoryOneTimeClaims(),
     passwordPolicy: { minLength: 12, maxLength: 1024 },
   });
@@ -32,51 +35,53 @@ describe('account service rules', () => {
     const old = build(BASE, store);
     const { account } = await old.createAccount({ email: 'rehash@example.com', password: PASSWORD });
     const stronger = build({ ...BASE, timeCost: 3 }, store);
-    expect((await stronger.checkPassword('rehash@example.com', PASSWORD)).ok).toBe(true);
+    expect((await stronger.checkPassword('rehash@example.com', PASSWORD, OWNER)).ok).toBe(true);
     expect((await store.findById(account.id))?.passwordHash).toMatch(/t=3/);
   });
 
-  it('locks after five wrong passwords; the right one then fails too', async () => {
+  it('locks the (email, address) pair after five wrong passwords; the right one then waits too, elsewhere it works', async () => {
     const service = build();
     await service.createAccount({ email: 'lock@example.com', password: PASSWORD });
     const results = [];
-    for (let i = 0; i < 5; i += 1) results.push(await service.checkPassword('lock@example.com', 'wrong password'));
+    for (let i = 0; i < 5; i += 1) results.push(await service.checkPassword('lock@example.com', 'wrong password', ATTACKER));
     expect(results.map((result) => result.ok)).toEqual([false, false, false, false, false]);
-    expect(results[4]).toMatchObject({ reason: 'invalid', lockedNow: true });
-    expect(await service.checkPassword('lock@example.com', PASSWORD)).toMatchObject({ ok: false, reason: 'locked' });
+    expect(results[4]).toMatchObject({ reason: 'invalid', pairLocked: true });
+    expect(await service.checkPassword('Lock@Example.com', PASSWORD, ATTACKER)).toMatchObject({ ok: false, reason: 'throttled', refusal: { scope: 'pair' } });
+    expect((await service.checkPassword('lock@example.com', PASSWORD, OWNER)).ok).toBe(true);
   });
 
-  it('counts failed second factors toward the same lockout', async () => {
+  it('counts failed second factors against the same pair', async () => {
     const service = build();
     const { account } = await service.createAccount({ email: 'codes@example.com', password: PASSWORD, withTotp: true });
-    for (let i = 0; i < 4; i += 1) expect(await service.checkSecondFactor(account.id, '000000')).toMatchObject({ ok: false });
-    expect(await service.checkSecondFactor(account.id, '000000')).toMatchObject({ ok: false, reason: 'locked' });
-    expect(await service.checkPassword('codes@example.com', PASSWORD)).toMatchObject({ ok: false, reason: 'locked' });
+    const attempt = { login: 'codes@example.com', address: ATTACKER };
+    for (let i = 0; i < 5; i += 1) expect(await service.checkSecondFactor(account.id, attempt, '000000')).toMatchObject({ ok: false, reason: 'invalid' });
+    expect(await service.checkSecondFactor(account.id, attempt, '000000')).toMatchObject({ ok: false, reason: 'throttled' });
+    expect(await service.checkPassword('codes@example.com', PASSWORD, ATTACKER)).toMatchObject({ ok: false, reason: 'throttled' });
   });
 
   it('accepts a TOTP code once per time step', async () => {
     const service = build();
     const { account, totp } = await service.createAccount({ email: 'replay@example.com', password: PASSWORD, withTotp: true });
     const code = await generate({ secret: totp?.secret ?? '' });
-    expect(await service.checkSecondFactor(account.id, code)).toEqual({ ok: true, method: 'totp' });
-    expect(await service.checkSecondFactor(account.id, code)).toMatchObject({ ok: false, reason: 'replayed' });
+    expect(await service.checkSecondFactor(account.id, { login: 'x', address: OWNER }, code)).toEqual({ ok: true, method: 'totp' });
+    expect(await service.checkSecondFactor(account.id, { login: 'x', address: OWNER }, code)).toMatchObject({ ok: false, reason: 'replayed' });
   });
 
   it('treats unknown emails, malformed emails and disabled accounts like wrong passwords', async () => {
     const service = build();
     const { account } = await service.createAccount({ email: 'off@example.com', password: PASSWORD });
     await service.setStatus(account.id, 'disabled');
-    expect(await service.checkPassword('nobody@example.com', PASSWORD)).toEqual({ ok: false, reason: 'invalid' });
-    expect(await service.checkPassword('not an email', PASSWORD)).toEqual({ ok: false, reason: 'invalid' });
-    expect(await service.checkPassword('off@example.com', PASSWORD)).toMatchObject({ ok: false, reason: 'disabled' });
+    expect(await service.checkPassword('nobody@example.com', PASSWORD, OWNER)).toMatchObject({ ok: false, reason: 'invalid' });
+    expect(await service.checkPassword('not an email', PASSWORD, OWNER)).toMatchObject({ ok: false, reason: 'invalid' });
+    expect(await service.checkPassword('off@example.com', PASSWORD, OWNER)).toMatchObject({ ok: false, reason: 'disabled' });
   });
 
   it('stores the TOTP secret only as ciphertext, and enrolment needs a matching code', async () => {
     const service = build();
     const { account } = await service.createAccount({ email: 'enrol@example.com', password: PASSWORD });
     const enrolment = service.startEnrolment(account);
-    expect(await service.confirmEnrolment(account.id, enrolment.secret, '000000')).toMatchObject({ ok: false });
-    const confirmed = await service.confirmEnrolment(account.id, enrolment.secret, await generate({ secret: enrolment.secret }));
+    expect(await service.confirmEnrolment(account.id, enrolment.secret, '000000', { login: 'x', address: OWNER })).toMatchObject({ ok: false });
+    const confirmed = await service.confirmEnrolment(account.id, enrolment.secret, await generate({ secret: enrolment.secret }), { login: 'x', address: OWNER });
     expect(confirmed).toMatchObject({ ok: true, recoveryCodes: expect.any(Array) });
     const stored = await service.findById(account.id);
     expect(stored?.totpSecretEncrypted).toMatch(/^v2\.k1\./);
@@ -89,7 +94,7 @@ describe('account service rules', () => {
     const { account: alice, totp } = await service.createAccount({ email: 'alice@example.com', password: PASSWORD, withTotp: true });
     const { account: mallory } = await service.createAccount({ email: 'mallory@example.com', password: PASSWORD, withTotp: true });
     await store.update(mallory.id, { totpSecretEncrypted: alice.totpSecretEncrypted });
-    await expect(service.checkSecondFactor(mallory.id, await generate({ secret: totp?.secret ?? '' }))).rejects.toBeInstanceOf(DecryptionError);
+    await expect(service.checkSecondFactor(mallory.id, { login: 'x', address: OWNER }, await generate({ secret: totp?.secret ?? '' }))).rejects.toBeInstanceOf(DecryptionError);
   });
 
   it('reads a TOTP secret stored before key ids, and reencryptSecrets moves it to the current key, bound to its account', async () => {
@@ -104,12 +109,12 @@ describe('account service rules', () => {
     await store.update(account.id, { totpSecretEncrypted: `v1.${iv}.${body}`, totpEnrolledAt: new Date() });
 
     const rotated = build(BASE, store, [k2, k1]);
-    expect(await rotated.checkSecondFactor(account.id, await generate({ secret }))).toEqual({ ok: true, method: 'totp' });
+    expect(await rotated.checkSecondFactor(account.id, { login: 'x', address: OWNER }, await generate({ secret }))).toEqual({ ok: true, method: 'totp' });
     expect(await rotated.reencryptSecrets()).toMatchObject({ rewritten: 1 });
     expect((await store.findById(account.id))?.totpSecretEncrypted).toMatch(/^v2\.k2\./);
     expect(await rotated.reencryptSecrets()).toMatchObject({ rewritten: 0 });
     const onlyNew = build(BASE, store, [k2]);
-    expect(await onlyNew.checkSecondFactor(account.id, await generate({ secret, epoch: Math.floor(Date.now() / 1000) + 30 }))).toEqual({ ok: true, method: 'totp' });
+    expect(await onlyNew.checkSecondFactor(account.id, { login: 'x', address: OWNER }, await generate({ secret, epoch: Math.floor(Date.now() / 1000) + 30 }))).toEqual({ ok: true, method: 'totp' });
   });
 
   it('enforces the password length policy', async () => {

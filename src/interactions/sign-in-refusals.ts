@@ -1,0 +1,35 @@
+import type { Context } from 'koa';
+
+import type { CheckFailed } from '../accounts/account-service.js';
+import type { ThrottleRefusal } from '../accounts/sign-in-throttle.js';
+import type { AuditInput } from '../audit/audit-event.js';
+import type { InteractionDeps } from './interaction-deps.js';
+
+function describeWait(seconds: number): string {
+  if (seconds < 90) return `${seconds} second${seconds === 1 ? '' : 's'}`;
+  const minutes = Math.ceil(seconds / 60);
+  return `${minutes} minute${minutes === 1 ? '' : 's'}`;
+}
+
+/**
+ * What a refused sign-in is told: which limit, and how long to wait. Limits are counted per
+ * email as typed (existing or not) and per address, so this says nothing about accounts.
+ */
+export function describeRefusal(refusal: ThrottleRefusal): string {
+  const wait = describeWait(refusal.retryAfterSeconds);
+  if (refusal.scope === 'pair') return `Too many attempts from this device; try again in ${wait}.`;
+  if (refusal.scope === 'account') return `Too many failed attempts for this email address from many places; try again in ${wait}.`;
+  return `Too many failed sign-ins from your network; try again in ${wait}.`;
+}
+
+/** Records a refusal and sets Retry-After; the caller renders its page with status 429. */
+export function noteRefusal(ctx: Context, deps: Pick<InteractionDeps, 'audit'>, context: Omit<AuditInput, 'type' | 'outcome'>, refusal: ThrottleRefusal): void {
+  ctx.set('Retry-After', String(refusal.retryAfterSeconds));
+  deps.audit.record({ ...context, type: 'login.throttled', outcome: 'failure', details: { scope: refusal.scope, retry_after_seconds: refusal.retryAfterSeconds } });
+}
+
+/** Audits what a failed check did to the counters: a pair locked, or the email slowed everywhere. */
+export function noteCounterEffects(deps: Pick<InteractionDeps, 'audit'>, context: Omit<AuditInput, 'type' | 'outcome'>, failure: CheckFailed<string>, step: string): void {
+  if (failure.pairLocked) deps.audit.record({ ...context, type: 'login.locked', outcome: 'success', details: { scope: 'pair', after: step } });
+  if (failure.delaySeconds) deps.audit.record({ ...context, type: 'account.throttled', outcome: 'success', details: { delay_seconds: failure.delaySeconds, after: step } });
+}
