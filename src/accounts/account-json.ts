@@ -1,4 +1,5 @@
 import type { Account } from './account.js';
+import type { ThrottleStatus } from './sign-in-throttle.js';
 
 /** A user on the wire (CLI JSON, admin API): never the hash, the secret or the codes. */
 export function toUserJson(account: Account): Record<string, unknown> {
@@ -12,5 +13,15 @@ export function toUserJson(account: Account): Record<string, unknown> {
     recovery_codes_left: account.recoveryCodes.filter((code) => code.usedAt === null).length,
     created_at: account.createdAt.toISOString(),
     updated_at: account.updatedAt.toISOString(),
+  };
+}
+
+/** Whether sign-ins under the account's email are held back, for `users show` and the admin API. */
+export function toThrottleJson(status: ThrottleStatus): Record<string, unknown> {
+  return {
+    throttled: status.lockedAddresses.length > 0 || status.slowedUntil !== undefined,
+    locked_addresses: status.lockedAddresses.map((entry) => ({ address: entry.address, until: entry.until.toISOString() })),
+    slowed_until: status.slowedUntil?.toISOString() ?? null,
+    recent_failures: status.recentFailures,
   };
 }

@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { AccountNotFoundError } from '../accounts/account-errors.js';
 import type { AccountService } from '../accounts/account-service.js';
 import type { AuditLog } from '../audit/audit-log.js';
-import { toUserJson } from '../accounts/account-json.js';
+import { toThrottleJson, toUserJson } from '../accounts/account-json.js';
 import { adminAudit } from './admin-context.js';
 import { pathParam } from '../http/path-param.js';
 import type { AdminRoute } from './admin-route.js';
@@ -37,7 +37,19 @@ export function buildUserRoutes(deps: { accounts: AccountService; audit: AuditLo
     },
     {
       method: 'get', path: '/users/:id', tag: 'users', summary: 'Show a user', status: 200,
-      handle: async (ctx) => toUserJson(await load(pathParam(ctx, 'id'))),
+      async handle(ctx) {
+        const account = await load(pathParam(ctx, 'id'));
+        return { ...toUserJson(account), throttle: toThrottleJson(await accounts.throttleStatus(account.email)) };
+      },
+    },
+    {
+      method: 'post', path: '/users/:id/unlock', tag: 'users', summary: 'Lift every sign-in lock and delay on the user\'s email', status: 200,
+      async handle(ctx) {
+        const account = await load(pathParam(ctx, 'id'));
+        await accounts.unlock(account.email);
+        audit.record(adminAudit(ctx, { type: 'account.unlocked', outcome: 'success', accountId: account.id }));
+        return { ...toUserJson(account), throttle: toThrottleJson(await accounts.throttleStatus(account.email)) };
+      },
     },
     {
       method: 'patch', path: '/users/:id', tag: 'users', summary: 'Rename, disable or enable a user, or set a password', body: userPatchBody, status: 200,

@@ -1,19 +1,20 @@
 import { parseArgs } from 'node:util';
 
 import type { Account } from '../accounts/account.js';
-import { toUserJson } from '../accounts/account-json.js';
+import { toThrottleJson, toUserJson } from '../accounts/account-json.js';
 import type { AccountService } from '../accounts/account-service.js';
+import type { ThrottleStatus } from '../accounts/sign-in-throttle.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { CliError, parseLimit, toCliFailure, unknownSubcommand, UsageError } from './cli-error.js';
 import { CLI_CONTEXT } from './cli-audit-context.js';
 import { formatTable, type CliOutput } from './cli-output.js';
 
 /** The subcommands, checked before any database is opened. */
-export const USERS_SUBCOMMANDS: readonly string[] = ['create', 'list', 'show', 'disable', 'enable', 'delete', 'reset-totp', 'set-password'];
+export const USERS_SUBCOMMANDS: readonly string[] = ['create', 'list', 'show', 'disable', 'enable', 'delete', 'reset-totp', 'set-password', 'unlock'];
 
 export const USERS_USAGE = `latchkey users create --email E [--name N] [--password-stdin] [--with-totp]
 latchkey users list [--limit N] [--after CURSOR]
-latchkey users show|disable|enable|delete|reset-totp <id or email>
+latchkey users show|disable|enable|delete|reset-totp|unlock <id or email>
 latchkey users set-password <id or email> [--password-stdin]`;
 
 export interface UsersIo {
@@ -30,11 +31,19 @@ const ACCOUNT_EVENTS: Readonly<Record<string, string>> = {
   delete: 'account.deleted',
   'reset-totp': 'totp.reset',
   'set-password': 'account.password_set',
+  unlock: 'account.unlocked',
 };
 
-function describeUser(account: Account): string {
-  const json = toUserJson(account);
-  return Object.entries(json).map(([key, value]) => `${key.padEnd(20)}${String(value)}`).join('\n');
+function describeUser(account: Account, throttle?: ThrottleStatus): string {
+  const lines = Object.entries(toUserJson(account)).map(([key, value]) => `${key.padEnd(20)}${String(value)}`);
+  if (throttle) {
+    const held = [
+      ...throttle.lockedAddresses.map((entry) => `locked from ${entry.address} until ${entry.until.toISOString()}`),
+      ...(throttle.slowedUntil ? [`slowed everywhere until ${throttle.slowedUntil.toISOString()}`] : []),
+    ];
+    lines.push(`${'throttled'.padEnd(20)}${held.length > 0 ? held.join('; ') : 'no'}`);
+  }
+  return lines.join('\n');
 }
 
 async function resolve(accounts: AccountService, reference: string | undefined): Promise<Account> {
@@ -74,6 +83,7 @@ export async function runUsersCommand(args: readonly string[], accounts: Account
         return;
       }
       case 'show':
+      case 'unlock':
       case 'disable':
       case 'enable':
       case 'delete':
@@ -87,6 +97,7 @@ export async function runUsersCommand(args: readonly string[], accounts: Account
         if (subcommand === 'enable') result = await accounts.setStatus(account.id, 'active');
         if (subcommand === 'reset-totp') result = await accounts.resetTotp(account.id);
         if (subcommand === 'set-password') result = await accounts.setPassword(account.id, await io.readPassword(values['password-stdin'] ?? false));
+        if (subcommand === 'unlock') await accounts.unlock(account.email);
         if (subcommand === 'delete') {
           await accounts.delete(account.id);
           result = undefined;
@@ -95,7 +106,9 @@ export async function runUsersCommand(args: readonly string[], accounts: Account
         if (auditType) io.audit.record({ ...CLI_CONTEXT, type: auditType, outcome: 'success', accountId: account.id });
         if (result) {
           const shown = result;
-          io.output.result(toUserJson(shown), () => describeUser(shown));
+          // Lock state comes from the servers' Redis (REDIS_URL); show and unlock report it.
+          const throttle = subcommand === 'show' || subcommand === 'unlock' ? await accounts.throttleStatus(shown.email) : undefined;
+          io.output.result({ ...toUserJson(shown), ...(throttle ? { throttle: toThrottleJson(throttle) } : {}) }, () => describeUser(shown, throttle));
         } else {
           io.output.result({ id: account.id, email: account.email, deleted: true }, () => `Deleted ${account.email} (${account.id})`);
         }

@@ -5,6 +5,8 @@ import { ExpiringMap } from './memory-adapter.js';
 export function createMemorySignInThrottle(policy: ThrottlePolicy): SignInThrottle {
   const counters = new ExpiringMap<number>();
   const delays = new ExpiringMap<true>();
+  // Which pairs have had their locking failure reported: exactly one failure locks a pair.
+  const lockedPairs = new ExpiringMap<true>();
   const addressesOf = new Map<string, Set<string>>();
   const pairKey = (login: string, address: string): string => `pair:${login}\n${address}`;
   const failuresKey = (login: string): string => `failures:${login}`;
@@ -42,10 +44,12 @@ export function createMemorySignInThrottle(policy: ThrottlePolicy): SignInThrott
       return undefined;
     },
     async failed({ login, address }) {
-      const pair = counters.get(pairKey(login, address)) ?? 0;
+      const key = pairKey(login, address);
       const delaySeconds = accountDelaySeconds((counters.get(failuresKey(login)) ?? 0) - policy.accountFailures, policy.accountMaxDelaySeconds);
       if (delaySeconds > 0) delays.set(login, true, delaySeconds);
-      return { pairLocked: pair === policy.pairFailures, delaySeconds };
+      const pairLocked = (counters.get(key) ?? 0) >= policy.pairFailures && !lockedPairs.get(key);
+      if (pairLocked) lockedPairs.set(key, true, secondsLeft(counters, key, policy.pairWindowSeconds));
+      return { pairLocked, delaySeconds };
     },
     async passed({ login, address }) {
       takeBack(pairKey(login, address));
@@ -54,6 +58,7 @@ export function createMemorySignInThrottle(policy: ThrottlePolicy): SignInThrott
     },
     async signedIn({ login, address }) {
       counters.delete(pairKey(login, address));
+      lockedPairs.delete(pairKey(login, address));
       addressesOf.get(login)?.delete(address);
     },
     async status(login) {
@@ -68,7 +73,10 @@ export function createMemorySignInThrottle(policy: ThrottlePolicy): SignInThrott
       };
     },
     async clear(login) {
-      for (const address of addressesOf.get(login) ?? []) counters.delete(pairKey(login, address));
+      for (const address of addressesOf.get(login) ?? []) {
+        counters.delete(pairKey(login, address));
+        lockedPairs.delete(pairKey(login, address));
+      }
       addressesOf.delete(login);
       counters.delete(failuresKey(login));
       delays.delete(login);

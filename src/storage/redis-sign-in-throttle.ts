@@ -33,6 +33,8 @@ return 0
 `;
 
 // After a failed check: did it lock the pair, and does the login's ceiling now call for a delay?
+// Concurrent failures all see the full count (begin counted them in advance); the marker makes
+// exactly one of them the one that locked the pair.
 const FAILED = `
 local pair = tonumber(redis.call('GET', KEYS[1]) or '0')
 local over = tonumber(redis.call('GET', KEYS[2]) or '0') - tonumber(ARGV[2])
@@ -42,7 +44,10 @@ if over > 0 then
   redis.call('SET', KEYS[3], '1', 'EX', delay)
 end
 local locked = 0
-if pair == tonumber(ARGV[1]) then locked = 1 end
+if pair >= tonumber(ARGV[1]) then
+  local ttl = redis.call('PTTL', KEYS[1])
+  if ttl > 0 and redis.call('SET', KEYS[4], '1', 'PX', ttl, 'NX') then locked = 1 end
+end
 return {locked, delay}
 `;
 
@@ -58,6 +63,7 @@ export function createRedisSignInThrottle(redis: Redis, prefix: string, policy: 
     failures: `${tag(login)}:failures`,
     addresses: `${tag(login)}:addresses`,
     pair: (address: string) => `${tag(login)}:pair:${address}`,
+    locked: (address: string) => `${tag(login)}:locked:${address}`,
   });
   const addressKey = (address: string): string => `${prefix}throttle:address:{${address}}`;
 
@@ -79,7 +85,7 @@ export function createRedisSignInThrottle(redis: Redis, prefix: string, policy: 
     },
     async failed({ login, address }) {
       const k = keys(login);
-      const [locked, delay] = (await redis.eval(FAILED, 3, k.pair(address), k.failures, k.delay, policy.pairFailures, policy.accountFailures, policy.accountMaxDelaySeconds)) as [number, number];
+      const [locked, delay] = (await redis.eval(FAILED, 4, k.pair(address), k.failures, k.delay, k.locked(address), policy.pairFailures, policy.accountFailures, policy.accountMaxDelaySeconds)) as [number, number];
       return { pairLocked: locked === 1, delaySeconds: delay };
     },
     async passed({ login, address }) {
@@ -89,7 +95,7 @@ export function createRedisSignInThrottle(redis: Redis, prefix: string, policy: 
     },
     async signedIn({ login, address }) {
       const k = keys(login);
-      await redis.multi().del(k.pair(address)).zrem(k.addresses, address).exec();
+      await redis.multi().del(k.pair(address), k.locked(address)).zrem(k.addresses, address).exec();
     },
     async status(login) {
       const k = keys(login);
@@ -106,7 +112,7 @@ export function createRedisSignInThrottle(redis: Redis, prefix: string, policy: 
     async clear(login) {
       const k = keys(login);
       const addresses = await redis.zrange(k.addresses, 0, -1);
-      await redis.del(k.delay, k.failures, k.addresses, ...addresses.map((address) => k.pair(address)));
+      await redis.del(k.delay, k.failures, k.addresses, ...addresses.flatMap((address) => [k.pair(address), k.locked(address)]));
     },
   };
 }

@@ -23,9 +23,16 @@ export interface FormSubmission {
 export class Browser {
   readonly #cookies = new Map<string, Map<string, string>>();
   readonly #stopAt: readonly string[];
+  readonly #headers = new Map<string, string>();
 
   constructor(...stopAt: string[]) {
     this.#stopAt = stopAt;
+  }
+
+  /** A header sent with every request from now on (e.g. X-Forwarded-For, as a proxy would add it). */
+  setHeader(name: string, value: string): this {
+    this.#headers.set(name.toLowerCase(), value);
+    return this;
   }
 
   async open(url: string): Promise<Page | { redirectedTo: string }> {
@@ -75,7 +82,7 @@ export class Browser {
     for (let hops = 0; hops < 20; hops += 1) {
       if (this.#stopAt.some((prefix) => url.startsWith(prefix))) return { redirectedTo: url };
       const target = new URL(url);
-      const headers: Record<string, string> = { accept: 'text/html' };
+      const headers: Record<string, string> = { accept: 'text/html', ...Object.fromEntries(this.#headers) };
       const cookie = this.#cookieHeader(target);
       if (cookie) headers.cookie = cookie;
       if (request.contentType) headers['content-type'] = request.contentType;

@@ -1,7 +1,11 @@
 import { spawn } from 'node:child_process';
 import { generate } from 'otplib';
 
+import { Redis } from 'ioredis';
+
 import { runCli } from '../../../src/cli/main.js';
+import { loadConfig } from '../../../src/config/load-config.js';
+import { createRedisSignInThrottle } from '../../../src/storage/redis-sign-in-throttle.js';
 import { requireEnv, uniqueMongoUri } from '../../support/test-env.js';
 
 interface CliResult {
@@ -81,6 +85,32 @@ describe('latchkey users', () => {
     const again = await cli(['users', 'create', '--email', 'TWICE@example.com', '--password-stdin'], 'a long enough password');
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/already exists/);
+  });
+
+  it('shows where an email is locked out or slowed, and unlock lifts it', async () => {
+    const email = `held-${Date.now()}@example.com`;
+    await json(['users', 'create', '--email', email, '--password-stdin', '--with-totp'], 'a long enough password\n');
+    // What the servers would have counted in the shared Redis after a guessing run.
+    const redis = new Redis(requireEnv('REDIS_URL'));
+    try {
+      const { bruteForce, redisKeyPrefix } = loadConfig({});
+      const throttle = createRedisSignInThrottle(redis, redisKeyPrefix, bruteForce);
+      const attempt = { login: email, address: '198.51.100.66' };
+      for (let i = 0; i < bruteForce.pairFailures; i += 1) {
+        await throttle.begin(attempt);
+        await throttle.failed(attempt);
+      }
+      const shown = await json(['users', 'show', email]);
+      expect(shown.throttle).toMatchObject({ throttled: true, locked_addresses: [{ address: '198.51.100.66', until: expect.any(String) }], slowed_until: null });
+      const human = await cli(['users', 'show', email]);
+      expect(human.stdout).toMatch(/throttled\s+locked from 198\.51\.100\.66 until \d{4}-/);
+
+      const unlocked = await json(['users', 'unlock', email]);
+      expect(unlocked.throttle).toMatchObject({ throttled: false, locked_addresses: [] });
+      expect(await throttle.begin(attempt)).toBeUndefined();
+    } finally {
+      await redis.quit();
+    }
   });
 
   it('says what is missing without MONGODB_URI', async () => {

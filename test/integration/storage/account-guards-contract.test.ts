@@ -61,6 +61,9 @@ function describeGuards(name: string, setup: () => Promise<Guards>): void {
     it('counts a concurrent burst exactly: no more checks pass than the pair allows', async () => {
       const verdicts = await Promise.all(Array.from({ length: 30 }, () => guards.throttle.begin(at('burst@example.com', '198.51.100.2'))));
       expect(verdicts.filter((verdict) => verdict === undefined)).toHaveLength(POLICY.pairFailures);
+      // Of the failures that follow at once, exactly one is reported as the one that locked the pair.
+      const outcomes = await Promise.all(Array.from({ length: POLICY.pairFailures }, () => guards.throttle.failed(at('burst@example.com', '198.51.100.2'))));
+      expect(outcomes.filter((outcome) => outcome.pairLocked)).toHaveLength(1);
     });
 
     it('slows a login failing from many addresses with a growing delay, not a lock', async () => {
