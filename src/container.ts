@@ -37,7 +37,7 @@ import type { Logger } from './logging/create-logger.js';
 import { createProvider } from './oidc/create-provider.js';
 import { createClientValidator } from './oidc/client-validator.js';
 import { createFindAccount } from './oidc/find-account.js';
-import { createRememberedConsents } from './oidc/remembered-consents.js';
+import { createRememberedConsents, type RememberedConsent } from './oidc/remembered-consents.js';
 import { createRoutingAdapterFactory } from './storage/adapter-factory.js';
 import { createDurableAdapterFactory } from './storage/durable-adapter.js';
 import type { ExpiringStore } from './storage/expiring-store.js';
@@ -109,7 +109,7 @@ interface EphemeralStores {
   readonly throttle: SignInThrottle;
   readonly claims: OneTimeClaims;
   readonly loginStates: ExpiringStore<LoginState>;
-  readonly consents: ExpiringStore<{ grantId: string }>;
+  readonly consents: ExpiringStore<RememberedConsent>;
   readonly rateLimitDb: Redis | Map<string, unknown>;
 }
 

@@ -40,7 +40,7 @@ export function createSubmitConsent(deps: InteractionDeps) {
       grant.addResourceScope(indicator, scopes.join(' '));
     }
     const grantId = await grant.save();
-    await deps.consents.remember(accountId, clientId, grantId, deps.grantTtlSeconds);
+    await deps.consents.remember(accountId, clientId, { scope: grant.getOIDCScope(), claims: grant.getOIDCClaims(), resources: grant.resources ?? {} }, deps.grantTtlSeconds);
     deps.audit.record({ ...context, type: 'consent.granted', outcome: 'success', details: { scope: grant.getOIDCScope() } });
     await finishInteraction(ctx, deps, { consent: { grantId } });
   };

@@ -92,7 +92,7 @@ export function buildProviderConfig(deps: ProviderConfigDeps): Configuration {
       short: { signed: true, httpOnly: true, sameSite: 'lax' },
     },
     features: buildFeatures(config, deps.renderer, deps.resources),
-    loadExistingGrant: createLoadExistingGrant(deps.consents, config.ttl.grantSeconds),
+    loadExistingGrant: createLoadExistingGrant(deps.consents),
     extraTokenClaims: async (ctx, token) => {
       const signIn = await buildSignInClaims(ctx);
       const admin = buildAdminTokenClaims(ctx, token);
