@@ -43,13 +43,14 @@ import { createDurableAdapterFactory } from './storage/durable-adapter.js';
 import type { ExpiringStore } from './storage/expiring-store.js';
 import { createMemoryOneTimeClaims } from './storage/memory-account-guards.js';
 import { createMemorySignInThrottle } from './storage/memory-sign-in-throttle.js';
-import { createMemoryAdapterFactory, createMemoryClientDirectory, createMemoryStorage, type MemoryStorage } from './storage/memory-adapter.js';
+import { createMemoryAccountSessions, createMemoryAdapterFactory, createMemoryClientDirectory, createMemoryStorage, type MemoryStorage } from './storage/memory-adapter.js';
 import { createMemoryExpiringStore } from './storage/memory-expiring-store.js';
 import { createMongoClientDirectory, deleteExpiredDurableRecords } from './storage/mongo-adapter.js';
 import { connectMongo, pingMongo } from './storage/mongo-connection.js';
 import { createRedisOneTimeClaims } from './storage/redis-account-guards.js';
 import { createRedisSignInThrottle } from './storage/redis-sign-in-throttle.js';
-import { createRedisAdapterFactory } from './storage/redis-adapter.js';
+import { createRedisAccountSessions, createRedisAdapterFactory } from './storage/redis-adapter.js';
+import type { AccountSessions } from './storage/account-sessions.js';
 import { connectRedis } from './storage/redis-connection.js';
 import { createRedisExpiringStore } from './storage/redis-expiring-store.js';
 import { createRedisKeys } from './storage/redis-keys.js';
@@ -107,6 +108,7 @@ function describeError(error: unknown): { message: string } {
 interface EphemeralStores {
   readonly adapter: AdapterFactory;
   readonly throttle: SignInThrottle;
+  readonly sessions: AccountSessions;
   readonly claims: OneTimeClaims;
   readonly loginStates: ExpiringStore<LoginState>;
   readonly consents: ExpiringStore<RememberedConsent>;
@@ -115,8 +117,11 @@ interface EphemeralStores {
 
 function buildRedisStores(redis: Redis, config: AppConfig): EphemeralStores {
   const prefix = config.redisKeyPrefix;
+  const keys = createRedisKeys(prefix);
+  const adapter = createRedisAdapterFactory(redis, keys);
   return {
-    adapter: createRedisAdapterFactory(redis, createRedisKeys(prefix)),
+    adapter,
+    sessions: createRedisAccountSessions(redis, keys, adapter),
     throttle: createRedisSignInThrottle(redis, prefix, config.bruteForce),
     claims: createRedisOneTimeClaims(redis, prefix),
     loginStates: createRedisExpiringStore(redis, prefix, 'login'),
@@ -126,8 +131,10 @@ function buildRedisStores(redis: Redis, config: AppConfig): EphemeralStores {
 }
 
 function buildMemoryStores(memory: MemoryStorage, config: AppConfig): EphemeralStores {
+  const adapter = createMemoryAdapterFactory(memory);
   return {
-    adapter: createMemoryAdapterFactory(memory),
+    adapter,
+    sessions: createMemoryAccountSessions(memory, adapter),
     throttle: createMemorySignInThrottle(config.bruteForce),
     claims: createMemoryOneTimeClaims(),
     loginStates: createMemoryExpiringStore(),
@@ -159,6 +166,7 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
         memory.artifacts.sweep();
         memory.indexes.sweep();
         memory.grants.sweep();
+        memory.accounts.sweep();
       }, SWEEP_INTERVAL_MS);
       sweep.unref();
       closers.push(async () => clearInterval(sweep));
@@ -228,7 +236,7 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
     retention.unref();
     closers.push(async () => clearInterval(retention));
 
-    const accounts = buildAccountService(config, { store: accountStore, throttle: ephemeral.throttle, claims: ephemeral.claims });
+    const accounts = buildAccountService(config, { store: accountStore, throttle: ephemeral.throttle, claims: ephemeral.claims, sessions: ephemeral.sessions });
     const consents = createRememberedConsents(ephemeral.consents);
     const resources = createResourceService({ store: resourceStore, cacheSeconds: config.clientCacheSeconds });
     const renderer = createRenderer();

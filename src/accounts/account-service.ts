@@ -8,6 +8,7 @@ import type { OneTimeClaims } from './one-time-claims.js';
 import type { PasswordHasher } from './password-hasher.js';
 import type { RecoveryCodes } from './recovery-codes.js';
 import type { SignInAttempt, SignInThrottle, ThrottleRefusal, ThrottleStatus } from './sign-in-throttle.js';
+import type { AccountSessions } from '../storage/account-sessions.js';
 import { isTotpCodeShape, type Totp } from './totp.js';
 
 export interface PasswordPolicy {
@@ -22,6 +23,8 @@ export interface AccountServiceDeps {
   readonly totp: Totp;
   readonly recoveryCodes: RecoveryCodes;
   readonly throttle: SignInThrottle;
+  /** Ends an account's sessions, grants and tokens (storage/account-sessions.ts). */
+  readonly sessions: AccountSessions;
   readonly claims: OneTimeClaims;
   readonly passwordPolicy: PasswordPolicy;
 }
@@ -76,7 +79,18 @@ const TOTP_CLAIM_SECONDS = 150;
 
 /** Everything that reads or changes an account, with the password, TOTP and throttling rules. */
 export function createAccountService(deps: AccountServiceDeps) {
-  const { store, hasher, cipher, totp, recoveryCodes, throttle, claims, passwordPolicy } = deps;
+  const { store, hasher, cipher, totp, recoveryCodes, throttle, claims, sessions, passwordPolicy } = deps;
+
+  /**
+   * After a change that must end what the account has open: the change is written first, so a
+   * sign-in racing with it is refused by the account's new state, then every session, grant
+   * and token of the account is ended, on every instance.
+   */
+  async function thenEndSessions<T>(change: Promise<T>, accountId: string): Promise<T> {
+    const result = await change;
+    await sessions.endAll(accountId);
+    return result;
+  }
 
   /** Counts a failed check and reports what it did to the counters. */
   async function failAttempt<R extends string>(attempt: SignInAttempt, reason: R, accountId?: string): Promise<CheckFailed<R>> {
@@ -218,24 +232,29 @@ export function createAccountService(deps: AccountServiceDeps) {
     findByEmail: (email: string) => store.findByEmail(normaliseEmail(email)),
     list: (options: { limit: number; after?: string }): Promise<AccountPage> => store.list(options),
 
+    /** A new password ends every session and token the account has: whoever had them must sign in again. */
     async setPassword(id: string, password: string): Promise<Account> {
       checkPasswordPolicy(password);
-      return store.update(id, { passwordHash: await hasher.hash(password) });
+      const passwordHash = await hasher.hash(password);
+      return thenEndSessions(store.update(id, { passwordHash }), id);
     },
 
+    /** Removes the authenticator and recovery codes, and ends every session and token. */
     async resetTotp(id: string): Promise<Account> {
-      return store.update(id, { totpSecretEncrypted: null, totpEnrolledAt: null, recoveryCodes: [] });
+      return thenEndSessions(store.update(id, { totpSecretEncrypted: null, totpEnrolledAt: null, recoveryCodes: [] }), id);
     },
 
+    /** Disabling ends every session and token at once; enabling changes nothing else. */
     async setStatus(id: string, status: AccountStatus): Promise<Account> {
-      return store.update(id, { status });
+      if (status === 'active') return store.update(id, { status });
+      return thenEndSessions(store.update(id, { status }), id);
     },
 
     async setName(id: string, name: string | null): Promise<Account> {
       return store.update(id, { name });
     },
 
-    delete: (id: string) => store.delete(id),
+    delete: (id: string): Promise<void> => thenEndSessions(store.delete(id), id),
 
     /** Whether a stored TOTP secret decrypts with the listed keys; undefined when none is stored. */
     async probeTotpSecret(): Promise<boolean | undefined> {

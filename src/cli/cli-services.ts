@@ -24,6 +24,9 @@ import { createMemoryOneTimeClaims } from '../storage/memory-account-guards.js';
 import { createMemorySignInThrottle } from '../storage/memory-sign-in-throttle.js';
 import { createRedisOneTimeClaims } from '../storage/redis-account-guards.js';
 import { createRedisSignInThrottle } from '../storage/redis-sign-in-throttle.js';
+import { createUnreachableAccountSessions } from '../storage/account-sessions.js';
+import { createRedisAccountSessions, createRedisAdapterFactory } from '../storage/redis-adapter.js';
+import { createRedisKeys } from '../storage/redis-keys.js';
 import { connectMongo } from '../storage/mongo-connection.js';
 import { connectRedis } from '../storage/redis-connection.js';
 import { CliError } from './cli-error.js';
@@ -139,7 +142,7 @@ export async function openSecretServices(config: AppConfig): Promise<SecretServi
   await closeOnFailure(mongo, () => checkDataKeysInMongo(config, mongo));
   const redis = config.redisUrl ? await connectRedis(config.redisUrl, createLogger('error')) : undefined;
   const store = createLockedAccountStore(createMongoAccountStore(mongo), redis ? createRedisKeyedLock(redis, config.redisKeyPrefix) : createMemoryKeyedLock());
-  const accounts = buildAccountService(config, { store, throttle: createMemorySignInThrottle(config.bruteForce), claims: createMemoryOneTimeClaims() });
+  const accounts = buildAccountService(config, { store, throttle: createMemorySignInThrottle(config.bruteForce), claims: createMemoryOneTimeClaims(), sessions: createUnreachableAccountSessions() });
   const audit = await openAuditLog(config, mongo);
   return {
     reencrypt: () => reencryptSecrets({ connection: mongo, cipher: createDataCipher(config.dataEncryptionKeys.value), accounts, canaries: createMongoCanaryStore(mongo) }),
@@ -164,12 +167,14 @@ export async function openAccountServices(config: AppConfig): Promise<AccountSer
   const mongoStore = createMongoAccountStore(mongo);
   await mongoStore.ensureIndexes();
   const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : undefined;
+  const keys = createRedisKeys(config.redisKeyPrefix);
   // Without REDIS_URL the CLI's writes are serialised only among themselves (see the README).
   const store = createLockedAccountStore(mongoStore, redis ? createRedisKeyedLock(redis, config.redisKeyPrefix) : createMemoryKeyedLock());
   const accounts = buildAccountService(config, {
     store,
     throttle: redis ? createRedisSignInThrottle(redis, config.redisKeyPrefix, config.bruteForce) : createMemorySignInThrottle(config.bruteForce),
     claims: redis ? createRedisOneTimeClaims(redis, config.redisKeyPrefix) : createMemoryOneTimeClaims(),
+    sessions: redis ? createRedisAccountSessions(redis, keys, createRedisAdapterFactory(redis, keys)) : createUnreachableAccountSessions(),
   });
   const audit = await openAuditLog(config, mongo);
   return {

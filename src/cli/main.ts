@@ -11,7 +11,7 @@ import { CLIENTS_SUBCOMMANDS, CLIENTS_USAGE, runClientsCommand } from './clients
 import { RESOURCES_SUBCOMMANDS, RESOURCES_USAGE, runResourcesCommand } from './resources-command.js';
 import { KEYS_USAGE, runKeysCommand } from './keys-command.js';
 import { CLI_CONTEXT } from './cli-audit-context.js';
-import { runUsersCommand, USERS_SUBCOMMANDS, USERS_USAGE } from './users-command.js';
+import { runUsersCommand, USERS_NEEDING_REDIS, USERS_SUBCOMMANDS, USERS_USAGE } from './users-command.js';
 import { errorMessage } from '../logging/error-message.js';
 
 const USAGE = `Usage: latchkey <command> [options] [--json]
@@ -88,6 +88,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         return 0;
       case 'users':
         checkSubcommand('users', rest[0], USERS_SUBCOMMANDS, USERS_USAGE);
+        // These end the account's sessions or lift its locks, which live in the servers' Redis.
+        if (USERS_NEEDING_REDIS.includes(rest[0] ?? '') && !config.redisUrl) {
+          throw new CliError(`REDIS_URL is not set: users ${rest[0] ?? ''} ends sessions or lifts locks that the servers keep in Redis; set it to the servers' Redis`);
+        }
         await withServices(openAccountServices(config), (services) =>
           runUsersCommand(rest, services.accounts, { output, audit: services.audit, readPassword: (fromStdin) => readPassword(io, fromStdin) }));
         return 0;

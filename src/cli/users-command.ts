@@ -12,6 +12,9 @@ import { formatTable, type CliOutput } from './cli-output.js';
 /** The subcommands, checked before any database is opened. */
 export const USERS_SUBCOMMANDS: readonly string[] = ['create', 'list', 'show', 'disable', 'enable', 'delete', 'reset-totp', 'set-password', 'unlock'];
 
+/** Subcommands that change what the servers hold in Redis: sessions and tokens, or locks. */
+export const USERS_NEEDING_REDIS: readonly string[] = ['disable', 'delete', 'reset-totp', 'set-password', 'unlock'];
+
 export const USERS_USAGE = `latchkey users create --email E [--name N] [--password-stdin] [--with-totp]
 latchkey users list [--limit N] [--after CURSOR]
 latchkey users show|disable|enable|delete|reset-totp|unlock <id or email>

@@ -5,6 +5,7 @@ import { createMongoAccountStore } from '../accounts/mongo-account-store.js';
 import type { AppConfig } from '../config/app-config.js';
 import { createMemoryOneTimeClaims } from '../storage/memory-account-guards.js';
 import { createMemorySignInThrottle } from '../storage/memory-sign-in-throttle.js';
+import { createUnreachableAccountSessions } from '../storage/account-sessions.js';
 import { checkDataKeys } from './check-data-keys.js';
 import { createMongoCanaryStore } from './mongo-canary-store.js';
 
@@ -15,6 +16,6 @@ import { createMongoCanaryStore } from './mongo-canary-store.js';
  */
 export async function checkDataKeysInMongo(config: AppConfig, connection: Connection): Promise<void> {
   // Only the probe reads accounts here; throttling and claims are never touched.
-  const accounts = buildAccountService(config, { store: createMongoAccountStore(connection), throttle: createMemorySignInThrottle(config.bruteForce), claims: createMemoryOneTimeClaims() });
+  const accounts = buildAccountService(config, { store: createMongoAccountStore(connection), throttle: createMemorySignInThrottle(config.bruteForce), claims: createMemoryOneTimeClaims(), sessions: createUnreachableAccountSessions() });
   await checkDataKeys({ keys: config.dataEncryptionKeys.value, canaries: createMongoCanaryStore(connection), probeExisting: () => accounts.probeTotpSecret() });
 }

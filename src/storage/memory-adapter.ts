@@ -3,7 +3,8 @@ import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
 import type { ClientDirectory } from '../clients/client-directory.js';
 import { alreadyConsumed, noLongerExists } from './already-consumed.js';
 import { copyPayload } from './copy-payload.js';
-import { GRANT_BOUND_MODELS } from './model-names.js';
+import { endMembers, type AccountSessions } from './account-sessions.js';
+import { ACCOUNT_BOUND_MODELS, GRANT_BOUND_MODELS } from './model-names.js';
 
 interface Entry<T> {
   value: T;
@@ -61,10 +62,22 @@ export interface MemoryStorage {
   readonly artifacts: ExpiringMap<AdapterPayload>;
   readonly indexes: ExpiringMap<string>;
   readonly grants: ExpiringMap<Set<string>>;
+  /** Per account: its sessions and grants as `Model:id`. */
+  readonly accounts: ExpiringMap<Set<string>>;
 }
 
 export function createMemoryStorage(): MemoryStorage {
-  return { artifacts: new ExpiringMap(), indexes: new ExpiringMap(), grants: new ExpiringMap() };
+  return { artifacts: new ExpiringMap(), indexes: new ExpiringMap(), grants: new ExpiringMap(), accounts: new ExpiringMap() };
+}
+
+// Adds members to an index set that lives as long as its longest-lived member.
+function addToIndex(index: ExpiringMap<Set<string>>, key: string, members: readonly string[], expiresIn?: number): void {
+  const set = index.get(key) ?? new Set<string>();
+  for (const member of members) set.add(member);
+  const current = index.expiresAt(key) ?? 0;
+  const wanted = expiresIn ? Date.now() + expiresIn * 1000 : Number.POSITIVE_INFINITY;
+  const until = Math.max(current, wanted);
+  index.set(key, set, Number.isFinite(until) ? Math.ceil((until - Date.now()) / 1000) : undefined);
 }
 
 function epochSeconds(): number {
@@ -94,15 +107,8 @@ class MemoryAdapter implements Adapter {
       this.#storage.indexes.set(`userCode:${payload.userCode}`, id, expiresIn);
       members.push(`userCode:${payload.userCode}`);
     }
-    if (GRANT_BOUND_MODELS.has(this.#model) && payload.grantId) {
-      const grantKey = payload.grantId;
-      const set = this.#storage.grants.get(grantKey) ?? new Set<string>();
-      for (const member of members) set.add(member);
-      const current = this.#storage.grants.expiresAt(grantKey) ?? 0;
-      const wanted = expiresIn ? Date.now() + expiresIn * 1000 : Number.POSITIVE_INFINITY;
-      const ttl = Math.max(current, wanted);
-      this.#storage.grants.set(grantKey, set, Number.isFinite(ttl) ? Math.ceil((ttl - Date.now()) / 1000) : undefined);
-    }
+    if (GRANT_BOUND_MODELS.has(this.#model) && payload.grantId) addToIndex(this.#storage.grants, payload.grantId, members, expiresIn);
+    if (ACCOUNT_BOUND_MODELS.has(this.#model) && payload.accountId) addToIndex(this.#storage.accounts, payload.accountId, [`${this.#model}:${id}`], expiresIn);
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
@@ -169,6 +175,17 @@ export function createMemoryClientDirectory(storage: MemoryStorage, strip: (payl
       const last = page.at(-1);
       const clients = page.map((id) => storage.artifacts.get(`Client:${id}`)).filter((payload): payload is AdapterPayload => payload !== undefined);
       return { clients: clients.map((payload) => strip(copyPayload(payload))), ...(sorted.length > limit && last ? { nextCursor: last } : {}) };
+    },
+  };
+}
+
+/** The memory twin of createRedisAccountSessions. */
+export function createMemoryAccountSessions(storage: MemoryStorage, adapter: AdapterFactory): AccountSessions {
+  return {
+    async endAll(accountId) {
+      const members = [...(storage.accounts.get(accountId) ?? [])];
+      storage.accounts.delete(accountId);
+      return endMembers(adapter, members);
     },
   };
 }

@@ -31,3 +31,6 @@ export const CONSUMABLE_MODELS: ReadonlySet<string> = new Set([
   'PreAuthorizedCode',
   'PushedAuthorizationRequest',
 ]);
+
+/** Models that belong to an account: disabling it, or changing its credentials, ends them all. */
+export const ACCOUNT_BOUND_MODELS: ReadonlySet<string> = new Set(['Session', 'Grant']);

@@ -2,7 +2,8 @@ import type { ChainableCommander, Redis } from 'ioredis';
 import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
 
 import { alreadyConsumed, noLongerExists } from './already-consumed.js';
-import { CONSUMABLE_MODELS, GRANT_BOUND_MODELS } from './model-names.js';
+import { ACCOUNT_BOUND_MODELS, CONSUMABLE_MODELS, GRANT_BOUND_MODELS } from './model-names.js';
+import { endMembers, type AccountSessions } from './account-sessions.js';
 import type { RedisKeys } from './redis-keys.js';
 
 // A consumable artifact is a hash: `p` holds the JSON payload, `c` the consumption time, kept
@@ -20,6 +21,18 @@ return redis.call('HSETNX', KEYS[1], '${CONSUMED_FIELD}', ARGV[1])
 
 function setExpiring(target: Redis | ChainableCommander, key: string, value: string, expiresIn?: number): unknown {
   return expiresIn ? target.set(key, value, 'EX', expiresIn) : target.set(key, value);
+}
+
+// An index set must outlive its longest-lived member: NX sets the first TTL, GT only ever
+// extends it; a member without expiry makes the index permanent.
+function addToIndex(tx: ChainableCommander, indexKey: string, members: readonly string[], expiresIn?: number): void {
+  tx.sadd(indexKey, ...members);
+  if (expiresIn) {
+    tx.expire(indexKey, expiresIn, 'NX');
+    tx.expire(indexKey, expiresIn, 'GT');
+  } else {
+    tx.persist(indexKey);
+  }
 }
 
 function epochSeconds(): number {
@@ -52,7 +65,8 @@ class RedisAdapter implements Adapter {
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
     const key = this.#keys.artifact(this.#model, id);
     const value = JSON.stringify(payload);
-    const indexed = (this.#model === 'Session' && payload.uid) || payload.userCode || (GRANT_BOUND_MODELS.has(this.#model) && payload.grantId);
+    const accountId = ACCOUNT_BOUND_MODELS.has(this.#model) ? payload.accountId : undefined;
+    const indexed = (this.#model === 'Session' && payload.uid) || payload.userCode || (GRANT_BOUND_MODELS.has(this.#model) && payload.grantId) || accountId;
     if (!this.#consumable && !indexed) {
       await setExpiring(this.#redis, key, value, expiresIn);
       return;
@@ -75,18 +89,8 @@ class RedisAdapter implements Adapter {
       setExpiring(tx, userCodeKey, id, expiresIn);
     }
 
-    if (GRANT_BOUND_MODELS.has(this.#model) && payload.grantId) {
-      const grantKey = this.#keys.grant(payload.grantId);
-      tx.sadd(grantKey, ...indexKeys);
-      if (expiresIn) {
-        // The grant index must outlive its longest-lived member: NX sets the first TTL, GT
-        // only ever extends it.
-        tx.expire(grantKey, expiresIn, 'NX');
-        tx.expire(grantKey, expiresIn, 'GT');
-      } else {
-        tx.persist(grantKey);
-      }
-    }
+    if (GRANT_BOUND_MODELS.has(this.#model) && payload.grantId) addToIndex(tx, this.#keys.grant(payload.grantId), indexKeys, expiresIn);
+    if (accountId) addToIndex(tx, this.#keys.account(accountId), [`${this.#model}:${id}`], expiresIn);
     await tx.exec();
   }
 
@@ -145,4 +149,21 @@ class RedisAdapter implements Adapter {
 /** oidc-provider adapter factory storing every artifact in Redis with its TTL. */
 export function createRedisAdapterFactory(redis: Redis, keys: RedisKeys): AdapterFactory {
   return (model: string) => new RedisAdapter(model, redis, keys);
+}
+
+/**
+ * Ends every session and grant of an account (with each grant's tokens): what disabling,
+ * deleting or re-crediting an account needs, on every instance at once since all of it lives
+ * here. The index is written by the adapter as sessions and grants are stored.
+ */
+export function createRedisAccountSessions(redis: Redis, keys: RedisKeys, adapter: AdapterFactory): AccountSessions {
+  return {
+    async endAll(accountId) {
+      const indexKey = keys.account(accountId);
+      const members = await redis.smembers(indexKey);
+      const ended = await endMembers(adapter, members);
+      await redis.del(indexKey);
+      return ended;
+    },
+  };
 }

@@ -8,6 +8,8 @@ export interface RedisKeys {
   sessionUid(uid: string): string;
   userCode(userCode: string): string;
   grant(grantId: string): string;
+  /** The sessions and grants of one account, so that they can all be ended at once. */
+  account(accountId: string): string;
 }
 
 export function createRedisKeys(prefix: string): RedisKeys {
@@ -16,5 +18,6 @@ export function createRedisKeys(prefix: string): RedisKeys {
     sessionUid: (uid) => `${prefix}Session:uid:{${uid}}`,
     userCode: (userCode) => `${prefix}userCode:{${userCode}}`,
     grant: (grantId) => `${prefix}grant:{${grantId}}`,
+    account: (accountId) => `${prefix}account:{${accountId}}`,
   };
 }

@@ -2,11 +2,14 @@ import { randomUUID } from 'node:crypto';
 import type { AdapterFactory, AdapterPayload } from 'oidc-provider';
 import { errors } from 'oidc-provider';
 
+import type { AccountSessions } from '../../../src/storage/account-sessions.js';
 import { DURABLE_MODELS } from '../../../src/storage/model-names.js';
 import { readProviderModels } from '../../support/provider-models.js';
 
 export interface AdapterUnderTest {
   readonly factory: AdapterFactory;
+  /** Ends an account's sessions and grants over the same storage. */
+  readonly accountSessions?: AccountSessions;
   teardown(): Promise<void>;
 }
 
@@ -157,6 +160,28 @@ export function describeEphemeralAdapterContract(name: string, setup: () => Prom
       await sleep(1150);
       await subject.factory('RefreshToken').revokeByGrantId(grantId);
       expect(await subject.factory('RefreshToken').find(longLived)).toBeUndefined();
+    });
+
+    it('ends every session and grant of an account, with the grants\' tokens, and nothing of other accounts', async () => {
+      const sessions = subject.accountSessions;
+      if (!sessions) throw new Error('this adapter has no account sessions');
+      const account = id();
+      const [session, grant, access, refresh] = [id(), id(), id(), id()];
+      const [otherSession, otherGrant] = [id(), id()];
+      await subject.factory('Session').upsert(session, { jti: session, uid: id(), accountId: account }, 600);
+      await subject.factory('Grant').upsert(grant, { jti: grant, accountId: account, clientId: 'c1' }, 600);
+      await subject.factory('AccessToken').upsert(access, { jti: access, grantId: grant, accountId: account }, 60);
+      await subject.factory('RefreshToken').upsert(refresh, { jti: refresh, grantId: grant, accountId: account }, 600);
+      await subject.factory('Session').upsert(otherSession, { jti: otherSession, uid: id(), accountId: id() }, 600);
+      await subject.factory('Grant').upsert(otherGrant, { jti: otherGrant, accountId: id(), clientId: 'c1' }, 600);
+
+      expect(await sessions.endAll(account)).toEqual({ sessions: 1, grants: 1 });
+      for (const [model, jti] of [['Session', session], ['Grant', grant], ['AccessToken', access], ['RefreshToken', refresh]] as const) {
+        expect(await subject.factory(model).find(jti)).toBeUndefined();
+      }
+      expect(await subject.factory('Session').find(otherSession)).toBeDefined();
+      expect(await subject.factory('Grant').find(otherGrant)).toBeDefined();
+      expect(await sessions.endAll(account)).toEqual({ sessions: 0, grants: 0 });
     });
 
     it('revokes the grant when a consumed artifact is consumed again (code replay)', async () => {

@@ -10,11 +10,14 @@ import { createRecoveryCodes } from '../../../src/accounts/recovery-codes.js';
 import { createTotp } from '../../../src/accounts/totp.js';
 import { createMemoryOneTimeClaims } from '../../../src/storage/memory-account-guards.js';
 import { createMemorySignInThrottle } from '../../../src/storage/memory-sign-in-throttle.js';
+import { createMemoryAccountSessions, createMemoryAdapterFactory, createMemoryStorage } from '../../../src/storage/memory-adapter.js';
 
 const PASSWORD = 'correct horse battery staple';
 const ATTACKER = '198.51.100.66';
 const OWNER = '203.0.113.10';
 const BASE: Argon2Parameters = { memoryKiB: 19456, timeCost: 2, parallelism: 1 };
+
+const sessionStorage = createMemoryStorage();
 
 function build(argon2: Argon2Parameters = BASE, store = createMemoryAccountStore(), keys: readonly DataKey[] = [{ id: 'k1', key: randomBytes(32) }]) {
   return createAccountService({
@@ -25,6 +28,7 @@ function build(argon2: Argon2Parameters = BASE, store = createMemoryAccountStore
     recoveryCodes: createRecoveryCodes(keys),
     throttle: createMemorySignInThrottle({ pairFailures: 5, pairWindowSeconds: 900, accountFailures: 100, accountWindowSeconds: 3600, accountMaxDelaySeconds: 900, addressFailures: 100, addressWindowSeconds: 3600 }),
     claims: createMemoryOneTimeClaims(),
+    sessions: createMemoryAccountSessions(sessionStorage, createMemoryAdapterFactory(sessionStorage)),
     passwordPolicy: { minLength: 12, maxLength: 1024 },
   });
 }

@@ -1,0 +1,43 @@
+import type { AdapterFactory } from 'oidc-provider';
+
+/** Ends what an account has open with the provider, wherever it was opened. */
+export interface AccountSessions {
+  endAll(accountId: string): Promise<{ readonly sessions: number; readonly grants: number }>;
+}
+
+export class SessionsUnreachableError extends Error {
+  constructor() {
+    super('REDIS_URL is not set: the sessions and tokens the servers keep in Redis cannot be ended from here');
+    this.name = 'SessionsUnreachableError';
+  }
+}
+
+/** For tools without the servers' Redis: ending sessions fails loudly instead of silently doing nothing. */
+export function createUnreachableAccountSessions(): AccountSessions {
+  return {
+    endAll: () => Promise.reject(new SessionsUnreachableError()),
+  };
+}
+
+/**
+ * Ends indexed members (`Session:<id>`, `Grant:<id>`) through the provider's own adapters: a
+ * grant takes its codes and tokens with it (revokeByGrantId), a session its uid index.
+ */
+export async function endMembers(adapter: AdapterFactory, members: readonly string[]): Promise<{ sessions: number; grants: number }> {
+  let sessions = 0;
+  let grants = 0;
+  for (const member of members) {
+    const separator = member.indexOf(':');
+    const model = member.slice(0, separator);
+    const id = member.slice(separator + 1);
+    if (model === 'Grant') {
+      await adapter('Grant').revokeByGrantId(id);
+      await adapter('Grant').destroy(id);
+      grants += 1;
+    } else if (model === 'Session') {
+      await adapter('Session').destroy(id);
+      sessions += 1;
+    }
+  }
+  return { sessions, grants };
+}
