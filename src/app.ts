@@ -5,6 +5,7 @@ import { ADMIN_PREFIX, createAdminRouter, type AdminDeps } from './admin/admin-r
 import type { AppConfig } from './config/app-config.js';
 import { createClientAddress } from './http/client-address.js';
 import { createErrorHandler } from './http/error-handler.js';
+import { createProviderUnavailableMapping } from './http/store-unavailable.js';
 import { createHealthRouter, type ReadinessCheck } from './http/health.js';
 import { createMetricsRouter, type RequestMetrics } from './http/metrics.js';
 import type { Renderer } from './http/renderer.js';
@@ -81,6 +82,6 @@ export function createApp(deps: AppDeps): Koa {
     else await next();
   });
   // Mounted at the root as a plain middleware chain, as koa-mount does without a prefix.
-  app.use(deps.providerMiddleware);
+  app.use(createProviderUnavailableMapping({ renderer: deps.renderer, providerMiddleware: deps.providerMiddleware }));
   return app;
 }

@@ -2,6 +2,7 @@ import type { Middleware } from 'koa';
 
 import type { Logger } from '../logging/create-logger.js';
 import { AppError } from './app-error.js';
+import { isStoreUnavailable, respondUnavailable } from './store-unavailable.js';
 import type { Renderer } from './renderer.js';
 
 interface HttpLikeError {
@@ -38,6 +39,11 @@ export function createErrorHandler(deps: { logger: Logger; renderer: Renderer })
         throw new AppError(404, 'not_found', 'The page you asked for does not exist.');
       }
     } catch (error) {
+      if (isStoreUnavailable(error)) {
+        deps.logger.warn({ err: { message: error instanceof Error ? error.message : String(error) }, path: ctx.path, requestId: ctx.state.requestId }, 'store unavailable');
+        respondUnavailable(ctx, deps.renderer);
+        return;
+      }
       const status = statusOf(error);
       const exposed = status < 500 && (error as HttpLikeError).expose !== false;
       const message = exposed && typeof (error as HttpLikeError).message === 'string'

@@ -1,6 +1,8 @@
 import Provider from 'oidc-provider';
 
+import { isStoreUnavailable } from '../http/store-unavailable.js';
 import type { Logger } from '../logging/create-logger.js';
+import { errorMessage } from '../logging/error-message.js';
 import { buildProviderConfig, type ProviderConfigDeps } from './build-provider-config.js';
 
 /**
@@ -10,7 +12,13 @@ import { buildProviderConfig, type ProviderConfigDeps } from './build-provider-c
 export function createProvider(deps: ProviderConfigDeps & { logger: Logger }): Provider {
   const provider = new Provider(deps.config.issuer, buildProviderConfig(deps));
   provider.proxy = deps.config.trustProxy.kind !== 'none';
-  provider.on('server_error', (_ctx, error) => {
+  provider.on('server_error', (ctx, error) => {
+    // A store outage is not a bug: no stack, and the answer becomes a 503 (http/store-unavailable.ts).
+    if (isStoreUnavailable(error)) {
+      ctx.state.storeUnavailable = true;
+      deps.logger.warn({ err: { message: errorMessage(error) }, path: ctx.path }, 'store unavailable');
+      return;
+    }
     deps.logger.error({ err: error }, 'provider server error');
   });
   return provider;

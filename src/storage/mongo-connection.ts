@@ -4,7 +4,13 @@ import { errorMessage } from '../logging/error-message.js';
 /** Opens a dedicated mongoose connection (not the global default) and waits until it answers. */
 export async function connectMongo(uri: string): Promise<Connection> {
   const connection = mongoose.createConnection(uri, {
-    serverSelectionTimeoutMS: 5000,
+    // A slow or absent server fails an operation within about two seconds (answered as 503)
+    // rather than holding the request; the driver reconnects by itself.
+    serverSelectionTimeoutMS: 2000,
+    connectTimeoutMS: 2000,
+    socketTimeoutMS: 2500,
+    // Commands are not buffered while disconnected: they fail at once, and the request with them.
+    bufferCommands: false,
     // Indexes are created explicitly at start-up; autoIndex would race between instances.
     autoIndex: false,
   });

@@ -8,8 +8,12 @@ export async function connectRedis(url: string, logger: Logger): Promise<Redis> 
   const redis = new Redis(url, {
     lazyConnect: true,
     enableAutoPipelining: true,
-    maxRetriesPerRequest: 2,
-    connectTimeout: 5000,
+    // A stalled or absent Redis fails a command within about two seconds (the request then
+    // answers 503) instead of queueing it until Redis is back; reconnection goes on meanwhile.
+    commandTimeout: 2000,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2000,
   });
   let lastError: Error | undefined;
   redis.on('error', (error: Error) => {

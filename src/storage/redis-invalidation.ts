@@ -19,6 +19,8 @@ export async function createRedisInvalidation(
     for (const handler of handlers) handler(model, id);
   });
   subscriber.on('error', (error: Error) => logger.warn({ err: { message: error.message } }, 'redis subscriber error'));
+  // Commands are not queued while disconnected (see connectRedis), so connect before subscribing.
+  if (subscriber.status === 'wait') await subscriber.connect();
   await subscriber.subscribe(channel);
   return {
     async publish(model, id) {
