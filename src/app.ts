@@ -69,11 +69,14 @@ export function createApp(deps: AppDeps): Koa {
   app.use(onlyUnder(['/healthz', '/readyz'], health));
   // With a listener of its own (METRICS_LISTEN), /metrics is not served on the public port at all.
   if (!deps.config.metrics.listen) {
-    app.use(onlyUnder(['/metrics'], createMetricsRouter({ requests, auditStats: () => deps.admin.audit.stats(), token: deps.config.metrics.token })));
+    app.use(onlyUnder(['/metrics'], createMetricsRouter({ requests, audit: deps.admin.audit, token: deps.config.metrics.token })));
   }
   // Provider endpoints answer their own errors (OAuth error JSON or renderError); this handler
   // catches ours and anything nobody routed.
   app.use(createErrorHandler({ logger: deps.logger, renderer: deps.renderer }));
+  // Inside the error handler, so that a response whose security events cannot be stored
+  // becomes a 503 page or JSON; around every route that records them.
+  app.use(deps.admin.audit.requestScope());
   app.use(onlyUnder(['/interaction'], interactions));
   app.use(onlyUnder([ADMIN_PREFIX], createAdminRouter(deps.admin)));
   if (deps.extraRoutes) app.use(deps.extraRoutes.routes());

@@ -18,6 +18,8 @@ import { createLockedAccountStore } from './accounts/locked-account-store.js';
 import { createMongoAccountStore } from './accounts/mongo-account-store.js';
 import type { AuditStore } from './audit/audit-event.js';
 import { createAuditLog, type AuditLog } from './audit/audit-log.js';
+import { createRedisAuditSpool } from './audit/audit-spool.js';
+import { createStoragePolicy } from './audit/audit-storage-policy.js';
 import { createMemoryAuditStore } from './audit/memory-audit-store.js';
 import { createMongoAuditStore } from './audit/mongo-audit-store.js';
 import { recordProviderEvents } from './audit/provider-audit.js';
@@ -226,7 +228,13 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
       closers.push(async () => clearInterval(cleanup));
     }
 
-    const audit = createAuditLog({ store: auditStore, logger, options: config.audit });
+    const audit = createAuditLog({
+      store: auditStore,
+      spool: redis ? createRedisAuditSpool(redis, `${config.redisKeyPrefix}audit:spool`) : undefined,
+      logger,
+      options: config.audit,
+      storageOf: createStoragePolicy(config.audit.storage),
+    });
     // Registered after the stores, so it runs before them at close: the last batch still lands.
     closers.push(() => audit.close());
     const retention = setInterval(() => {

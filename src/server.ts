@@ -34,7 +34,7 @@ async function startMetricsListener(container: Container, requests: RequestMetri
   if (!address) return undefined;
   const app = new Koa();
   app.silent = true;
-  app.use(createMetricsRouter({ requests, auditStats: () => container.audit.stats(), token }).routes());
+  app.use(createMetricsRouter({ requests, audit: container.audit, token }).routes());
   const handle = app.callback();
   const server = createServer((request, response) => {
     void handle(request, response);

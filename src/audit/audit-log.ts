@@ -1,54 +1,150 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Middleware } from 'koa';
+
+import { StoreUnavailableError } from '../http/store-unavailable.js';
 import type { Logger } from '../logging/create-logger.js';
-import type { AuditEvent, AuditInput, AuditStore } from './audit-event.js';
-import { buildAuditEvent } from './build-audit-event.js';
 import { errorMessage } from '../logging/error-message.js';
+import type { AuditEvent, AuditInput, AuditStore } from './audit-event.js';
+import type { AuditSpool } from './audit-spool.js';
+import type { AuditStorage } from './audit-storage-policy.js';
+import { buildAuditEvent } from './build-audit-event.js';
 
 export interface AuditLogOptions {
   readonly flushIntervalMs: number;
   readonly batchSize: number;
-  /** Events kept while MongoDB is unreachable; beyond this the oldest are dropped and counted. */
+  /** Batched events kept while MongoDB is unreachable and there is no spool; beyond this they are dropped and counted. */
   readonly maxBuffered: number;
 }
 
 export interface AuditStats {
   readonly buffered: number;
+  /** Events stored in MongoDB by this process (directly or drained from the spool). */
   readonly written: number;
+  /** Events put in the spool by this process because MongoDB could not take them. */
+  readonly spooled: number;
+  /** Events lost (logged, never stored): only without a spool, or for events MongoDB refuses. */
   readonly dropped: number;
+  /** Events recorded by type, stored or not. */
+  readonly byType: ReadonlyMap<string, number>;
 }
 
-/** Records audit events without making the request wait for MongoDB. */
 export interface AuditLog {
+  /** Logs the event at once and stores it as its type's storage class says. */
   record(input: AuditInput): void;
+  /**
+   * Middleware: a response waits until the durable events recorded while handling it are
+   * stored (in MongoDB, or the spool); if neither can take them the request answers 503.
+   */
+  requestScope(): Middleware;
+  /** Writes batched events and drains the spool. */
   flush(): Promise<void>;
   stats(): AuditStats;
+  spoolLength(): Promise<number>;
   close(): Promise<void>;
 }
 
+export interface AuditLogDeps {
+  readonly store: AuditStore;
+  /** Absent only for a process without Redis (development); durable events then fail loudly. */
+  readonly spool?: AuditSpool | undefined;
+  readonly logger: Logger;
+  readonly options: AuditLogOptions;
+  readonly storageOf: (type: string) => AuditStorage;
+}
+
+const DRAIN_BATCH = 100;
+
 /**
- * Each event is logged at once and written to the store in batches, in the background. A
- * failed batch goes back to the buffer; the buffer is bounded, and what it has to drop is
- * counted, logged and exposed in stats().
+ * The audit trail. Every event is one log line. Security events are durable before the request
+ * answers: written to MongoDB, or if it cannot take them to the Redis spool, from which any
+ * instance drains them later; so neither a SIGKILL right after the response nor a MongoDB outage
+ * at shutdown loses them. Bulk events are batched in the background. A write that MongoDB
+ * applied twice (a retry after a lost acknowledgement) counts as written, never as a failure.
  */
-export function createAuditLog(deps: { store: AuditStore; logger: Logger; options: AuditLogOptions }): AuditLog {
-  const { store, logger, options } = deps;
+export function createAuditLog(deps: AuditLogDeps): AuditLog {
+  const { store, spool, logger, options } = deps;
+  // Each entry settles to the error of a failed durable write, or undefined: never rejects, so a
+  // failure is not an unhandled rejection while the request is still running.
+  const scope = new AsyncLocalStorage<Array<Promise<unknown>>>();
   let buffer: AuditEvent[] = [];
   let written = 0;
+  let spooled = 0;
   let dropped = 0;
   let droppedReported = 0;
+  const byType = new Map<string, number>();
+  const unscoped = new Set<Promise<void>>();
   let flushing: Promise<void> | undefined;
 
-  async function flushOnce(): Promise<void> {
+  async function writeDurably(event: AuditEvent): Promise<void> {
+    try {
+      await store.insertMany([event]);
+      written += 1;
+      return;
+    } catch (error) {
+      if (!spool) throw error;
+      logger.warn({ err: { message: errorMessage(error) }, eventId: event.id }, 'audit store unavailable; spooling the event');
+    }
+    await spool.append([event]);
+    spooled += 1;
+  }
+
+  // The batch being written: an overflow while it is in flight trims other events, never these.
+  let inFlight = new Set<AuditEvent>();
+
+  async function writeBuffer(): Promise<void> {
     while (buffer.length > 0) {
       const batch = buffer.slice(0, options.batchSize);
+      inFlight = new Set(batch);
       try {
         await store.insertMany(batch);
       } catch (error) {
         logger.warn({ err: { message: errorMessage(error) }, buffered: buffer.length }, 'audit write failed; keeping events to retry');
         return;
+      } finally {
+        inFlight = new Set();
       }
-      buffer = buffer.slice(batch.length);
+      // Events arrived (and others were trimmed) meanwhile: remove exactly what was written.
+      const sent = new Set(batch);
+      buffer = buffer.filter((event) => !sent.has(event));
       written += batch.length;
     }
+  }
+
+  /** The oldest events beyond the bound, leaving the batch in flight alone. */
+  function takeOverflow(): AuditEvent[] {
+    let excess = buffer.length - options.maxBuffered;
+    const overflow: AuditEvent[] = [];
+    buffer = buffer.filter((event) => {
+      if (excess > 0 && !inFlight.has(event)) {
+        overflow.push(event);
+        excess -= 1;
+        return false;
+      }
+      return true;
+    });
+    return overflow;
+  }
+
+  async function drainSpool(): Promise<void> {
+    if (!spool) return;
+    for (;;) {
+      let entries;
+      try {
+        entries = await spool.read(DRAIN_BATCH);
+        if (entries.length === 0) return;
+        await store.insertMany(entries.map((entry) => entry.event));
+        await spool.remove(entries.map((entry) => entry.spoolId));
+      } catch (error) {
+        logger.warn({ err: { message: errorMessage(error) } }, 'audit spool not drained yet; will retry');
+        return;
+      }
+      written += entries.length;
+    }
+  }
+
+  async function flushOnce(): Promise<void> {
+    await writeBuffer();
+    await drainSpool();
     if (dropped > droppedReported) {
       logger.error({ dropped: dropped - droppedReported, droppedTotal: dropped }, 'audit events dropped while the store was unavailable');
       droppedReported = dropped;
@@ -65,24 +161,92 @@ export function createAuditLog(deps: { store: AuditStore; logger: Logger; option
   const timer = setInterval(() => void flush(), options.flushIntervalMs);
   timer.unref();
 
+  function track(write: Promise<void>, event: AuditEvent): void {
+    const pending = scope.getStore();
+    if (pending) {
+      pending.push(write.then(() => undefined, (error: unknown) => error ?? new Error('audit write failed')));
+      return;
+    }
+    // Outside a request (CLI, background provider events): kept until it settles, for close().
+    const settled = write.catch((error: unknown) => {
+      dropped += 1;
+      logger.error({ err: { message: errorMessage(error) }, eventId: event.id, type: event.type }, 'audit event could not be stored');
+    }).finally(() => unscoped.delete(settled));
+    unscoped.add(settled);
+  }
+
   return {
     record(input) {
       const event = buildAuditEvent(input);
       logger.info({ audit: { ...event, time: event.time.toISOString() } }, 'audit');
+      byType.set(event.type, (byType.get(event.type) ?? 0) + 1);
+      const storage = deps.storageOf(event.type);
+      if (storage === 'log') return;
+      if (storage === 'durable') {
+        track(writeDurably(event), event);
+        return;
+      }
       buffer.push(event);
       if (buffer.length > options.maxBuffered) {
-        const excess = buffer.length - options.maxBuffered;
-        buffer = buffer.slice(excess);
-        dropped += excess;
+        // The oldest overflow goes to the spool while there is one; only without it is it lost (and counted).
+        const overflow = takeOverflow();
+        if (spool) {
+          void spool.append(overflow).then(
+            () => {
+              spooled += overflow.length;
+            },
+            () => {
+              dropped += overflow.length;
+            },
+          );
+        } else {
+          dropped += overflow.length;
+        }
       }
       if (buffer.length >= options.batchSize) void flush();
     },
+
+    requestScope() {
+      return async function awaitDurableAudit(ctx, next) {
+        const pending: Array<Promise<unknown>> = [];
+        await scope.run(pending, next);
+        if (pending.length === 0) return;
+        const failures = (await Promise.all(pending)).filter((error) => error !== undefined);
+        if (failures.length === 0) return;
+        dropped += failures.length;
+        logger.error({ err: { message: errorMessage(failures[0]) }, path: ctx.path }, 'audit events could not be stored; refusing the response');
+        // Nothing the handler decided (a redirect with a code, say) goes out unrecorded.
+        ctx.remove('Location');
+        throw new StoreUnavailableError();
+      };
+    },
+
     flush,
-    stats: () => ({ buffered: buffer.length, written, dropped }),
+
+    stats: () => ({ buffered: buffer.length, written, spooled, dropped, byType }),
+
+    spoolLength: async () => (spool ? spool.length() : 0),
+
     async close() {
       clearInterval(timer);
+      await Promise.allSettled([...unscoped]);
       await flush();
-      if (buffer.length > 0) logger.error({ lost: buffer.length }, 'audit events not written before shutdown');
+      if (buffer.length === 0) return;
+      // MongoDB is unavailable at shutdown: what is left goes to the spool, not away.
+      if (spool) {
+        try {
+          await spool.append(buffer);
+          spooled += buffer.length;
+          logger.warn({ spooled: buffer.length }, 'audit events spooled at shutdown; another instance or the next start stores them');
+          buffer = [];
+          return;
+        } catch (error) {
+          logger.error({ err: { message: errorMessage(error) } }, 'audit spool unavailable at shutdown');
+        }
+      }
+      dropped += buffer.length;
+      logger.error({ lost: buffer.length }, 'audit events not written before shutdown');
+      buffer = [];
     },
   };
 }

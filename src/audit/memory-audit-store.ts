@@ -5,7 +5,9 @@ export function createMemoryAuditStore(): AuditStore {
   let events: AuditEvent[] = [];
   return {
     async insertMany(batch) {
-      events.push(...structuredClone([...batch]));
+      // As in MongoDB, an event already stored (same id) is not stored twice.
+      const stored = new Set(events.map((event) => event.id));
+      events.push(...structuredClone(batch.filter((event) => !stored.has(event.id))));
     },
     async query(query) {
       return structuredClone(

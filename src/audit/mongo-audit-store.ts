@@ -25,6 +25,14 @@ const auditSchema = new Schema<AuditRecord>(
 auditSchema.index({ time: 1 }, { name: 'time' });
 auditSchema.index({ type: 1, _id: -1 }, { name: 'type_id' });
 
+const DUPLICATE_KEY = 11000;
+
+function onlyDuplicates(error: unknown): boolean {
+  const { code, writeErrors } = error as { code?: unknown; writeErrors?: unknown };
+  if (Array.isArray(writeErrors) && writeErrors.length > 0) return writeErrors.every((entry: { code?: unknown }) => entry.code === DUPLICATE_KEY);
+  return code === DUPLICATE_KEY;
+}
+
 function toEvent(record: AuditRecord): AuditEvent {
   const { _id, ...rest } = record;
   return { id: _id, ...rest, details: rest.details ?? {} };
@@ -38,7 +46,15 @@ export function createMongoAuditStore(connection: Connection): AuditStore & { en
       await model.createIndexes();
     },
     async insertMany(events) {
-      await model.insertMany(events.map(({ id, ...rest }) => ({ _id: id, ...rest })), { ordered: false });
+      try {
+        const records: AuditRecord[] = events.map(({ id, ...rest }) => ({ _id: id, ...rest }));
+        // The driver types _id as ObjectId by default; ours are strings (time-ordered event ids).
+        await model.collection.insertMany(records as unknown as Parameters<typeof model.collection.insertMany>[0], { ordered: false });
+      } catch (error) {
+        // An event already stored (a retry after a lost acknowledgement, or another instance
+        // draining the same spool entry) is written: the rest of the batch went in regardless.
+        if (!onlyDuplicates(error)) throw error;
+      }
     },
     async query(query: AuditQuery) {
       const filter: Record<string, unknown> = {};

@@ -1,9 +1,12 @@
+import type { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
 import type Provider from 'oidc-provider';
 
 import type { AccountService } from '../accounts/account-service.js';
 import type { AuditStore } from '../audit/audit-event.js';
 import { createAuditLog, type AuditLog } from '../audit/audit-log.js';
+import { createRedisAuditSpool } from '../audit/audit-spool.js';
+import { createStoragePolicy } from '../audit/audit-storage-policy.js';
 import { createMongoAuditStore } from '../audit/mongo-audit-store.js';
 import { createDataCipher } from '../accounts/data-cipher.js';
 import { createClientService, type ClientService } from '../clients/client-service.js';
@@ -71,11 +74,20 @@ export interface ClientServices {
   close(): Promise<void>;
 }
 
-/** Audit records written straight to MongoDB; close() flushes them before the command exits. */
-async function openAuditLog(config: AppConfig, mongo: Connection): Promise<AuditLog> {
+/**
+ * Audit records written straight to MongoDB (or, with REDIS_URL, to the servers' spool while
+ * MongoDB is unavailable); close() waits for them before the command exits.
+ */
+async function openAuditLog(config: AppConfig, mongo: Connection, redis: Redis | undefined): Promise<AuditLog> {
   const store = createMongoAuditStore(mongo);
   await store.ensureIndexes();
-  return createAuditLog({ store, logger: createLogger('silent'), options: config.audit });
+  return createAuditLog({
+    store,
+    spool: redis ? createRedisAuditSpool(redis, `${config.redisKeyPrefix}audit:spool`) : undefined,
+    logger: createLogger('silent'),
+    options: config.audit,
+    storageOf: createStoragePolicy(config.audit.storage),
+  });
 }
 
 /** The audit trail alone, for `latchkey audit`. */
@@ -114,7 +126,7 @@ export async function openClientServices(config: AppConfig): Promise<ClientServi
     allowedScopes: config.scopes,
     resourceExists: async (identifier) => (await resources.lookup(identifier)) !== undefined,
   });
-  const audit = await openAuditLog(config, mongo);
+  const audit = await openAuditLog(config, mongo, redis);
   return {
     clients,
     resources,
@@ -143,7 +155,7 @@ export async function openSecretServices(config: AppConfig): Promise<SecretServi
   const redis = config.redisUrl ? await connectRedis(config.redisUrl, createLogger('error')) : undefined;
   const store = createLockedAccountStore(createMongoAccountStore(mongo), redis ? createRedisKeyedLock(redis, config.redisKeyPrefix) : createMemoryKeyedLock());
   const accounts = buildAccountService(config, { store, throttle: createMemorySignInThrottle(config.bruteForce), claims: createMemoryOneTimeClaims(), sessions: createUnreachableAccountSessions() });
-  const audit = await openAuditLog(config, mongo);
+  const audit = await openAuditLog(config, mongo, redis);
   return {
     reencrypt: () => reencryptSecrets({ connection: mongo, cipher: createDataCipher(config.dataEncryptionKeys.value), accounts, canaries: createMongoCanaryStore(mongo) }),
     audit,
@@ -176,7 +188,7 @@ export async function openAccountServices(config: AppConfig): Promise<AccountSer
     claims: redis ? createRedisOneTimeClaims(redis, config.redisKeyPrefix) : createMemoryOneTimeClaims(),
     sessions: redis ? createRedisAccountSessions(redis, keys, createRedisAdapterFactory(redis, keys)) : createUnreachableAccountSessions(),
   });
-  const audit = await openAuditLog(config, mongo);
+  const audit = await openAuditLog(config, mongo, redis);
   return {
     accounts,
     audit,

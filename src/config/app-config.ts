@@ -1,4 +1,5 @@
 import type { ThrottlePolicy } from '../accounts/sign-in-throttle.js';
+import type { AuditStorage } from '../audit/audit-storage-policy.js';
 
 export type RuntimeMode = 'production' | 'development' | 'test';
 
@@ -73,7 +74,16 @@ export interface AppConfig {
   readonly rateLimit: { readonly interactionPostsPerMinute: number; readonly tokenRequestsPerMinute: number };
   /** The issuer name authenticator apps show next to the account. */
   readonly totpIssuer: string;
-  readonly audit: { readonly retentionDays: number; readonly flushIntervalMs: number; readonly batchSize: number; readonly maxBuffered: number };
+  readonly audit: {
+    readonly retentionDays: number;
+    readonly flushIntervalMs: number;
+    readonly batchSize: number;
+    readonly maxBuffered: number;
+    /** Server-side limit (maxTimeMS) on one audit query. */
+    readonly queryTimeoutMs: number;
+    /** How each event type is kept (`*` for the rest): see audit/audit-storage-policy.ts. */
+    readonly storage: Readonly<Record<string, AuditStorage>>;
+  };
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

@@ -13,6 +13,7 @@ import {
   type TrustProxy,
 } from './app-config.js';
 import { ConfigError, type ConfigProblem } from './config-error.js';
+import { AUDIT_STORAGE_CLASSES } from '../audit/audit-storage-policy.js';
 import { distinctBytes, estimatedTextBits, looksLikePlaceholder } from './secret-strength.js';
 import { errorMessage } from '../logging/error-message.js';
 
@@ -71,6 +72,8 @@ const defaultsSchema = z.strictObject({
     flushIntervalMs: z.number().int().min(10),
     batchSize: z.number().int().min(1),
     maxBuffered: z.number().int().min(100),
+    queryTimeoutMs: z.number().int().min(100).max(60_000),
+    storage: z.record(z.string().min(1), z.enum(AUDIT_STORAGE_CLASSES)),
   }),
 }).superRefine((defaults, ctx) => {
   for (const [name, policy] of Object.entries(defaults.registrationPolicies)) {
@@ -392,7 +395,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig
       tokenRequestsPerMinute: read(() => readPositiveInteger(env, 'RATE_LIMIT_TOKEN_PER_MINUTE', defaults.rateLimit.tokenRequestsPerMinute), 0),
     }),
     totpIssuer: defaults.totpIssuer,
-    audit: Object.freeze({ ...defaults.audit }),
+    audit: Object.freeze({ ...defaults.audit, storage: Object.freeze({ ...defaults.audit.storage }) }),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

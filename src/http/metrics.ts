@@ -3,7 +3,7 @@ import { timingSafeEqual } from 'node:crypto';
 import Router from '@koa/router';
 import type { Middleware } from 'koa';
 
-import type { AuditStats } from '../audit/audit-log.js';
+import type { AuditLog } from '../audit/audit-log.js';
 
 /** Request counts by route family and status class, kept in this process. */
 export interface RequestMetrics {
@@ -46,9 +46,14 @@ function sameToken(given: string, expected: string): boolean {
  * GET /metrics in the Prometheus text format; with `token` set (METRICS_TOKEN) only for a
  * scraper that sends it as a bearer token.
  */
-export function createMetricsRouter(deps: { requests: RequestMetrics; auditStats: () => AuditStats; token?: string | undefined }): Router {
+/** A label value as the Prometheus text format wants it. */
+function label(value: string): string {
+  return value.replace(/[\\"\n]/g, (char) => (char === '\n' ? '\\n' : `\\${char}`));
+}
+
+export function createMetricsRouter(deps: { requests: RequestMetrics; audit: Pick<AuditLog, 'stats' | 'spoolLength'>; token?: string | undefined }): Router {
   const router = new Router();
-  router.get('/metrics', (ctx) => {
+  router.get('/metrics', async (ctx) => {
     if (deps.token !== undefined) {
       const match = /^Bearer\s+(\S+)$/i.exec(ctx.get('authorization'));
       if (!match?.[1] || !sameToken(match[1], deps.token)) {
@@ -59,7 +64,9 @@ export function createMetricsRouter(deps: { requests: RequestMetrics; auditStats
         return;
       }
     }
-    const audit = deps.auditStats();
+    const audit = deps.audit.stats();
+    // The spool lives in Redis; a scrape while Redis is down reports it as unknown (-1).
+    const spoolLength = await deps.audit.spoolLength().catch(() => -1);
     const memory = process.memoryUsage();
     const lines = [
       '# HELP latchkey_http_requests_total Requests answered, by route family and status class.',
@@ -71,9 +78,18 @@ export function createMetricsRouter(deps: { requests: RequestMetrics; auditStats
       '# HELP latchkey_audit_events_written_total Audit events stored in MongoDB.',
       '# TYPE latchkey_audit_events_written_total counter',
       `latchkey_audit_events_written_total ${audit.written}`,
-      '# HELP latchkey_audit_events_dropped_total Audit events dropped because the buffer was full while MongoDB was unavailable.',
+      '# HELP latchkey_audit_events_dropped_total Audit events that could not be stored (logged only).',
       '# TYPE latchkey_audit_events_dropped_total counter',
       `latchkey_audit_events_dropped_total ${audit.dropped}`,
+      '# HELP latchkey_audit_events_spooled_total Audit events this process put in the Redis spool while MongoDB was unavailable.',
+      '# TYPE latchkey_audit_events_spooled_total counter',
+      `latchkey_audit_events_spooled_total ${audit.spooled}`,
+      '# HELP latchkey_audit_spool_length Audit events waiting in the Redis spool for MongoDB (all instances).',
+      '# TYPE latchkey_audit_spool_length gauge',
+      `latchkey_audit_spool_length ${spoolLength}`,
+      '# HELP latchkey_audit_events_total Audit events recorded, by type, whether stored or only logged.',
+      '# TYPE latchkey_audit_events_total counter',
+      ...[...audit.byType].map(([type, count]) => `latchkey_audit_events_total{type="${label(type)}"} ${count}`),
       '# HELP latchkey_audit_events_buffered Audit events waiting to be written.',
       '# TYPE latchkey_audit_events_buffered gauge',
       `latchkey_audit_events_buffered ${audit.buffered}`,

@@ -1,5 +1,6 @@
 import type { Context, Middleware } from 'koa';
 
+import { AppError } from './app-error.js';
 import type { Renderer } from './renderer.js';
 
 // Names of the errors the Redis and MongoDB clients raise when a store does not answer, or is
@@ -18,6 +19,13 @@ const MONGO_UNAVAILABLE = new Set([
 ]);
 const REDIS_UNAVAILABLE = /^(Command timed out|Connection is closed|Stream isn't writeable|Reached the max retries per request limit)/;
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND']);
+
+/** Raised by our own code when it cannot go on without a store (the audit trail, say). */
+export class StoreUnavailableError extends AppError {
+  constructor() {
+    super(503, 'temporarily_unavailable', 'The service is briefly unavailable. Please try again in a few seconds.');
+  }
+}
 
 /** Seconds a client is told to wait when a store is down: about one reconnect cycle. */
 export const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;

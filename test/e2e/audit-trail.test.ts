@@ -67,7 +67,10 @@ describe('audit trail of sign-ins, failures, lockouts and admin changes', () => 
       accountId: account.id, clientId: client.client_id, outcome: 'success', ip: expect.any(String), requestId: expect.any(String), details: { method: 'totp' },
     })]);
     expect(byType('consent.granted')[0]).toMatchObject({ accountId: account.id, clientId: client.client_id });
-    expect(byType('token.issued').some((event) => event.clientId === client.client_id && event.details.grant_type === 'authorization_code')).toBe(true);
+    // Token issuance is a log line and a counter by default (config audit.storage), not a record.
+    expect(byType('token.issued')).toEqual([]);
+    expect(server.logLines().some((line) => line.includes('"type":"token.issued"') && line.includes('"grant_type":"authorization_code"'))).toBe(true);
+    expect(await (await fetch(`${server.url}/metrics`)).text()).toMatch(/^latchkey_audit_events_total\{type="token.issued"\} [1-9]/m);
     expect(byType('login.password_failed')).toHaveLength(10);
     expect(byType('login.password_failed')[0]).toMatchObject({ accountId: account.id, outcome: 'failure', details: { reason: 'invalid' } });
     expect(byType('login.locked')).toEqual([expect.objectContaining({ accountId: account.id, ip: expect.any(String), details: { scope: 'pair', after: 'password' } })]);
