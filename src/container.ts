@@ -202,7 +202,7 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
       const mongoAccounts = createMongoAccountStore(connected);
       await mongoAccounts.ensureIndexes();
       accountStore = createLockedAccountStore(mongoAccounts, redis ? createRedisKeyedLock(redis, config.redisKeyPrefix) : createMemoryKeyedLock());
-      const mongoAudit = createMongoAuditStore(connected);
+      const mongoAudit = createMongoAuditStore(connected, { queryTimeoutMs: config.audit.queryTimeoutMs });
       await mongoAudit.ensureIndexes();
       auditStore = mongoAudit;
       resourceStore = createMongoResourceStore(connected);

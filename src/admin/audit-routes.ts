@@ -10,17 +10,24 @@ export function buildAuditRoutes(deps: { auditStore: AuditStore }): AdminRoute[]
   return [
     {
       method: 'get', path: '/audit', tag: 'audit', summary: 'List audit events, newest first', query: auditQuery, status: 200,
-      async handle(_ctx, { query }) {
+      async handle(ctx, { query }) {
         const input = query as z.infer<typeof auditQuery>;
         const limit = input.limit ?? 50;
+        // A caller that hangs up stops its query (the server-side limit bounds it in any case).
+        const abandoned = new AbortController();
+        const onClose = (): void => {
+          if (!ctx.res.writableEnded) abandoned.abort();
+        };
+        ctx.req.once('close', onClose);
         const events = await deps.auditStore.query({
           limit,
+          signal: abandoned.signal,
           ...(input.type ? { type: input.type } : {}),
           ...(input.account_id ? { accountId: input.account_id } : {}),
           ...(input.client_id ? { clientId: input.client_id } : {}),
           ...(input.since ? { since: new Date(input.since) } : {}),
           ...(input.cursor ? { before: input.cursor } : {}),
-        });
+        }).finally(() => ctx.req.off('close', onClose));
         const last = events.at(-1);
         return { events: events.map(toAuditJson), next_cursor: events.length === limit && last ? last.id : null };
       },

@@ -1,3 +1,5 @@
+import { AppError } from '../http/app-error.js';
+
 export type AuditOutcome = 'success' | 'failure';
 
 export type AuditDetailValue = string | number | boolean | null;
@@ -39,6 +41,15 @@ export interface AuditQuery {
   readonly limit: number;
   /** An event id: return events older than it (newest first). */
   readonly before?: string;
+  /** Aborted when whoever asked has gone away: the query stops with it. */
+  readonly signal?: AbortSignal;
+}
+
+/** A query the store gave up on at its time limit: the caller should narrow it. */
+export class AuditQueryTimeoutError extends AppError {
+  constructor() {
+    super(503, 'query_timeout', 'The audit query took too long and was stopped; narrow it with type, account, client or since.', true);
+  }
 }
 
 /** Durable audit storage; events come newest first. */

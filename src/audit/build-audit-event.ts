@@ -18,7 +18,12 @@ function toDetailValue(value: unknown): AuditDetailValue | undefined {
  * digits of milliseconds, then randomness against collisions.
  */
 export function createAuditId(time: Date): string {
-  return `${time.getTime().toString(36).padStart(9, '0')}${randomBytes(6).toString('hex')}`;
+  return `${auditIdPrefix(time)}${randomBytes(6).toString('hex')}`;
+}
+
+/** The part of an id that encodes its time: every event at or after `time` has an id >= this. */
+export function auditIdPrefix(time: Date): string {
+  return time.getTime().toString(36).padStart(9, '0');
 }
 
 export function buildAuditEvent(input: AuditInput, time: Date = new Date()): AuditEvent {

@@ -1,4 +1,5 @@
 import type { AuditEvent, AuditStore } from './audit-event.js';
+import { auditIdPrefix } from './build-audit-event.js';
 
 /** In-memory AuditStore for `npm run dev` and tests. */
 export function createMemoryAuditStore(): AuditStore {
@@ -15,7 +16,7 @@ export function createMemoryAuditStore(): AuditStore {
           .filter((event) => (!query.type || event.type === query.type)
             && (!query.accountId || event.accountId === query.accountId)
             && (!query.clientId || event.clientId === query.clientId)
-            && (!query.since || event.time >= query.since)
+            && (!query.since || event.id >= auditIdPrefix(query.since))
             && (!query.before || event.id < query.before))
           .sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
           .slice(0, query.limit),

@@ -1,6 +1,7 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 
-import type { AuditEvent, AuditQuery, AuditStore } from './audit-event.js';
+import { AuditQueryTimeoutError, type AuditEvent, type AuditQuery, type AuditStore } from './audit-event.js';
+import { auditIdPrefix } from './build-audit-event.js';
 
 interface AuditRecord extends Omit<AuditEvent, 'id'> {
   _id: string;
@@ -21,9 +22,13 @@ const auditSchema = new Schema<AuditRecord>(
   },
   { versionKey: false, minimize: false, collection: 'audit_events' },
 );
-// Plain indexes: retention is a periodic delete, not a TTL index (FerretDB rejects those).
+// Plain indexes (FerretDB rejects TTL and partial ones): one per filter the admin API and CLI
+// offer, each ending in _id so that newest-first pages come straight off the index on MongoDB.
+// Time ranges are _id ranges (ids begin with their time). `time` serves the retention delete.
 auditSchema.index({ time: 1 }, { name: 'time' });
 auditSchema.index({ type: 1, _id: -1 }, { name: 'type_id' });
+auditSchema.index({ accountId: 1, _id: -1 }, { name: 'account_id' });
+auditSchema.index({ clientId: 1, _id: -1 }, { name: 'client_id' });
 
 const DUPLICATE_KEY = 11000;
 
@@ -38,8 +43,11 @@ function toEvent(record: AuditRecord): AuditEvent {
   return { id: _id, ...rest, details: rest.details ?? {} };
 }
 
-/** Audit events in MongoDB, newest first by their time-ordered ids. */
-export function createMongoAuditStore(connection: Connection): AuditStore & { ensureIndexes(): Promise<void> } {
+const MAX_TIME_MS_EXPIRED = 50;
+
+/** Audit events in MongoDB, newest first; queries give up after `queryTimeoutMs` on the server. */
+export function createMongoAuditStore(connection: Connection, options: { queryTimeoutMs?: number } = {}): AuditStore & { ensureIndexes(): Promise<void> } {
+  const maxTimeMS = options.queryTimeoutMs ?? 2000;
   const model = (connection.models.AuditEvent as Model<AuditRecord> | undefined) ?? connection.model<AuditRecord>('AuditEvent', auditSchema);
   return {
     async ensureIndexes() {
@@ -61,10 +69,20 @@ export function createMongoAuditStore(connection: Connection): AuditStore & { en
       if (query.type) filter.type = query.type;
       if (query.accountId) filter.accountId = query.accountId;
       if (query.clientId) filter.clientId = query.clientId;
-      if (query.since) filter.time = { $gte: query.since };
-      if (query.before) filter._id = { $lt: query.before };
-      const records = await model.find(filter).sort({ _id: -1 }).limit(query.limit).lean<AuditRecord[]>();
-      return records.map(toEvent);
+      const idRange: Record<string, string> = {};
+      if (query.since) idRange.$gte = auditIdPrefix(query.since);
+      if (query.before) idRange.$lt = query.before;
+      if (Object.keys(idRange).length > 0) filter._id = idRange;
+      try {
+        const records = await model.collection
+          .find(filter, { sort: { _id: -1 }, limit: query.limit, maxTimeMS, ...(query.signal ? { signal: query.signal } : {}) })
+          .toArray();
+        // The records are what insertMany stored; the driver only does not know their shape.
+        return (records as unknown as AuditRecord[]).map(toEvent);
+      } catch (error) {
+        if ((error as { code?: unknown }).code === MAX_TIME_MS_EXPIRED) throw new AuditQueryTimeoutError();
+        throw error;
+      }
     },
     async deleteOlderThan(cutoff) {
       const result = await model.deleteMany({ time: { $lt: cutoff } });

@@ -94,7 +94,7 @@ async function openAuditLog(config: AppConfig, mongo: Connection, redis: Redis |
 export async function openAuditStore(config: AppConfig): Promise<{ store: AuditStore; close(): Promise<void> }> {
   if (!config.mongodbUri) throw new CliError('MONGODB_URI is not set: the audit trail lives in the database the server uses');
   const mongo = await connectMongo(config.mongodbUri);
-  return { store: createMongoAuditStore(mongo), close: () => mongo.close() };
+  return { store: createMongoAuditStore(mongo, { queryTimeoutMs: config.audit.queryTimeoutMs }), close: () => mongo.close() };
 }
 
 /**

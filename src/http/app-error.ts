@@ -7,12 +7,13 @@ export class AppError extends Error {
   readonly code: string;
   readonly expose: boolean;
 
-  constructor(status: number, code: string, message: string) {
+  /** `expose` defaults to status < 500; a deliberate 503 whose message helps the caller sets it. */
+  constructor(status: number, code: string, message: string, expose: boolean = status < 500) {
     super(message);
     this.name = new.target.name;
     this.status = status;
     this.code = code;
-    this.expose = status < 500;
+    this.expose = expose;
   }
 }
 

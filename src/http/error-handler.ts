@@ -39,18 +39,25 @@ export function createErrorHandler(deps: { logger: Logger; renderer: Renderer })
         throw new AppError(404, 'not_found', 'The page you asked for does not exist.');
       }
     } catch (error) {
+      // The client went away and its work was stopped on purpose (an abandoned audit query).
+      if ((error as { name?: unknown } | null)?.name === 'AbortError') {
+        ctx.status = 499;
+        return;
+      }
       if (isStoreUnavailable(error)) {
         deps.logger.warn({ err: { message: error instanceof Error ? error.message : String(error) }, path: ctx.path, requestId: ctx.state.requestId }, 'store unavailable');
         respondUnavailable(ctx, deps.renderer);
         return;
       }
       const status = statusOf(error);
-      const exposed = status < 500 && (error as HttpLikeError).expose !== false;
+      const exposed = error instanceof AppError ? error.expose : status < 500 && (error as HttpLikeError).expose !== false;
       const message = exposed && typeof (error as HttpLikeError).message === 'string'
         ? String((error as HttpLikeError).message)
         : GENERIC_MESSAGE;
       const code = codeOf(error, status);
-      if (status >= 500) {
+      if (error instanceof AppError && status >= 500) {
+        deps.logger.warn({ code: error.code, path: ctx.path, requestId: ctx.state.requestId }, 'request refused');
+      } else if (status >= 500) {
         deps.logger.error({ err: error, path: ctx.path, requestId: ctx.state.requestId }, 'unhandled error');
       }
       ctx.status = status;

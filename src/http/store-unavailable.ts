@@ -23,7 +23,7 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE
 /** Raised by our own code when it cannot go on without a store (the audit trail, say). */
 export class StoreUnavailableError extends AppError {
   constructor() {
-    super(503, 'temporarily_unavailable', 'The service is briefly unavailable. Please try again in a few seconds.');
+    super(503, 'temporarily_unavailable', 'The service is briefly unavailable. Please try again in a few seconds.', true);
   }
 }
 

@@ -27,6 +27,29 @@ describe('the Redis audit spool', () => {
 });
 
 describe('the MongoDB audit store', () => {
+  it('filters by type, account, client and time (an id range), newest first', async () => {
+    const connection = await connectMongo(uniqueMongoUri());
+    try {
+      const store = createMongoAuditStore(connection);
+      await store.ensureIndexes();
+      const at = (minute: number): Date => new Date(Date.UTC(2026, 10, 20, 12, minute));
+      const events = [
+        buildAuditEvent({ type: 'login.succeeded', outcome: 'success', accountId: 'a1', clientId: 'c1' }, at(0)),
+        buildAuditEvent({ type: 'login.succeeded', outcome: 'success', accountId: 'a2', clientId: 'c1' }, at(10)),
+        buildAuditEvent({ type: 'login.password_failed', outcome: 'failure', accountId: 'a1', clientId: 'c2' }, at(20)),
+        buildAuditEvent({ type: 'login.succeeded', outcome: 'success', accountId: 'a1', clientId: 'c2' }, at(30)),
+      ];
+      await store.insertMany(events);
+      const ids = (found: Awaited<ReturnType<typeof store.query>>): string[] => found.map((event) => event.id);
+      expect(ids(await store.query({ limit: 10, accountId: 'a1', since: at(10) }))).toEqual([events[3]?.id, events[2]?.id]);
+      expect(ids(await store.query({ limit: 10, type: 'login.succeeded', clientId: 'c1' }))).toEqual([events[1]?.id, events[0]?.id]);
+      expect(ids(await store.query({ limit: 1, accountId: 'a1', before: events[3]?.id ?? '' }))).toEqual([events[2]?.id]);
+    } finally {
+      await connection.dropDatabase();
+      await connection.close();
+    }
+  });
+
   it('treats events already stored as written, and stores the rest of the batch', async () => {
     const connection = await connectMongo(uniqueMongoUri());
     try {
