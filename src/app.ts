@@ -5,6 +5,7 @@ import { ADMIN_PREFIX, createAdminRouter, type AdminDeps } from './admin/admin-r
 import type { AppConfig } from './config/app-config.js';
 import { createClientAddress } from './http/client-address.js';
 import { createErrorHandler } from './http/error-handler.js';
+import { createBodyLimits } from './http/request-bodies.js';
 import { createProviderUnavailableMapping } from './http/store-unavailable.js';
 import { createHealthRouter, type ReadinessCheck } from './http/health.js';
 import { createMetricsRouter, type RequestMetrics } from './http/metrics.js';
@@ -74,6 +75,7 @@ export function createApp(deps: AppDeps): Koa {
   // Provider endpoints answer their own errors (OAuth error JSON or renderError); this handler
   // catches ours and anything nobody routed.
   app.use(createErrorHandler({ logger: deps.logger, renderer: deps.renderer }));
+  app.use(createBodyLimits());
   // Inside the error handler, so that a response whose security events cannot be stored
   // becomes a 503 page or JSON; around every route that records them.
   app.use(deps.admin.audit.requestScope());

@@ -16,6 +16,8 @@ export function createRequestContext(deps: { logger: Logger }): Middleware {
     ctx.state.requestId = requestId;
     ctx.set('X-Request-Id', requestId);
     const started = process.hrtime.bigint();
+    // Read now: once the socket is gone (a client that hung up) Koa's ctx.ip throws.
+    const ip = ctx.ip;
     try {
       await next();
     } finally {
@@ -27,7 +29,7 @@ export function createRequestContext(deps: { logger: Logger }): Middleware {
         path: ctx.path,
         status: ctx.status,
         durationMs: Math.round(durationMs * 100) / 100,
-        ip: ctx.ip,
+        ip,
       }, 'request');
     }
   };

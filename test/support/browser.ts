@@ -58,6 +58,11 @@ export class Browser {
     return this.#follow(url, { method: 'POST', body: new URLSearchParams(fields).toString(), contentType: 'application/x-www-form-urlencoded' });
   }
 
+  /** The Cookie header this browser would send to `url` (for hand-made requests in tests). */
+  cookiesFor(url: string): string {
+    return this.#cookieHeader(new URL(url));
+  }
+
   #cookieHeader(url: URL): string {
     return [...(this.#cookies.get(url.host) ?? new Map<string, string>())].map(([name, value]) => `${name}=${value}`).join('; ');
   }
