@@ -24,7 +24,7 @@ export interface AppDeps {
   readonly providerMiddleware: Middleware;
   readonly interactions: InteractionDeps;
   readonly admin: AdminDeps;
-  readonly rateLimits: { readonly interactions: Middleware; readonly token: Middleware };
+  readonly rateLimits: { readonly interactions: Middleware; readonly token: Middleware; readonly authorization: Middleware };
   readonly readinessChecks: readonly ReadinessCheck[];
   readonly isShuttingDown: () => boolean;
   /** Request counts, kept by this app and served on /metrics (here, or on METRICS_LISTEN). */
@@ -34,6 +34,7 @@ export interface AppDeps {
 }
 
 const TOKEN_PATH = '/token';
+const AUTHORIZATION_PATH = '/auth';
 
 /**
  * Runs a router only for paths under its prefix: a router's matching costs something on every
@@ -82,8 +83,11 @@ export function createApp(deps: AppDeps): Koa {
   app.use(onlyUnder(['/interaction'], interactions));
   app.use(onlyUnder([ADMIN_PREFIX], createAdminRouter(deps.admin)));
   if (deps.extraRoutes) app.use(deps.extraRoutes.routes());
-  app.use(async function limitTokenRequests(ctx, next) {
+  app.use(async function limitProviderRequests(ctx, next) {
     if (ctx.method === 'POST' && ctx.path === TOKEN_PATH) await deps.rateLimits.token(ctx, next);
+    // Every authorization request may store an interaction (a sign-in in progress) until it
+    // expires: per address, so that one client cannot grow Redis without bound.
+    else if (ctx.path === AUTHORIZATION_PATH || ctx.path.startsWith(`${AUTHORIZATION_PATH}/`)) await deps.rateLimits.authorization(ctx, next);
     else await next();
   });
   // Mounted at the root as a plain middleware chain, as koa-mount does without a prefix.

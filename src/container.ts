@@ -82,7 +82,7 @@ export interface Container {
   readonly audit: AuditLog;
   readonly auditStore: AuditStore;
   readonly interactions: InteractionDeps;
-  readonly rateLimits: { readonly interactions: Middleware; readonly token: Middleware };
+  readonly rateLimits: { readonly interactions: Middleware; readonly token: Middleware; readonly authorization: Middleware };
   readonly readinessChecks: readonly ReadinessCheck[];
   readonly storage: { readonly redis: 'redis' | 'memory'; readonly mongo: 'mongodb' | 'memory' };
   close(): Promise<void>;
@@ -295,6 +295,7 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
     const rateLimits = {
       interactions: createRateLimit({ db: ephemeral.rateLimitDb, namespace: `${rateLimitNamespace}:interaction`, perMinute: config.rateLimit.interactionPostsPerMinute }),
       token: createRateLimit({ db: ephemeral.rateLimitDb, namespace: `${rateLimitNamespace}:token`, perMinute: config.rateLimit.tokenRequestsPerMinute }),
+      authorization: createRateLimit({ db: ephemeral.rateLimitDb, namespace: `${rateLimitNamespace}:authorization`, perMinute: config.rateLimit.authorizationRequestsPerMinute }),
     };
 
     return {

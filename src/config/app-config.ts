@@ -71,7 +71,12 @@ export interface AppConfig {
   readonly password: { readonly minLength: number; readonly maxLength: number };
   /** Failed sign-in counting: per (login, address) pair, per login, per address (accounts/sign-in-throttle.ts). */
   readonly bruteForce: ThrottlePolicy;
-  readonly rateLimit: { readonly interactionPostsPerMinute: number; readonly tokenRequestsPerMinute: number };
+  readonly rateLimit: {
+    readonly interactionPostsPerMinute: number;
+    /** Authorization requests per client address: each may store a sign-in in progress. */
+    readonly authorizationRequestsPerMinute: number;
+    readonly tokenRequestsPerMinute: number;
+  };
   /** The issuer name authenticator apps show next to the account. */
   readonly totpIssuer: string;
   readonly audit: {

@@ -65,7 +65,11 @@ const defaultsSchema = z.strictObject({
     addressFailures: z.number().int().min(1),
     addressWindowSeconds: positiveSeconds,
   }),
-  rateLimit: z.strictObject({ interactionPostsPerMinute: z.number().int().min(1), tokenRequestsPerMinute: z.number().int().min(1) }),
+  rateLimit: z.strictObject({
+    interactionPostsPerMinute: z.number().int().min(1),
+    authorizationRequestsPerMinute: z.number().int().min(1),
+    tokenRequestsPerMinute: z.number().int().min(1),
+  }),
   totpIssuer: z.string().min(1),
   audit: z.strictObject({
     retentionDays: z.number().int().min(1),
@@ -392,6 +396,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig
     bruteForce: Object.freeze({ ...defaults.bruteForce }),
     rateLimit: Object.freeze({
       interactionPostsPerMinute: read(() => readPositiveInteger(env, 'RATE_LIMIT_INTERACTION_PER_MINUTE', defaults.rateLimit.interactionPostsPerMinute), 0),
+      authorizationRequestsPerMinute: read(() => readPositiveInteger(env, 'RATE_LIMIT_AUTHORIZATION_PER_MINUTE', defaults.rateLimit.authorizationRequestsPerMinute), 0),
       tokenRequestsPerMinute: read(() => readPositiveInteger(env, 'RATE_LIMIT_TOKEN_PER_MINUTE', defaults.rateLimit.tokenRequestsPerMinute), 0),
     }),
     totpIssuer: defaults.totpIssuer,

@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import * as oidc from 'openid-client';
 
 import { Browser, expectPage, expectRedirect } from '../support/browser.js';
@@ -67,7 +68,7 @@ describe('first-party clients and logout', () => {
 describe('per-IP rate limits', () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startTestServer({ configure: (config) => ({ ...config, rateLimit: { interactionPostsPerMinute: 3, tokenRequestsPerMinute: 3 } }) });
+    server = await startTestServer({ configure: (config) => ({ ...config, rateLimit: { interactionPostsPerMinute: 3, authorizationRequestsPerMinute: 3, tokenRequestsPerMinute: 3 } }) });
   });
   afterAll(async () => {
     await server.stop();
@@ -84,6 +85,23 @@ describe('per-IP rate limits', () => {
     expect(limited.status).toBe(429);
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(await limited.text()).toContain('data-error="too_many_requests"');
+  });
+
+  it('bounds the authorization requests of one address, and with them the sign-ins it can leave in Redis', async () => {
+    const client = await registerClient(server.container, { grant_types: ['authorization_code'], response_types: ['code'], redirect_uris: [REDIRECT_URI], scope: 'openid email' });
+    const url = `${server.url}/auth?${new URLSearchParams({ client_id: client.clientId, response_type: 'code', redirect_uri: REDIRECT_URI, scope: 'openid email', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' })}`;
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i += 1) statuses.push((await fetch(url, { redirect: 'manual' })).status);
+    expect(statuses).toEqual([303, 303, 303, 429, 429]);
+    const redis = new Redis(server.container.config.redisUrl ?? '');
+    try {
+      const keys = await redis.keys(`${server.container.config.redisKeyPrefix}Interaction:*`);
+      expect(keys).toHaveLength(3);
+      // A sign-in in progress lasts as long as a person needs, not an hour.
+      for (const key of keys) expect(await redis.ttl(key)).toBeLessThanOrEqual(600);
+    } finally {
+      await redis.quit();
+    }
   });
 
   it('answers the fourth token request in a minute with 429 JSON and Retry-After', async () => {

@@ -68,7 +68,7 @@ export function createTestConfig(options: { keysDir: string; port: number; memor
   }
   const config = loadConfig(env);
   // Every request of a suite comes from 127.0.0.1; the per-IP limits get their own test.
-  return { ...config, redisKeyPrefix: uniqueRedisPrefix(), rateLimit: { interactionPostsPerMinute: 10_000, tokenRequestsPerMinute: 100_000 } };
+  return { ...config, redisKeyPrefix: uniqueRedisPrefix(), rateLimit: { interactionPostsPerMinute: 10_000, authorizationRequestsPerMinute: 10_000, tokenRequestsPerMinute: 100_000 } };
 }
 
 /** DATA_ENCRYPTION_KEY as the environment spells it, for a CLI run against a test server's data. */
