@@ -74,6 +74,7 @@ ensure_ferretdb() {
   mv "$FERRETDB_BIN.tmp" "$FERRETDB_BIN"
 }
 
+
 start_redis() {
   ensure_redis
   local port

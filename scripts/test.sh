@@ -83,6 +83,10 @@ npm run --silent build
 
 if [ -n "${REDIS_URL:-}" ]; then log "using Redis from REDIS_URL"; else start_redis; fi
 if [ -n "${MONGODB_URI:-}" ]; then log "using MongoDB from MONGODB_URI"; else start_ferretdb; fi
+# The store fault test starts, stops and kills servers of its own: it needs both binaries.
+ensure_redis
+if [ -z "${FERRETDB_BIN:-}" ] && command -v go >/dev/null 2>&1; then ensure_ferretdb; fi
+export FERRETDB_BIN="${FERRETDB_BIN:-}" REDIS_SERVER_BIN="${REDIS_SERVER_BIN:-$(command -v redis-server || true)}"
 
 RAN_JEST=1
 run_jest node

@@ -24,9 +24,16 @@ export class Browser {
   readonly #cookies = new Map<string, Map<string, string>>();
   readonly #stopAt: readonly string[];
   readonly #headers = new Map<string, string>();
+  #timeoutMs: number | undefined;
 
   constructor(...stopAt: string[]) {
     this.#stopAt = stopAt;
+  }
+
+  /** Gives up on any one request after `ms` (a hung server fails the test instead of hanging it). */
+  withTimeout(ms: number): this {
+    this.#timeoutMs = ms;
+    return this;
   }
 
   /** A header sent with every request from now on (e.g. X-Forwarded-For, as a proxy would add it). */
@@ -91,7 +98,13 @@ export class Browser {
       const cookie = this.#cookieHeader(target);
       if (cookie) headers.cookie = cookie;
       if (request.contentType) headers['content-type'] = request.contentType;
-      const response = await fetch(url, { method: request.method, headers, body: request.body, redirect: 'manual' });
+      const response = await fetch(url, {
+        method: request.method,
+        headers,
+        body: request.body,
+        redirect: 'manual',
+        ...(this.#timeoutMs ? { signal: AbortSignal.timeout(this.#timeoutMs) } : {}),
+      });
       this.#store(target, response.headers);
       const location = response.headers.get('location');
       if (response.status >= 300 && response.status < 400 && location) {
