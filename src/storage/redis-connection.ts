@@ -7,7 +7,10 @@ import { errorMessage } from '../logging/error-message.js';
 export async function connectRedis(url: string, logger: Logger): Promise<Redis> {
   const redis = new Redis(url, {
     lazyConnect: true,
-    enableAutoPipelining: true,
+    // Auto-pipelining stays off: with the offline queue off, a command refused while Redis is
+    // away misaligns its batch's callbacks inside ioredis and throws outside any request
+    // (ioredis issue 1931). Commands still share one connection without waiting on each other.
+    enableAutoPipelining: false,
     // A stalled or absent Redis fails a command within about two seconds (the request then
     // answers 503) instead of queueing it until Redis is back; reconnection goes on meanwhile.
     commandTimeout: 2000,
