@@ -104,7 +104,21 @@ async function measure(scenario: Scenario, target: Target): Promise<Figure> {
   return { rps: median(runs.map((r) => r.rps)), p50: median(runs.map((r) => r.p50)), p99: median(runs.map((r) => r.p99)), errors: runs.reduce((sum, r) => sum + r.errors, 0) };
 }
 
-async function startLatchkey(): Promise<{ child: ChildProcess; target: Target; profileDir: string }> {
+// What storing an audit event costs on the hottest path: the opaque client-credentials scenario
+// again, with token.issued (log-only by default) stored in the background or before each answer.
+const AUDIT_VARIANTS = [
+  { name: 'client_credentials, opaque token, token.issued batched', storage: 'token.issued=batched' },
+  { name: 'client_credentials, opaque token, token.issued durable', storage: 'token.issued=durable' },
+] as const;
+
+interface RunningLatchkey {
+  readonly child: ChildProcess;
+  readonly target: Target;
+  readonly profileDir: string;
+  readonly cli: (args: string[]) => Promise<Record<string, unknown>>;
+}
+
+async function startLatchkey(extraEnv: Record<string, string> = {}): Promise<RunningLatchkey> {
   const redisUrl = process.env.REDIS_URL;
   const mongoBase = process.env.MONGODB_URI;
   if (!redisUrl || !mongoBase) throw new Error('REDIS_URL and MONGODB_URI must be set: run `npm run bench`');
@@ -125,6 +139,7 @@ async function startLatchkey(): Promise<{ child: ChildProcess; target: Target; p
     // On, but above what one load generator can send: the limiter's cost is measured, not its refusals.
     RATE_LIMIT_TOKEN_PER_MINUTE: '100000000',
     LOG_LEVEL: 'info',
+    ...extraEnv,
   };
   const cli = async (args: string[]): Promise<Record<string, unknown>> => {
     let out = '';
@@ -140,7 +155,7 @@ async function startLatchkey(): Promise<{ child: ChildProcess; target: Target; p
   const child = startPinned([...profile, 'dist/main.js'], env);
   await waitFor(`${env.ISSUER}/readyz`);
   const authorization = basic(String(client.client_id), String(client.client_secret));
-  return { child, profileDir, target: { url: env.ISSUER, basic: authorization, opaqueToken: await clientCredentials(env.ISSUER, authorization) } };
+  return { child, profileDir, cli, target: { url: env.ISSUER, basic: authorization, opaqueToken: await clientCredentials(env.ISSUER, authorization) } };
 }
 
 async function startBare(): Promise<{ child: ChildProcess; target: Target }> {
@@ -179,6 +194,19 @@ for (const scenario of SCENARIOS) {
 await stop(latchkey.child);
 const profile = await summariseProfile(latchkey.profileDir);
 
+const auditFigures: Figure[] = [];
+const [opaqueScenario] = SCENARIOS;
+if (!opaqueScenario) throw new Error('no scenarios');
+for (const variant of AUDIT_VARIANTS) {
+  process.stdout.write(`latchkey: ${variant.name}\n`);
+  const running = await startLatchkey({ AUDIT_STORAGE: variant.storage });
+  auditFigures.push(await measure(opaqueScenario, running.target));
+  await stop(running.child);
+  // The variant measured what it claims only if the tokens it issued are in the audit trail.
+  const stored = (await running.cli(['audit', 'list', '--type', 'token.issued', '--limit', '1'])) as { events?: unknown[] };
+  if (!stored.events?.length) throw new Error(`${variant.name}: no token.issued event was stored`);
+}
+
 const bare = await startBare();
 const ceiling: Figure[] = [];
 for (const scenario of SCENARIOS) {
@@ -192,6 +220,12 @@ const rows = SCENARIOS.map((scenario, index) => {
   const base = ceiling[index] as Figure;
   return `| ${scenario.name} | ${Math.round(mine.rps)} | ${mine.p50} | ${mine.p99} | ${mine.errors} | ${Math.round(base.rps)} | ${base.p50} | ${base.p99} | ${(mine.rps / base.rps).toFixed(2)} |`;
 });
+const opaqueCeiling = ceiling[0] as Figure;
+const auditRows = AUDIT_VARIANTS.map((variant, index) => {
+  const mine = auditFigures[index] as Figure;
+  const base = opaqueCeiling;
+  return `| ${variant.name} | ${Math.round(mine.rps)} | ${mine.p50} | ${mine.p99} | ${mine.errors} | ${Math.round(base.rps)} | ${base.p50} | ${base.p99} | ${(mine.rps / base.rps).toFixed(2)} |`;
+});
 const report = [
   '# Benchmark results',
   '',
@@ -204,6 +238,10 @@ const report = [
   '| scenario | Latchkey req/s | p50 ms | p99 ms | errors | bare req/s | p50 ms | p99 ms | Latchkey / bare |',
   '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ...rows,
+  ...auditRows,
+  '',
+  'The last two rows measure what storing an audit event costs: the opaque client-credentials run again with `token.issued`',
+  '(log-only by default) stored in the background (`batched`) or before each answer (`durable`, the class of sign-ins and admin changes).',
   '',
   ...(profile.length > 0 ? ['Largest self-time entries of the Latchkey server over the whole run (BENCH_PROFILE=1):', '', '```', ...profile, '```', ''] : []),
 ].join('\n');

@@ -13,7 +13,7 @@ import {
   type TrustProxy,
 } from './app-config.js';
 import { ConfigError, type ConfigProblem } from './config-error.js';
-import { AUDIT_STORAGE_CLASSES } from '../audit/audit-storage-policy.js';
+import { AUDIT_STORAGE_CLASSES, type AuditStorage } from '../audit/audit-storage-policy.js';
 import { distinctBytes, estimatedTextBits, looksLikePlaceholder } from './secret-strength.js';
 import { errorMessage } from '../logging/error-message.js';
 
@@ -326,6 +326,24 @@ function readLogLevel(env: Env, fallback: AppConfig['logLevel']): AppConfig['log
   return level;
 }
 
+const AUDIT_STORAGE_HELP = 'must be a comma-separated list of type=class (class: durable, batched or log; type: an event type such as token.issued, or * for the rest)';
+
+/** AUDIT_STORAGE overrides audit.storage per type, so an image's defaults need no edit. */
+function readAuditStorage(env: Env, fallback: AppConfig['audit']['storage']): AppConfig['audit']['storage'] {
+  const raw = env.AUDIT_STORAGE?.trim();
+  if (raw === undefined || raw === '') return Object.freeze({ ...fallback });
+  const storage: Record<string, AuditStorage> = { ...fallback };
+  for (const entry of raw.split(',')) {
+    const [type = '', storageClass = '', ...rest] = entry.split('=').map((part) => part.trim());
+    const known = AUDIT_STORAGE_CLASSES.find((candidate) => candidate === storageClass);
+    if (rest.length > 0 || !/^(\*|[a-z_]+(\.[a-z_]+)*)$/.test(type) || !known) {
+      throw new ConfigError('AUDIT_STORAGE', `${AUDIT_STORAGE_HELP}; "${entry.trim()}" is not`);
+    }
+    storage[type] = known;
+  }
+  return Object.freeze(storage);
+}
+
 // Production never falls back to generated secrets or in-memory stores: each would lose data or
 // sessions silently on restart, or differ between instances behind a load balancer.
 const REQUIRED_IN_PRODUCTION = ['MONGODB_URI', 'REDIS_URL', 'COOKIE_KEYS', 'DATA_ENCRYPTION_KEY'] as const;
@@ -400,7 +418,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig
       tokenRequestsPerMinute: read(() => readPositiveInteger(env, 'RATE_LIMIT_TOKEN_PER_MINUTE', defaults.rateLimit.tokenRequestsPerMinute), 0),
     }),
     totpIssuer: defaults.totpIssuer,
-    audit: Object.freeze({ ...defaults.audit, storage: Object.freeze({ ...defaults.audit.storage }) }),
+    audit: Object.freeze({ ...defaults.audit, storage: read(() => readAuditStorage(env, defaults.audit.storage), Object.freeze({ ...defaults.audit.storage })) }),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

@@ -112,6 +112,17 @@ describe('loadConfig', () => {
     expect(loadConfig({ METRICS_LISTEN: '9464' }).metrics.listen).toEqual({ host: '0.0.0.0', port: 9464 });
   });
 
+  it('lets AUDIT_STORAGE override how event types are kept, over the defaults', () => {
+    const defaults = loadConfig({}).audit.storage;
+    expect(defaults['token.issued']).toBe('log');
+    const storage = loadConfig({ AUDIT_STORAGE: ' token.issued = batched , authorization.success=log,*=durable' }).audit.storage;
+    expect(storage).toEqual({ ...defaults, 'token.issued': 'batched', 'authorization.success': 'log', '*': 'durable' });
+  });
+
+  it.each(['token.issued=kept', 'token.issued', 'Token.Issued=log', 'token.issued=log=x', '=log'])('refuses AUDIT_STORAGE %p and says what it takes', (value) => {
+    expect(errorOf(() => loadConfig({ AUDIT_STORAGE: value })).message).toMatch(/^AUDIT_STORAGE: must be a comma-separated list of type=class .*; ".*" is not$/);
+  });
+
   it.each([
     ['ISSUER', 'http://id.example.org', 'ISSUER: must use https in production (http is only allowed for loopback addresses)'],
     ['COOKIE_KEYS', 'change-me-to-a-long-random-secret-value-0001', 'COOKIE_KEYS: is the example value from config/.env.example; generate your own (`openssl rand -base64 32`)'],
