@@ -53,6 +53,21 @@ export interface AuditLogDeps {
 }
 
 const DRAIN_BATCH = 100;
+// The most durable events one insert takes; a larger burst goes in several.
+const DURABLE_GROUP_MAX = 500;
+
+interface DurableEntry {
+  readonly event: AuditEvent;
+  readonly settle: (error?: Error) => void;
+}
+
+function settleAll(entries: readonly DurableEntry[], error?: Error): void {
+  for (const entry of entries) entry.settle(error);
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error('audit write failed');
+}
 
 /**
  * The audit trail. Every event is one log line. Security events are durable before the request
@@ -75,17 +90,49 @@ export function createAuditLog(deps: AuditLogDeps): AuditLog {
   const unscoped = new Set<Promise<void>>();
   let flushing: Promise<void> | undefined;
 
-  async function writeDurably(event: AuditEvent): Promise<void> {
-    try {
-      await store.insertMany([event]);
-      written += 1;
-      return;
-    } catch (error) {
-      if (!spool) throw error;
-      logger.warn({ err: { message: errorMessage(error) }, eventId: event.id }, 'audit store unavailable; spooling the event');
+  // Durable events are group-committed: while one insert is in flight, the events recorded
+  // meanwhile wait and then go in one insert together, so a burst costs a few round trips rather
+  // than one each; every request still waits until its own events are stored.
+  let durableQueue: DurableEntry[] = [];
+  let durableRunning = false;
+
+  async function runDurableGroups(): Promise<void> {
+    durableRunning = true;
+    while (durableQueue.length > 0) {
+      let group = durableQueue.slice(0, DURABLE_GROUP_MAX);
+      durableQueue = durableQueue.slice(group.length);
+      try {
+        await store.insertMany(group.map((entry) => entry.event));
+        written += group.length;
+        settleAll(group);
+        continue;
+      } catch (error) {
+        if (!spool) {
+          settleAll(group, asError(error));
+          continue;
+        }
+        logger.warn({ err: { message: errorMessage(error) }, events: group.length }, 'audit store unavailable; spooling the events');
+      }
+      // MongoDB just failed: what queued meanwhile would wait out another timeout on it, so it
+      // goes to the spool with this group and its requests answer now.
+      group = [...group, ...durableQueue];
+      durableQueue = [];
+      try {
+        await spool.append(group.map((entry) => entry.event));
+        spooled += group.length;
+        settleAll(group);
+      } catch (error) {
+        settleAll(group, asError(error));
+      }
     }
-    await spool.append([event]);
-    spooled += 1;
+    durableRunning = false;
+  }
+
+  function writeDurably(event: AuditEvent): Promise<void> {
+    return new Promise((resolve, reject) => {
+      durableQueue.push({ event, settle: (error) => (error ? reject(error) : resolve()) });
+      if (!durableRunning) void runDurableGroups();
+    });
   }
 
   // The batch being written: an overflow while it is in flight trims other events, never these.

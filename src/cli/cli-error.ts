@@ -1,4 +1,7 @@
 import { AppError } from '../http/app-error.js';
+import { isStoreUnavailable } from '../http/store-unavailable.js';
+import { errorMessage } from '../logging/error-message.js';
+import { StoreConnectionError } from '../storage/store-connection-error.js';
 
 /** A CLI failure with the message the admin sees and the process exit code. */
 export class CliError extends Error {
@@ -33,11 +36,14 @@ export function parseLimit(value: string | undefined): number {
 
 /**
  * What a command's failure looks like to the admin: bad arguments are usage errors, rule
- * violations (AppError meant for users) are plain messages, anything else stays unexpected.
+ * violations (AppError meant for users) and stores that do not answer are plain messages,
+ * anything else stays unexpected.
  */
 export function toCliFailure(error: unknown): unknown {
   if (isParseArgsError(error)) return new UsageError(error.message);
   if (error instanceof AppError && error.expose) return new CliError(error.message);
+  if (error instanceof StoreConnectionError) return new CliError(error.message);
+  if (isStoreUnavailable(error)) return new CliError(`Redis or MongoDB did not answer in time (${errorMessage(error)}); try again once they do`);
   return error;
 }
 

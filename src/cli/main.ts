@@ -132,7 +132,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       default:
         throw new UsageError(`unknown command "${group}"\n\n${USAGE}`);
     }
-  } catch (error) {
+  } catch (caught) {
+    const error = toCliFailure(caught);
     const message = error instanceof CliError || error instanceof ConfigError
       ? error.message
       : `unexpected error: ${errorMessage(error)}`;

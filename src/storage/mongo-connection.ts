@@ -1,5 +1,6 @@
 import mongoose, { type Connection } from 'mongoose';
 import { errorMessage } from '../logging/error-message.js';
+import { StoreConnectionError } from './store-connection-error.js';
 
 /** Opens a dedicated mongoose connection (not the global default) and waits until it answers. */
 export async function connectMongo(uri: string): Promise<Connection> {
@@ -18,7 +19,7 @@ export async function connectMongo(uri: string): Promise<Connection> {
     await connection.asPromise();
   } catch (error) {
     await connection.close().catch(() => undefined);
-    throw new Error(`cannot connect to MongoDB: ${errorMessage(error)}`);
+    throw new StoreConnectionError('MongoDB', errorMessage(error));
   }
   return connection;
 }

@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 
 import type { Logger } from '../logging/create-logger.js';
 import { errorMessage } from '../logging/error-message.js';
+import { StoreConnectionError } from './store-connection-error.js';
 
 /** Opens the shared Redis connection; resolves once it is ready so start-up fails fast. */
 export async function connectRedis(url: string, logger: Logger): Promise<Redis> {
@@ -30,7 +31,7 @@ export async function connectRedis(url: string, logger: Logger): Promise<Redis> 
     redis.disconnect();
     // connect() itself only says "Connection is closed."; the error event says why.
     const reason = lastError ?? error;
-    throw new Error(`cannot connect to Redis: ${errorMessage(reason)}`);
+    throw new StoreConnectionError('Redis', errorMessage(reason));
   }
   return redis;
 }

@@ -182,6 +182,75 @@ describe('audit log', () => {
     await audit.close();
   });
 
+  it('stores a burst of durable events in a few inserts, each request waiting for its own', async () => {
+    const inner = createMemoryAuditStore();
+    const inserts: number[] = [];
+    let release: () => void = () => undefined;
+    const firstHeld = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const store: AuditStore = {
+      async insertMany(events) {
+        inserts.push(events.length);
+        // The first insert is slow, as MongoDB under load is: the rest of the burst queues behind it.
+        if (inserts.length === 1) await firstHeld;
+        await inner.insertMany(events);
+      },
+      query: inner.query,
+      deleteOlderThan: inner.deleteOlderThan,
+    };
+    const audit = createAuditLog({ store, spool: memorySpool(), logger: createCapturingLogger().logger, options: OPTIONS, storageOf: () => 'durable' });
+    const answered: number[] = [];
+    const requests = Array.from({ length: 30 }, (_, i) => inRequest(audit, () => audit.record({ type: 'login.succeeded', outcome: 'success', accountId: `a${i}` })).then((error) => {
+      expect(error).toBeUndefined();
+      answered.push(i);
+    }));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Nobody answers before their event is stored.
+    expect(answered).toEqual([]);
+    release();
+    await Promise.all(requests);
+    expect(inserts).toEqual([1, 29]);
+    expect((await inner.query({ limit: 100 })).map((event) => event.accountId).sort()).toEqual(Array.from({ length: 30 }, (_, i) => `a${i}`).sort());
+    expect(audit.stats()).toMatchObject({ written: 30, spooled: 0, dropped: 0 });
+    await audit.close();
+  });
+
+  it('sends what queued behind a failing insert straight to the spool, and fails every request neither takes', async () => {
+    let attempts = 0;
+    let fail: () => void = () => undefined;
+    let closing = false;
+    const store: AuditStore = {
+      async insertMany() {
+        if (closing) throw new Error('connection refused');
+        attempts += 1;
+        // MongoDB hangs until the driver gives up: one timeout should cost one wait, not one per group.
+        await new Promise<void>((_, reject) => {
+          fail = () => reject(new Error('Server selection timed out after 2000 ms'));
+        });
+      },
+      query: async () => [],
+      deleteOlderThan: async () => 0,
+    };
+    const spool = memorySpool();
+    const audit = createAuditLog({ store, spool, logger: createCapturingLogger().logger, options: OPTIONS, storageOf: () => 'durable' });
+    const answers = Array.from({ length: 5 }, (_, i) => inRequest(audit, () => audit.record({ type: 't', outcome: 'success', accountId: `s${i}` })));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    fail();
+    expect(await Promise.all(answers)).toEqual([undefined, undefined, undefined, undefined, undefined]);
+    expect(attempts).toBe(1);
+    expect(spool.entries.map((entry) => entry.event.accountId)).toEqual(['s0', 's1', 's2', 's3', 's4']);
+
+    spool.down = true;
+    const refused = Array.from({ length: 5 }, () => inRequest(audit, () => audit.record({ type: 't', outcome: 'success' })));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    fail();
+    expect((await Promise.all(refused)).every((error) => error instanceof StoreUnavailableError)).toBe(true);
+    expect(audit.stats()).toMatchObject({ written: 0, spooled: 5, dropped: 5 });
+    closing = true;
+    await audit.close();
+  });
+
   it('refuses the response (503) when neither MongoDB nor the spool takes a durable event', async () => {
     const store = flakyStore();
     const spool = memorySpool();
