@@ -15,6 +15,7 @@ import { createSecurityHeaders } from './http/security-headers.js';
 import type { InteractionDeps } from './interactions/interaction-deps.js';
 import { createInteractionRouter } from './interactions/interaction-router.js';
 import type { Logger } from './logging/create-logger.js';
+import { createRequestUriResolver } from './oidc/request-uri.js';
 
 export interface AppDeps {
   readonly config: AppConfig;
@@ -35,6 +36,7 @@ export interface AppDeps {
 
 const TOKEN_PATH = '/token';
 const AUTHORIZATION_PATH = '/auth';
+const DISCOVERY_PATH = '/.well-known/openid-configuration';
 
 /**
  * Runs a router only for paths under its prefix: a router's matching costs something on every
@@ -90,6 +92,7 @@ export function createApp(deps: AppDeps): Koa {
     else if (ctx.path === AUTHORIZATION_PATH || ctx.path.startsWith(`${AUTHORIZATION_PATH}/`)) await deps.rateLimits.authorization(ctx, next);
     else await next();
   });
+  app.use(createRequestUriResolver({ authorizationPath: AUTHORIZATION_PATH, discoveryPath: DISCOVERY_PATH, privateNetworkHosts: deps.config.privateNetworkHosts }));
   // Mounted at the root as a plain middleware chain, as koa-mount does without a prefix.
   app.use(createProviderUnavailableMapping({ renderer: deps.renderer, providerMiddleware: deps.providerMiddleware }));
   return app;

@@ -39,6 +39,9 @@ import type { Logger } from './logging/create-logger.js';
 import { createProvider } from './oidc/create-provider.js';
 import { createClientValidator } from './oidc/client-validator.js';
 import { createFindAccount } from './oidc/find-account.js';
+import { loadPairwiseKey } from './oidc/pairwise-subject.js';
+import { createMemorySettingStore, type SettingStore } from './settings/setting-store.js';
+import { createMongoSettingStore } from './settings/mongo-setting-store.js';
 import { createRememberedConsents, type RememberedConsent } from './oidc/remembered-consents.js';
 import { createRoutingAdapterFactory } from './storage/adapter-factory.js';
 import { createDurableAdapterFactory } from './storage/durable-adapter.js';
@@ -193,6 +196,7 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
     let accountStore: AccountStore = createMemoryAccountStore();
     let auditStore: AuditStore = createMemoryAuditStore();
     let resourceStore: ResourceStore = createMemoryResourceStore();
+    let settings: SettingStore = createMemorySettingStore();
     let mongo: Connection | undefined;
     if (config.mongodbUri) {
       const connected = await connectMongo(config.mongodbUri);
@@ -206,6 +210,7 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
       await mongoAudit.ensureIndexes();
       auditStore = mongoAudit;
       resourceStore = createMongoResourceStore(connected);
+      settings = createMongoSettingStore(connected);
       const built = await createDurableAdapterFactory({
         connection: connected,
         cipher,
@@ -244,6 +249,7 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
     retention.unref();
     closers.push(async () => clearInterval(retention));
 
+    const pairwiseKey = await loadPairwiseKey(settings, cipher);
     const accounts = buildAccountService(config, { store: accountStore, throttle: ephemeral.throttle, claims: ephemeral.claims, sessions: ephemeral.sessions });
     const consents = createRememberedConsents(ephemeral.consents);
     const resources = createResourceService({ store: resourceStore, cacheSeconds: config.clientCacheSeconds });
@@ -256,10 +262,11 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
         config,
         adapter,
         jwks: toProviderJwks(keys),
-        findAccount: createFindAccount(accounts),
+        findAccount: createFindAccount(accounts, config.customClaims),
         consents,
         resources,
         renderer,
+        pairwiseKey,
         logger,
       });
       recordProviderEvents(built, audit);

@@ -15,6 +15,8 @@ export function buildNewAccount(input: NewAccount, now: Date = new Date()): Acco
     emailVerified: input.emailVerified ?? false,
     name: input.name,
     status: 'active',
+    profile: { ...(input.profile ?? {}) },
+    attributes: { ...(input.attributes ?? {}) },
     passwordHash: input.passwordHash,
     totpSecretEncrypted: input.totpSecretEncrypted ?? null,
     totpEnrolledAt: input.totpSecretEncrypted ? now : null,

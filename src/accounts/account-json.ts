@@ -9,6 +9,8 @@ export function toUserJson(account: Account): Record<string, unknown> {
     email_verified: account.emailVerified,
     name: account.name,
     status: account.status,
+    profile: account.profile,
+    attributes: account.attributes,
     totp_enrolled: account.totpSecretEncrypted !== null,
     recovery_codes_left: account.recoveryCodes.filter((code) => code.usedAt === null).length,
     created_at: account.createdAt.toISOString(),

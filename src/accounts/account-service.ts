@@ -1,4 +1,4 @@
-import type { Account, AccountStatus } from './account.js';
+import type { Account, AccountStatus, NewAccount } from './account.js';
 import { InvalidAccountInputError } from './account-errors.js';
 import type { AccountPage, AccountStore } from './account-store.js';
 import { UNNAMED_DATA_KEY_ID } from '../config/load-config.js';
@@ -10,6 +10,8 @@ import type { RecoveryCodes } from './recovery-codes.js';
 import type { SignInAttempt, SignInThrottle, ThrottleRefusal, ThrottleStatus } from './sign-in-throttle.js';
 import type { AccountSessions } from '../storage/account-sessions.js';
 import { isTotpCodeShape, type Totp } from './totp.js';
+import { isSupportedPasswordHash, NO_PASSWORD } from './password-hasher.js';
+import { InvalidProfileError, mergeAttributes, mergeProfile, parseProfileInput, type AttributeDeclaration } from './profile.js';
 
 export interface PasswordPolicy {
   readonly minLength: number;
@@ -27,6 +29,8 @@ export interface AccountServiceDeps {
   readonly sessions: AccountSessions;
   readonly claims: OneTimeClaims;
   readonly passwordPolicy: PasswordPolicy;
+  /** The custom attributes an operator declared (config customClaims). */
+  readonly attributes: Readonly<Record<string, AttributeDeclaration>>;
 }
 
 /** Refused before anything was checked (sign-in-throttle.ts says by which counter). */
@@ -78,6 +82,20 @@ const LEGACY_TOTP_PURPOSE = 'totp-secret';
 const TOTP_CLAIM_SECONDS = 150;
 
 /** Everything that reads or changes an account, with the password, TOTP and throttling rules. */
+/** Profile input as it arrives (CLI, admin API, import file): checked against accounts/profile.ts. */
+export interface ProfileChange {
+  readonly profile?: unknown;
+  readonly attributes?: Readonly<Record<string, unknown>>;
+}
+
+/** An account from another identity provider (`users import`). */
+export interface ImportedAccount extends ProfileChange {
+  readonly email: string;
+  readonly name?: string | null;
+  readonly passwordHash?: string | null;
+  readonly emailVerified?: boolean;
+}
+
 export function createAccountService(deps: AccountServiceDeps) {
   const { store, hasher, cipher, totp, recoveryCodes, throttle, claims, sessions, passwordPolicy } = deps;
 
@@ -121,6 +139,28 @@ export function createAccountService(deps: AccountServiceDeps) {
     return cipher.decrypt(ciphertext, totpPurpose(account.id));
   }
 
+  function readProfileChange(change: ProfileChange, current: Pick<Account, 'profile' | 'attributes'>): Pick<Account, 'profile' | 'attributes'> {
+    try {
+      return {
+        profile: change.profile === undefined ? current.profile : mergeProfile(current.profile, parseProfileInput(change.profile)),
+        attributes: change.attributes === undefined ? current.attributes : mergeAttributes(current.attributes, change.attributes, deps.attributes),
+      };
+    } catch (error) {
+      if (error instanceof InvalidProfileError) throw new InvalidAccountInputError(error.message);
+      throw error;
+    }
+  }
+
+  function readImport(input: ImportedAccount): NewAccount {
+    const email = normaliseEmail(input.email);
+    const passwordHash = input.passwordHash ?? NO_PASSWORD;
+    if (passwordHash !== NO_PASSWORD && !isSupportedPasswordHash(passwordHash)) {
+      throw new InvalidAccountInputError('password_hash must be an argon2 ($argon2id$, $argon2i$) or bcrypt ($2a$, $2b$, $2y$) hash');
+    }
+    const details = readProfileChange(input, { profile: {}, attributes: {} });
+    return { email, name: input.name?.trim() || null, passwordHash, emailVerified: input.emailVerified ?? false, ...details };
+  }
+
   async function requireAccount(id: string): Promise<Account> {
     const account = await store.findById(id);
     if (!account) throw new InvalidAccountInputError('No such account.');
@@ -129,12 +169,15 @@ export function createAccountService(deps: AccountServiceDeps) {
 
   return {
     checkPasswordPolicy,
+    /** The custom attributes an operator declared, for tools that parse attribute values. */
+    attributeDeclarations: deps.attributes,
 
-    async createAccount(input: { email: string; name?: string | null; password: string; withTotp?: boolean }): Promise<{ account: Account; totp?: TotpEnrolment }> {
+    async createAccount(input: { email: string; name?: string | null; password: string; withTotp?: boolean } & ProfileChange): Promise<{ account: Account; totp?: TotpEnrolment }> {
       const email = normaliseEmail(input.email);
       checkPasswordPolicy(input.password);
+      const details = readProfileChange(input, { profile: {}, attributes: {} });
       const passwordHash = await hasher.hash(input.password);
-      const created = await store.create({ email, name: input.name?.trim() || null, passwordHash });
+      const created = await store.create({ email, name: input.name?.trim() || null, passwordHash, ...details });
       if (!input.withTotp) return { account: created };
       // The ciphertext is bound to the account id, which exists only now.
       const secret = totp.generateSecret();
@@ -250,8 +293,25 @@ export function createAccountService(deps: AccountServiceDeps) {
       return thenEndSessions(store.update(id, { status }), id);
     },
 
-    async setName(id: string, name: string | null): Promise<Account> {
-      return store.update(id, { name });
+    /** Name, standard claims and custom attributes in one write; bad input changes nothing. */
+    async updateProfile(id: string, change: ProfileChange & { name?: string | null }): Promise<Account> {
+      const current = await requireAccount(id);
+      const details = readProfileChange(change, current);
+      return store.update(id, { ...details, ...(change.name !== undefined ? { name: change.name?.trim() || null } : {}) });
+    },
+
+    /**
+     * An account brought from another identity provider: its password hash as it was (argon2 or
+     * bcrypt, rehashed to argon2id at the first sign-in), or none. It has no authenticator, so
+     * the first sign-in enrols one, as for any new account.
+     */
+    async importAccount(input: ImportedAccount): Promise<Account> {
+      return store.create(readImport(input));
+    },
+
+    /** The checks importAccount makes, without writing: a whole file is checked before any row lands. */
+    checkImport(input: ImportedAccount): void {
+      readImport(input);
     },
 
     delete: (id: string): Promise<void> => thenEndSessions(store.delete(id), id),

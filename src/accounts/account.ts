@@ -1,3 +1,5 @@
+import type { AttributeValue, Profile } from './profile.js';
+
 export type AccountStatus = 'active' | 'disabled';
 
 /** A recovery code as stored: a keyed hash, never the code itself. */
@@ -14,6 +16,10 @@ export interface Account {
   readonly emailVerified: boolean;
   readonly name: string | null;
   readonly status: AccountStatus;
+  /** OpenID standard claims beyond email and name. */
+  readonly profile: Profile;
+  /** Operator-declared attributes (config customClaims), each released under its scope. */
+  readonly attributes: Readonly<Record<string, AttributeValue>>;
   readonly passwordHash: string;
   /** AES-256-GCM ciphertext of the base32 TOTP secret, or null until the user enrols. */
   readonly totpSecretEncrypted: string | null;
@@ -28,9 +34,11 @@ export interface NewAccount {
   readonly name: string | null;
   readonly passwordHash: string;
   readonly emailVerified?: boolean;
+  readonly profile?: Profile;
+  readonly attributes?: Readonly<Record<string, AttributeValue>>;
   readonly totpSecretEncrypted?: string | null;
   readonly recoveryCodes?: readonly StoredRecoveryCode[];
 }
 
 export type AccountPatch = Partial<Pick<Account,
-  'name' | 'status' | 'passwordHash' | 'totpSecretEncrypted' | 'totpEnrolledAt' | 'recoveryCodes' | 'emailVerified'>>;
+  'name' | 'status' | 'profile' | 'attributes' | 'passwordHash' | 'totpSecretEncrypted' | 'totpEnrolledAt' | 'recoveryCodes' | 'emailVerified'>>;

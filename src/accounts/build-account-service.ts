@@ -18,5 +18,6 @@ export function buildAccountService(config: AppConfig, stores: { store: AccountS
     totp: createTotp(config.totpIssuer),
     recoveryCodes: createRecoveryCodes(config.dataEncryptionKeys.value),
     passwordPolicy: config.password,
+    attributes: config.customClaims,
   });
 }

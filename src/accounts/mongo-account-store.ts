@@ -1,6 +1,7 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 
 import type { Account, AccountPatch, NewAccount } from './account.js';
+import type { AttributeValue, Profile } from './profile.js';
 import { buildNewAccount } from './account-id.js';
 import { AccountNotFoundError, EmailTakenError } from './account-errors.js';
 import type { AccountPage, AccountStore } from './account-store.js';
@@ -11,6 +12,8 @@ interface AccountRecord {
   emailVerified: boolean;
   name: string | null;
   status: 'active' | 'disabled';
+  profile?: Profile;
+  attributes?: Record<string, AttributeValue>;
   passwordHash: string;
   totpSecretEncrypted: string | null;
   totpEnrolledAt: Date | null;
@@ -26,14 +29,18 @@ const accountSchema = new Schema<AccountRecord>(
     emailVerified: { type: Boolean, required: true, default: false },
     name: { type: String, default: null },
     status: { type: String, enum: ['active', 'disabled'], required: true, default: 'active' },
-    passwordHash: { type: String, required: true },
+    // Validated before they get here (accounts/profile.ts); stored as given.
+    profile: { type: Schema.Types.Mixed, default: () => ({}) },
+    attributes: { type: Schema.Types.Mixed, default: () => ({}) },
+    // '' for an account imported without a password (accounts/password-hasher.ts NO_PASSWORD)
+    passwordHash: { type: String, default: '' },
     totpSecretEncrypted: { type: String, default: null },
     totpEnrolledAt: { type: Date, default: null },
     recoveryCodes: { type: [{ _id: false, hash: { type: String, required: true }, usedAt: { type: Date, default: null } }], default: [] },
     createdAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },
   },
-  { versionKey: false, collection: 'accounts' },
+  { versionKey: false, collection: 'accounts', minimize: false },
 );
 // A plain unique index: FerretDB serves unique indexes (not partial or TTL ones), MongoDB too.
 accountSchema.index({ email: 1 }, { unique: true, name: 'email_unique' });
@@ -51,6 +58,8 @@ function toAccount(record: AccountRecord): Account {
     emailVerified: record.emailVerified,
     name: record.name ?? null,
     status: record.status,
+    profile: record.profile ?? {},
+    attributes: record.attributes ?? {},
     passwordHash: record.passwordHash,
     totpSecretEncrypted: record.totpSecretEncrypted ?? null,
     totpEnrolledAt: record.totpEnrolledAt ?? null,

@@ -1,4 +1,5 @@
 import argon2 from 'argon2';
+import bcrypt from 'bcryptjs';
 
 export interface Argon2Parameters {
   readonly memoryKiB: number;
@@ -11,6 +12,26 @@ export interface PasswordCheck {
   /** The hash was made with other parameters than today's; store a fresh one. */
   readonly needsRehash: boolean;
 }
+
+/**
+ * Hashes Latchkey can check: its own argon2id, any argon2 variant, and bcrypt, the two kinds that
+ * accounts imported from other identity providers bring. A match on anything but argon2id with
+ * today's parameters asks for a rehash, so imported hashes turn into ours at their first sign-in.
+ */
+export function isSupportedPasswordHash(hash: string): boolean {
+  return /^\$argon2(id|i|d)\$/.test(hash) || isBcrypt(hash);
+}
+
+/** bcrypt's modular-crypt forms ($2a$, $2b$, $2y$), cost and 53 characters of salt and hash. */
+function isBcrypt(hash: string): boolean {
+  return /^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/.test(hash);
+}
+
+/**
+ * No password at all: an account imported without one. It matches nothing until the password is
+ * set (by an administrator, or by the user through a reset).
+ */
+export const NO_PASSWORD = '';
 
 /** argon2id hashing with the configured parameters. */
 export interface PasswordHasher {
@@ -31,6 +52,15 @@ export function createPasswordHasher(parameters: Argon2Parameters): PasswordHash
   return {
     hash: (password) => argon2.hash(password, options),
     async verify(hash, password) {
+      if (hash === NO_PASSWORD) {
+        await this.verifyDummy(password);
+        return { valid: false, needsRehash: false };
+      }
+      if (isBcrypt(hash)) {
+        // bcrypt reads at most 72 bytes; longer passwords would match on their prefix alone.
+        const valid = Buffer.byteLength(password) <= 72 && (await bcrypt.compare(password, hash).catch(() => false));
+        return { valid, needsRehash: valid };
+      }
       let valid = false;
       try {
         valid = await argon2.verify(hash, password);

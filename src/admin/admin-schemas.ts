@@ -16,6 +16,8 @@ export const clientCreateBody = z.strictObject({
   scope: z.string().max(1000).optional(),
   admin: z.boolean().optional(),
   first_party: z.boolean().optional(),
+  /** Confidential clients only; null or absent: the operator's default (config pkce). */
+  pkce_required: z.boolean().nullable().optional(),
   logo_uri: uri.optional(),
   policy_uri: uri.optional(),
   tos_uri: uri.optional(),
@@ -24,15 +26,26 @@ export const clientCreateBody = z.strictObject({
 
 export const clientPatchBody = clientCreateBody.omit({ public: true }).partial();
 
+// Checked field by field by the account service (accounts/profile.ts), against config customClaims.
+const profileBody = z.record(z.string().max(50), z.unknown()).optional();
+const attributesBody = z.record(z.string().max(50), z.unknown()).optional();
+
 export const userCreateBody = z.strictObject({
   email: z.string().min(3).max(254),
   name: z.string().max(200).nullable().optional(),
   password: z.string().min(1).max(1024),
   with_totp: z.boolean().optional(),
+  /** OpenID standard claims (given_name, address, phone_number, ...). */
+  profile: profileBody,
+  /** Attributes declared in config customClaims. */
+  attributes: attributesBody,
 });
 
 export const userPatchBody = z.strictObject({
   name: z.string().max(200).nullable().optional(),
+  /** Given fields replace, null removes, absent ones stay. */
+  profile: profileBody,
+  attributes: attributesBody,
   status: z.enum(['active', 'disabled']).optional(),
   password: z.string().min(1).max(1024).optional(),
 });

@@ -17,6 +17,8 @@ function fromClientBody(body: z.infer<typeof clientPatchBody>): Partial<ClientIn
     ...(body.scope !== undefined ? { scope: body.scope } : {}),
     ...(body.admin !== undefined ? { admin: body.admin } : {}),
     ...(body.first_party !== undefined ? { firstParty: body.first_party } : {}),
+    // null hands the decision back to the operator's default
+    ...(body.pkce_required !== undefined ? { pkceRequired: body.pkce_required ?? undefined } : {}),
     ...(body.logo_uri !== undefined ? { logoUri: body.logo_uri } : {}),
     ...(body.policy_uri !== undefined ? { policyUri: body.policy_uri } : {}),
     ...(body.tos_uri !== undefined ? { tosUri: body.tos_uri } : {}),

@@ -30,7 +30,14 @@ export function buildUserRoutes(deps: { accounts: AccountService; audit: AuditLo
       method: 'post', path: '/users', tag: 'users', summary: 'Create a user (with_totp enrols TOTP now and returns the secret once)', body: userCreateBody, status: 201,
       async handle(ctx, { body }) {
         const input = body as z.infer<typeof userCreateBody>;
-        const { account, totp } = await accounts.createAccount({ email: input.email, name: input.name ?? null, password: input.password, withTotp: input.with_totp ?? false });
+        const { account, totp } = await accounts.createAccount({
+          email: input.email,
+          name: input.name ?? null,
+          password: input.password,
+          withTotp: input.with_totp ?? false,
+          ...(input.profile ? { profile: input.profile } : {}),
+          ...(input.attributes ? { attributes: input.attributes } : {}),
+        });
         audit.record(adminAudit(ctx, { type: 'account.created', outcome: 'success', accountId: account.id }));
         return { ...toUserJson(account), ...(totp ? { totp: { secret: totp.secret, uri: totp.uri } } : {}) };
       },
@@ -52,13 +59,21 @@ export function buildUserRoutes(deps: { accounts: AccountService; audit: AuditLo
       },
     },
     {
-      method: 'patch', path: '/users/:id', tag: 'users', summary: 'Rename, disable or enable a user, or set a password', body: userPatchBody, status: 200,
+      method: 'patch', path: '/users/:id', tag: 'users', summary: 'Change a user\'s name, profile claims or attributes, disable or enable them, or set a password', body: userPatchBody, status: 200,
       async handle(ctx, { body }) {
         const input = body as z.infer<typeof userPatchBody>;
         const id = (await load(pathParam(ctx, 'id'))).id;
         // Checked before anything is written, so a bad password leaves the rest unchanged too.
         if (input.password !== undefined) accounts.checkPasswordPolicy(input.password);
-        if (input.name !== undefined) await accounts.setName(id, input.name);
+        if (input.name !== undefined || input.profile !== undefined || input.attributes !== undefined) {
+          await accounts.updateProfile(id, {
+            ...(input.name !== undefined ? { name: input.name } : {}),
+            ...(input.profile !== undefined ? { profile: input.profile } : {}),
+            ...(input.attributes !== undefined ? { attributes: input.attributes } : {}),
+          });
+          const fields = [...(input.name !== undefined ? ['name'] : []), ...Object.keys(input.profile ?? {}), ...Object.keys(input.attributes ?? {})];
+          audit.record(adminAudit(ctx, { type: 'account.profile_updated', outcome: 'success', accountId: id, details: { fields } }));
+        }
         if (input.status !== undefined) {
           await accounts.setStatus(id, input.status);
           audit.record(adminAudit(ctx, { type: input.status === 'active' ? 'account.enabled' : 'account.disabled', outcome: 'success', accountId: id }));

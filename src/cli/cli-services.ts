@@ -35,6 +35,7 @@ import { connectRedis } from '../storage/redis-connection.js';
 import { CliError } from './cli-error.js';
 import { DataKeyMismatchError } from '../secrets/check-data-keys.js';
 import { checkDataKeysInMongo } from '../secrets/check-data-keys-in-mongo.js';
+import { createMongoSettingStore } from '../settings/mongo-setting-store.js';
 import { createMongoCanaryStore } from '../secrets/mongo-canary-store.js';
 import { reencryptSecrets, type ReencryptionReport } from '../secrets/reencrypt-secrets.js';
 
@@ -157,7 +158,7 @@ export async function openSecretServices(config: AppConfig): Promise<SecretServi
   const accounts = buildAccountService(config, { store, throttle: createMemorySignInThrottle(config.bruteForce), claims: createMemoryOneTimeClaims(), sessions: createUnreachableAccountSessions() });
   const audit = await openAuditLog(config, mongo, redis);
   return {
-    reencrypt: () => reencryptSecrets({ connection: mongo, cipher: createDataCipher(config.dataEncryptionKeys.value), accounts, canaries: createMongoCanaryStore(mongo) }),
+    reencrypt: () => reencryptSecrets({ connection: mongo, cipher: createDataCipher(config.dataEncryptionKeys.value), accounts, canaries: createMongoCanaryStore(mongo), settings: createMongoSettingStore(mongo) }),
     audit,
     async close() {
       await audit.close();

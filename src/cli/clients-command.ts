@@ -6,13 +6,14 @@ import type { AuditLog } from '../audit/audit-log.js';
 import { parseLimit, toCliFailure, unknownSubcommand, UsageError } from './cli-error.js';
 import { formatTable, type CliOutput } from './cli-output.js';
 import { CLI_CONTEXT } from './cli-audit-context.js';
+import { PKCE_REQUIRED_PROPERTY } from '../oidc/client-metadata.js';
 
 /** The subcommands, checked before any database is opened. */
 export const CLIENTS_SUBCOMMANDS: readonly string[] = ['create', 'list', 'show', 'delete', 'rotate-secret'];
 
 export const CLIENTS_USAGE = `latchkey clients create --name N [--redirect-uri U]... [--post-logout-redirect-uri U]... [--public]
                        [--grant-type T]... [--scope "a b"] [--resource URI]... [--admin] [--first-party]
-                       [--logo-uri U] [--policy-uri U] [--tos-uri U]
+                       [--pkce required|optional] [--logo-uri U] [--policy-uri U] [--tos-uri U]
 latchkey clients list [--limit N] [--after CURSOR]
 latchkey clients show|delete|rotate-secret <client_id>
 latchkey initial-access-token create [--ttl SECONDS] [--policy NAME]...`;
@@ -26,11 +27,25 @@ const CREATE_OPTIONS = {
   scope: { type: 'string' },
   admin: { type: 'boolean' },
   'first-party': { type: 'boolean' },
+  pkce: { type: 'string' },
   'logo-uri': { type: 'string' },
   'policy-uri': { type: 'string' },
   'tos-uri': { type: 'string' },
   resource: { type: 'string', multiple: true },
 } as const;
+
+function describePkce(metadata: AdapterPayload): string {
+  if (metadata.token_endpoint_auth_method === 'none') return 'required (public client)';
+  const set = metadata[PKCE_REQUIRED_PROPERTY];
+  return typeof set === 'boolean' ? (set ? 'required' : 'optional') : 'operator default (config pkce.confidentialClients)';
+}
+
+/** `--pkce required|optional`; absent leaves the client on the operator's default. */
+function parsePkce(value: string | undefined): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'required' || value === 'optional') return value === 'required';
+  throw new UsageError(`--pkce takes required or optional; got ${value}`);
+}
 
 function describeClient(metadata: AdapterPayload, secret?: string): string {
   const lines = [
@@ -42,6 +57,7 @@ function describeClient(metadata: AdapterPayload, secret?: string): string {
     ['scope', metadata.scope],
     ['redirect_uris', (metadata.redirect_uris as string[] | undefined)?.join(' ')],
     ['first_party', metadata.first_party === true ? 'yes' : 'no'],
+    ['pkce', describePkce(metadata)],
     ['resources', ((metadata.latchkey_resources as string[] | undefined) ?? []).join(' ')],
   ];
   return lines.map(([key, value]) => `${String(key).padEnd(16)}${String(value ?? '')}`).join('\n');
@@ -64,6 +80,7 @@ export async function runClientsCommand(args: readonly string[], clients: Client
           ...(values.scope !== undefined ? { scope: values.scope } : {}),
           admin: values.admin ?? false,
           firstParty: values['first-party'] ?? false,
+          pkceRequired: parsePkce(values.pkce),
           ...(values['logo-uri'] ? { logoUri: values['logo-uri'] } : {}),
           ...(values['policy-uri'] ? { policyUri: values['policy-uri'] } : {}),
           ...(values['tos-uri'] ? { tosUri: values['tos-uri'] } : {}),

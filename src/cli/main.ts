@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { readFile } from 'node:fs/promises';
 
 import { ConfigError } from '../config/config-error.js';
 import { loadConfig } from '../config/load-config.js';
@@ -70,6 +71,14 @@ async function readPassword(io: CliIo, fromStdin: boolean): Promise<string> {
   return first;
 }
 
+async function readImportFile(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    throw new CliError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : errorMessage(error)}`);
+  }
+}
+
 /** Runs one CLI invocation and returns the process exit code; never throws. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const json = argv.includes('--json');
@@ -93,7 +102,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
           throw new CliError(`REDIS_URL is not set: users ${rest[0] ?? ''} ends sessions or lifts locks that the servers keep in Redis; set it to the servers' Redis`);
         }
         await withServices(openAccountServices(config), (services) =>
-          runUsersCommand(rest, services.accounts, { output, audit: services.audit, readPassword: (fromStdin) => readPassword(io, fromStdin) }));
+          runUsersCommand(rest, services.accounts, { output, audit: services.audit, readPassword: (fromStdin) => readPassword(io, fromStdin), readFile: (path) => readImportFile(path) }));
         return 0;
       case 'clients':
         checkSubcommand('clients', rest[0], CLIENTS_SUBCOMMANDS, CLIENTS_USAGE);

@@ -4,7 +4,7 @@ import type { AdapterFactory, AdapterPayload } from 'oidc-provider';
 import type { ClientDirectory, ClientPage } from './client-directory.js';
 import { ClientNotFoundError, InvalidClientInputError } from './client-errors.js';
 import { checkRedirectUri } from './redirect-uri.js';
-import { ADMIN_CLIENT_PROPERTY, ADMIN_GENERATION_PROPERTY, ADMIN_SCOPE } from '../oidc/client-metadata.js';
+import { ADMIN_CLIENT_PROPERTY, ADMIN_GENERATION_PROPERTY, ADMIN_SCOPE, PKCE_REQUIRED_PROPERTY } from '../oidc/client-metadata.js';
 
 export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
 export type GrantType = (typeof GRANT_TYPES)[number];
@@ -19,6 +19,8 @@ export interface ClientInput {
   readonly scope?: string;
   readonly admin?: boolean;
   readonly firstParty?: boolean;
+  /** A confidential client's PKCE requirement; undefined leaves it to the operator's default. */
+  readonly pkceRequired?: boolean | undefined;
   readonly logoUri?: string;
   readonly policyUri?: string;
   readonly tosUri?: string;
@@ -94,6 +96,9 @@ export function buildClientMetadata(clientId: string, input: ClientInput, allowe
     }
     scopes.add(ADMIN_SCOPE);
   }
+  if (publicClient && input.pkceRequired === false) {
+    throw new InvalidClientInputError('a public client always uses PKCE (it has no secret to protect its codes)');
+  }
 
   // Native apps (RFC 8252) redirect to private-use schemes or loopback; the provider wants them
   // declared as such.
@@ -114,6 +119,7 @@ export function buildClientMetadata(clientId: string, input: ClientInput, allowe
     scope: [...scopes].join(' '),
     first_party: input.firstParty ?? false,
     [ADMIN_CLIENT_PROPERTY]: input.admin ?? false,
+    ...(input.pkceRequired !== undefined && !publicClient ? { [PKCE_REQUIRED_PROPERTY]: input.pkceRequired } : {}),
     ...(logoUri ? { logo_uri: logoUri } : {}),
     ...(policyUri ? { policy_uri: policyUri } : {}),
     ...(tosUri ? { tos_uri: tosUri } : {}),
@@ -134,6 +140,7 @@ export function toClientInput(metadata: AdapterPayload): ClientInput {
     // The mark, not the scope: a client that registered itself may once have been given the scope.
     admin: metadata[ADMIN_CLIENT_PROPERTY] === true,
     firstParty: metadata.first_party === true,
+    ...(typeof metadata[PKCE_REQUIRED_PROPERTY] === 'boolean' ? { pkceRequired: metadata[PKCE_REQUIRED_PROPERTY] } : {}),
     ...(typeof metadata.logo_uri === 'string' ? { logoUri: metadata.logo_uri } : {}),
     ...(typeof metadata.policy_uri === 'string' ? { policyUri: metadata.policy_uri } : {}),
     ...(typeof metadata.tos_uri === 'string' ? { tosUri: metadata.tos_uri } : {}),

@@ -1,5 +1,6 @@
 import type { ThrottlePolicy } from '../accounts/sign-in-throttle.js';
 import type { AuditStorage } from '../audit/audit-storage-policy.js';
+import type { AttributeDeclaration } from '../accounts/profile.js';
 
 export type RuntimeMode = 'production' | 'development' | 'test';
 
@@ -65,6 +66,27 @@ export interface AppConfig {
   readonly shutdownTimeoutSeconds: number;
   readonly ttl: TtlConfig;
   readonly scopes: readonly string[];
+  /**
+   * Whether confidential clients must use PKCE unless an administrator set otherwise on the
+   * client (public clients always must).
+   */
+  readonly pkce: { readonly confidentialClients: PkcePolicy };
+  /**
+   * Account attributes an operator adds to the standard claims: each is a claim of its own name,
+   * released under its scope (which is added to `scopes`).
+   */
+  readonly customClaims: Readonly<Record<string, AttributeDeclaration>>;
+  /**
+   * `conform`: claims of the profile/email/address/phone scopes go to userinfo, and into the ID
+   * token only when asked for with the claims parameter (OpenID Connect Core 5.4). `scopes`: they
+   * go into the ID token as well, for relying parties that never call userinfo.
+   */
+  readonly idTokenClaims: IdTokenClaims;
+  /**
+   * Hosts (host or host:port) the provider may fetch from although they are on loopback or a
+   * private network: relying parties inside the operator's network. Everyone else is refused.
+   */
+  readonly privateNetworkHosts: readonly string[];
   /** Named policies an initial access token can carry (`initial-access-token create --policy`). */
   readonly registrationPolicies: Readonly<Record<string, RegistrationPolicy>>;
   readonly argon2: { readonly memoryKiB: number; readonly timeCost: number; readonly parallelism: number };
@@ -90,6 +112,12 @@ export interface AppConfig {
     readonly storage: Readonly<Record<string, AuditStorage>>;
   };
 }
+
+export const PKCE_POLICIES = ['required', 'optional'] as const;
+export type PkcePolicy = (typeof PKCE_POLICIES)[number];
+
+export const ID_TOKEN_CLAIMS = ['conform', 'scopes'] as const;
+export type IdTokenClaims = (typeof ID_TOKEN_CLAIMS)[number];
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];

@@ -8,6 +8,8 @@ import {
   type AppConfig,
   type DataKey,
   LOG_LEVELS,
+  ID_TOKEN_CLAIMS,
+  PKCE_POLICIES,
   REGISTRATION_GRANT_TYPES,
   type RuntimeMode,
   type TrustProxy,
@@ -42,6 +44,18 @@ const defaultsSchema = z.strictObject({
     initialAccessTokenSeconds: positiveSeconds,
   }),
   scopes: z.array(z.string().min(1)).min(1),
+  pkce: z.strictObject({ confidentialClients: z.enum(PKCE_POLICIES) }),
+  idTokenClaims: z.enum(ID_TOKEN_CLAIMS),
+  // Names are checked below, where the message can name the claim (zod reports bad record keys vaguely).
+  customClaims: z.record(
+    z.string(),
+    z.strictObject({
+      type: z.enum(['string', 'number', 'boolean', 'string[]']),
+      scope: z.string().regex(/^[a-z][a-z0-9_:.-]{0,39}$/, 'scope names are lower-case letters, digits and _ : . -')
+        .refine((scope) => scope !== 'openid' && scope !== 'offline_access', 'openid and offline_access release no claims of their own'),
+      description: z.string().max(200).optional(),
+    }),
+  ),
   registrationPolicies: z.record(
     z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'policy names are lower-case letters, digits and dashes'),
     z.strictObject({
@@ -80,6 +94,13 @@ const defaultsSchema = z.strictObject({
     storage: z.record(z.string().min(1), z.enum(AUDIT_STORAGE_CLASSES)),
   }),
 }).superRefine((defaults, ctx) => {
+  for (const name of Object.keys(defaults.customClaims)) {
+    if (!/^[a-z][a-z0-9_]{0,39}$/.test(name)) {
+      ctx.addIssue({ code: 'custom', path: ['customClaims', name], message: 'claim names are lower-case letters, digits and underscores' });
+    } else if (RESERVED_CLAIMS.has(name)) {
+      ctx.addIssue({ code: 'custom', path: ['customClaims', name], message: `${name} is a standard or protocol claim; choose another name` });
+    }
+  }
   for (const [name, policy] of Object.entries(defaults.registrationPolicies)) {
     for (const scope of policy.scopes) {
       if (!defaults.scopes.includes(scope)) {
@@ -344,6 +365,34 @@ function readAuditStorage(env: Env, fallback: AppConfig['audit']['storage']): Ap
   return Object.freeze(storage);
 }
 
+function readChoice<T extends string>(env: Env, name: string, choices: readonly T[], fallback: T): T {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return fallback;
+  const known = choices.find((candidate) => candidate === raw);
+  if (!known) throw new ConfigError(name, `must be ${choices.join(' or ')}; got "${raw}"`);
+  return known;
+}
+
+function readPrivateNetworkHosts(env: Env): readonly string[] {
+  const raw = env.PRIVATE_NETWORK_HOSTS?.trim();
+  if (raw === undefined || raw === '') return Object.freeze([]);
+  const hosts = raw.split(',').map((entry) => entry.trim().toLowerCase()).filter(Boolean);
+  for (const host of hosts) {
+    if (!/^([a-z0-9]([a-z0-9-]*[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?$/.test(host) && !/^\[[0-9a-f:]+\](:\d{1,5})?$/.test(host)) {
+      throw new ConfigError('PRIVATE_NETWORK_HOSTS', `takes host or host:port entries separated by commas; "${host}" is not one`);
+    }
+  }
+  return Object.freeze(hosts);
+}
+
+// Claims a custom attribute may not shadow: the standard ones (Core 5.1) and the protocol's.
+const RESERVED_CLAIMS = new Set([
+  'sub', 'name', 'given_name', 'family_name', 'middle_name', 'nickname', 'preferred_username', 'profile', 'picture', 'website',
+  'email', 'email_verified', 'gender', 'birthdate', 'zoneinfo', 'locale', 'phone_number', 'phone_number_verified', 'address',
+  'updated_at', 'iss', 'aud', 'exp', 'iat', 'nbf', 'jti', 'auth_time', 'nonce', 'acr', 'amr', 'azp', 'sid', 'at_hash', 'c_hash',
+  'scope', 'client_id', 'cnf', 'act', 'events',
+]);
+
 // Production never falls back to generated secrets or in-memory stores: each would lose data or
 // sessions silently on restart, or differ between instances behind a load balancer.
 const REQUIRED_IN_PRODUCTION = ['MONGODB_URI', 'REDIS_URL', 'COOKIE_KEYS', 'DATA_ENCRYPTION_KEY'] as const;
@@ -404,7 +453,11 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig
     logLevel: read(() => readLogLevel(env, defaults.logLevel), defaults.logLevel),
     shutdownTimeoutSeconds: defaults.shutdownTimeoutSeconds,
     ttl: Object.freeze({ ...defaults.ttl }),
-    scopes: Object.freeze([...defaults.scopes]),
+    scopes: Object.freeze([...new Set([...defaults.scopes, ...Object.values(defaults.customClaims).map((claim) => claim.scope)])]),
+    customClaims: Object.freeze(Object.fromEntries(Object.entries(defaults.customClaims).map(([name, claim]) => [name, Object.freeze({ ...claim })]))),
+    privateNetworkHosts: read(() => readPrivateNetworkHosts(env), Object.freeze([])),
+    idTokenClaims: read(() => readChoice(env, 'ID_TOKEN_CLAIMS', ID_TOKEN_CLAIMS, defaults.idTokenClaims), defaults.idTokenClaims),
+    pkce: Object.freeze({ confidentialClients: read(() => readChoice(env, 'PKCE_CONFIDENTIAL_CLIENTS', PKCE_POLICIES, defaults.pkce.confidentialClients), defaults.pkce.confidentialClients) }),
     registrationPolicies: Object.freeze(Object.fromEntries(Object.entries(defaults.registrationPolicies).map(([name, policy]) => [
       name,
       Object.freeze({ grantTypes: Object.freeze([...policy.grantTypes]), scopes: Object.freeze([...policy.scopes]) }),

@@ -27,6 +27,8 @@ export function createDevRelyingParty(deps: { issuer: string; client: DemoClient
     response_type: 'code',
     redirect_uri: deps.client.redirectUri,
     scope: 'openid email profile',
+    // The scope claims belong in userinfo; a relying party that wants them in the ID token asks.
+    claims: JSON.stringify({ id_token: { email: null, email_verified: null, name: null } }),
     state,
     code_challenge: challenge,
     code_challenge_method: 'S256',

@@ -19,10 +19,18 @@ export function createSecurityHeaders(deps: { issuer: string }): Middleware {
  * CSP for pages we render: no scripts, no foreign assets, no framing. No form-action: browsers
  * apply it to the redirects after a submit, and sign-in ends with a redirect to the client.
  */
-export const PAGE_CONTENT_SECURITY_POLICY = [
-  "default-src 'none'",
-  "style-src 'unsafe-inline'",
-  "img-src data:",
-  "frame-ancestors 'none'",
-  "base-uri 'none'",
-].join('; ');
+export const PAGE_CONTENT_SECURITY_POLICY = pageContentSecurityPolicy();
+
+/**
+ * The same policy, with images allowed from one more origin: the consent page shows a client's
+ * https logo from where the client registered it, and from nowhere else.
+ */
+export function pageContentSecurityPolicy(imageOrigin?: string): string {
+  return [
+    "default-src 'none'",
+    "style-src 'unsafe-inline'",
+    imageOrigin ? `img-src data: ${imageOrigin}` : 'img-src data:',
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+  ].join('; ');
+}

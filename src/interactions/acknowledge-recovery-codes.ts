@@ -3,7 +3,7 @@ import type { Context } from 'koa';
 import { auditContextOf } from '../audit/provider-audit.js';
 import type { InteractionDeps } from './interaction-deps.js';
 import { finishInteraction, loadSubmittedStep, requestParam } from './interaction-page.js';
-import { buildAmr } from './sign-in-methods.js';
+import { buildAmr, SIGN_IN_ACR } from './sign-in-methods.js';
 
 /** POST /interaction/:uid/recovery-codes: the user has their codes; the first sign-in completes. */
 export function createAcknowledgeRecoveryCodes(deps: InteractionDeps) {
@@ -22,6 +22,6 @@ export function createAcknowledgeRecoveryCodes(deps: InteractionDeps) {
       clientId: requestParam(details, 'client_id') ?? null,
       details: { method: 'totp_enrolment' },
     });
-    await finishInteraction(ctx, deps, { login: { accountId: state.accountId, amr: buildAmr('totp'), remember: true } });
+    await finishInteraction(ctx, deps, { login: { accountId: state.accountId, acr: SIGN_IN_ACR, amr: buildAmr('totp'), remember: true } });
   };
 }

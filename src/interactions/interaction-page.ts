@@ -3,7 +3,7 @@ import { errors, type InteractionResults } from 'oidc-provider';
 
 import { pathParam } from '../http/path-param.js';
 import { readForm } from '../http/read-form.js';
-import { PAGE_CONTENT_SECURITY_POLICY } from '../http/security-headers.js';
+import { PAGE_CONTENT_SECURITY_POLICY, pageContentSecurityPolicy } from '../http/security-headers.js';
 import type { InteractionDeps } from './interaction-deps.js';
 import { AccountUnavailableError, CsrfError, InteractionExpiredError } from './interaction-errors.js';
 import type { LoginState } from './login-state.js';
@@ -34,11 +34,11 @@ export function checkCsrf(deps: Pick<InteractionDeps, 'csrf'>, uid: string, form
 }
 
 /** Writes one of our pages: never cached, never framed, no scripts. */
-export function renderPage(ctx: Context, deps: Pick<InteractionDeps, 'renderer'>, view: string, model: Record<string, unknown>, status = 200): void {
+export function renderPage(ctx: Context, deps: Pick<InteractionDeps, 'renderer'>, view: string, model: Record<string, unknown>, status = 200, imageOrigin?: string): void {
   ctx.status = status;
   ctx.type = 'html';
   ctx.set('Cache-Control', 'no-store');
-  ctx.set('Content-Security-Policy', PAGE_CONTENT_SECURITY_POLICY);
+  ctx.set('Content-Security-Policy', imageOrigin ? pageContentSecurityPolicy(imageOrigin) : PAGE_CONTENT_SECURITY_POLICY);
   ctx.body = deps.renderer.render(view, model);
 }
 

@@ -52,6 +52,21 @@ interface ConsentClient {
   readonly tosUri?: string | undefined;
 }
 
+/**
+ * The client's logo: inline (data:image) or https, loaded from the origin it was registered with
+ * (the page's CSP allows that origin alone). Anything else is not shown.
+ */
+export function consentLogo(logoUri: string | undefined): { src: string; origin?: string } | undefined {
+  if (!logoUri) return undefined;
+  if (logoUri.startsWith('data:image/')) return { src: logoUri };
+  try {
+    const url = new URL(logoUri);
+    return url.protocol === 'https:' ? { src: url.href, origin: url.origin } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function buildConsentView(deps: Pick<InteractionDeps, 'csrf'>, details: InteractionDetails, client: ConsentClient): Record<string, unknown> {
   const requested = (requestParam(details, 'scope') ?? '').split(' ').filter(Boolean);
   const promptDetails = details.prompt.details as { missingOIDCScope?: string[] };
@@ -61,8 +76,7 @@ function buildConsentView(deps: Pick<InteractionDeps, 'csrf'>, details: Interact
     action: `/interaction/${details.uid}/consent`,
     csrf: deps.csrf.tokenFor(details.uid),
     clientName: client.clientName ?? client.clientId,
-    // Only inline logos: the page loads nothing from other hosts.
-    logo: client.logoUri?.startsWith('data:image/') ? client.logoUri : undefined,
+    logo: consentLogo(client.logoUri)?.src,
     scopes: scopes.map((scope) => ({ scope, description: describeScope(scope) })),
     // Links, not loads: following them is the user's choice.
     policyUri: client.policyUri?.startsWith('https://') ? client.policyUri : undefined,
@@ -91,7 +105,7 @@ export function createShowInteraction(deps: InteractionDeps) {
     if (details.prompt.name === 'consent') {
       const client = await deps.provider.Client.find(requestParam(details, 'client_id') ?? '');
       if (!client) return renderPage(ctx, deps, 'error', { title: 'Error', error: 'invalid_client', description: 'The application is no longer registered.' }, 400);
-      return renderPage(ctx, deps, 'consent', buildConsentView(deps, details, client));
+      return renderPage(ctx, deps, 'consent', buildConsentView(deps, details, client), 200, consentLogo(client.logoUri)?.origin);
     }
     return renderPage(ctx, deps, 'error', { title: 'Error', error: 'unsupported_prompt', description: 'This sign-in step is not supported.' }, 400);
   };

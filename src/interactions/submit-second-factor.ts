@@ -5,7 +5,7 @@ import type { InteractionDeps } from './interaction-deps.js';
 import { finishInteraction, loadSubmittedStep, renderPage, requestParam } from './interaction-page.js';
 import { buildSecondFactorView } from './show-interaction.js';
 import { describeRefusal, noteCounterEffects, noteRefusal } from './sign-in-refusals.js';
-import { buildAmr } from './sign-in-methods.js';
+import { buildAmr, SIGN_IN_ACR } from './sign-in-methods.js';
 
 const CODE_ERROR = 'That code is not valid. Each code works once; wait for the next one or use a recovery code.';
 
@@ -36,6 +36,6 @@ export function createSubmitSecondFactor(deps: InteractionDeps) {
     await deps.accounts.completeSignIn(attempt);
     if (result.method === 'recovery_code') deps.audit.record({ ...context, type: 'recovery_code.used', outcome: 'success' });
     deps.audit.record({ ...context, type: 'login.succeeded', outcome: 'success', details: { method: result.method } });
-    await finishInteraction(ctx, deps, { login: { accountId: state.accountId, amr: buildAmr(result.method), remember: true } });
+    await finishInteraction(ctx, deps, { login: { accountId: state.accountId, acr: SIGN_IN_ACR, amr: buildAmr(result.method), remember: true } });
   };
 }

@@ -4,7 +4,10 @@ import type { JWK } from 'jose';
 import type { AppConfig } from '../config/app-config.js';
 import { PAGE_CONTENT_SECURITY_POLICY } from '../http/security-headers.js';
 import type { Renderer } from '../http/renderer.js';
-import { SCOPE_CLAIMS } from './claims.js';
+import { buildScopeClaims } from './claims.js';
+import { createPairwiseIdentifier } from './pairwise-subject.js';
+import { createOutboundFetch } from './outbound-fetch.js';
+import { SIGN_IN_ACR } from '../interactions/sign-in-methods.js';
 import { buildClientPolicy } from './client-validator.js';
 import { createLoadExistingGrant } from './load-existing-grant.js';
 import { createLogoutPages } from './logout-pages.js';
@@ -14,6 +17,7 @@ import { buildResourceIndicators } from './resource-indicators.js';
 import { buildAdminTokenClaims } from './admin-token-claims.js';
 import { buildSignInClaims } from './sign-in-claims.js';
 import type { ResourceService } from '../resources/resource-service.js';
+import { createPkceRequired } from './pkce-policy.js';
 import { checkRevocationAllowed, createIntrospectionPolicy } from './token-policies.js';
 
 export interface ProviderConfigDeps {
@@ -24,6 +28,8 @@ export interface ProviderConfigDeps {
   readonly consents: RememberedConsents;
   readonly resources: Pick<ResourceService, 'lookup'>;
   readonly renderer: Renderer;
+  /** The secret behind pairwise subjects (oidc/pairwise-subject.ts). */
+  readonly pairwiseKey: Buffer;
 }
 
 interface ResourceBound {
@@ -59,6 +65,13 @@ function buildFeatures(config: AppConfig, renderer: Renderer, resources: Pick<Re
     introspection: { enabled: true, allowedPolicy: createIntrospectionPolicy(resources) },
     revocation: { enabled: true, allowedPolicy: checkRevocationAllowed },
     rpInitiatedLogout: { enabled: true, ...createLogoutPages(renderer) },
+    // A client that registered a backchannel_logout_uri hears of every session that ends.
+    backchannelLogout: { enabled: true },
+    claimsParameter: { enabled: true },
+    // Signed userinfo for clients that register userinfo_signed_response_alg.
+    jwtUserinfo: { enabled: true },
+    // Signed request objects (JAR); unsigned ones are refused, as there is no 'none' algorithm.
+    requestObjects: { enabled: true, requireSignedRequestObject: false },
     registration: { enabled: true, initialAccessToken: true, issueRegistrationAccessToken: true, policies: buildRegistrationPolicies(config) },
     registrationManagement: { enabled: true, rotateRegistrationAccessToken: true },
   };
@@ -77,6 +90,10 @@ function buildRenderError(renderer: Renderer): NonNullable<Configuration['render
   };
 }
 
+function httpsIssuer(config: AppConfig): boolean {
+  return config.issuer.startsWith('https://');
+}
+
 /** Assembles oidc-provider's configuration from pure parts; performs no I/O. */
 export function buildProviderConfig(deps: ProviderConfigDeps): Configuration {
   const { config } = deps;
@@ -85,12 +102,20 @@ export function buildProviderConfig(deps: ProviderConfigDeps): Configuration {
     jwks: deps.jwks,
     findAccount: deps.findAccount,
     ...buildClientPolicy(config),
-    claims: Object.fromEntries(Object.entries(SCOPE_CLAIMS).map(([scope, claims]) => [scope, [...claims]])),
+    claims: buildScopeClaims(config),
     cookies: {
       keys: [...config.cookieKeys.value],
-      long: { signed: true, httpOnly: true, sameSite: 'lax' },
+      // OpenID Connect Core 3.1.2.1: the authorization endpoint takes POST. A cross-site form
+      // post carries the session cookie only if it is SameSite=None, which browsers accept only
+      // on https; a plain-http issuer (development) keeps Lax and GET alone.
+      long: { signed: true, httpOnly: true, sameSite: httpsIssuer(config) ? 'none' : 'lax' },
       short: { signed: true, httpOnly: true, sameSite: 'lax' },
     },
+    enableHttpPostMethods: httpsIssuer(config),
+    acrValues: [SIGN_IN_ACR],
+    subjectTypes: ['public', 'pairwise'],
+    pairwiseIdentifier: createPairwiseIdentifier(deps.pairwiseKey),
+    fetch: createOutboundFetch(config.privateNetworkHosts),
     features: buildFeatures(config, deps.renderer, deps.resources),
     loadExistingGrant: createLoadExistingGrant(deps.consents),
     extraTokenClaims: async (ctx, token) => {
@@ -98,10 +123,9 @@ export function buildProviderConfig(deps: ProviderConfigDeps): Configuration {
       const admin = buildAdminTokenClaims(ctx, token);
       return signIn && admin ? { ...signIn, ...admin } : (signIn ?? admin);
     },
-    // ID tokens carry the claims of the granted scopes (email, name) as well as userinfo does.
-    conformIdTokenClaims: false,
+    conformIdTokenClaims: config.idTokenClaims === 'conform',
     ttl: buildTtl(config),
-    pkce: { required: () => true },
+    pkce: { required: createPkceRequired(config) },
     rotateRefreshToken: true,
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     renderError: buildRenderError(deps.renderer),

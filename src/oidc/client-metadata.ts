@@ -16,10 +16,18 @@ export const ADMIN_CLIENT_PROPERTY = 'latchkey_admin';
 export const ADMIN_GENERATION_PROPERTY = 'latchkey_admin_generation';
 
 /**
- * Client metadata beyond the standard set. Every one of them is granted by an administrator:
- * `first_party` skips the consent page, resources open APIs, the admin mark opens /admin/v1.
+ * Set by an administrator on a confidential client: whether its authorization requests must use
+ * PKCE. Absent means the operator's default (config `pkce.confidentialClients`); public clients
+ * always must, whatever this says.
  */
-export const EXTRA_CLIENT_PROPERTIES = ['first_party', CLIENT_RESOURCES_PROPERTY, ADMIN_CLIENT_PROPERTY, ADMIN_GENERATION_PROPERTY] as const;
+export const PKCE_REQUIRED_PROPERTY = 'latchkey_pkce_required';
+
+/**
+ * Client metadata beyond the standard set. Every one of them is granted by an administrator:
+ * `first_party` skips the consent page, resources open APIs, the admin mark opens /admin/v1, and
+ * the PKCE setting may relax what the operator's default demands.
+ */
+export const EXTRA_CLIENT_PROPERTIES = ['first_party', CLIENT_RESOURCES_PROPERTY, ADMIN_CLIENT_PROPERTY, ADMIN_GENERATION_PROPERTY, PKCE_REQUIRED_PROPERTY] as const;
 
 function scopesOf(value: unknown): string[] {
   return typeof value === 'string' ? value.split(' ').filter(Boolean) : [];
@@ -27,7 +35,7 @@ function scopesOf(value: unknown): string[] {
 
 function checkShape(key: string, value: unknown): void {
   if (value === undefined) return;
-  if ((key === 'first_party' || key === ADMIN_CLIENT_PROPERTY) && typeof value !== 'boolean') {
+  if ((key === 'first_party' || key === ADMIN_CLIENT_PROPERTY || key === PKCE_REQUIRED_PROPERTY) && typeof value !== 'boolean') {
     throw new errors.InvalidClientMetadata(`${key} must be a boolean`);
   }
   if (key === CLIENT_RESOURCES_PROPERTY && !(Array.isArray(value) && value.every((item) => typeof item === 'string'))) {

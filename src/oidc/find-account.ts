@@ -1,6 +1,8 @@
 import type { FindAccount } from 'oidc-provider';
 
 import type { AccountService } from '../accounts/account-service.js';
+import type { AttributeDeclaration } from '../accounts/profile.js';
+import { accountClaims } from './claims.js';
 
 interface SignInFacts {
   readonly auth_time?: number;
@@ -19,19 +21,13 @@ function signInFactsOf(token: unknown): SignInFacts {
 }
 
 /** How the provider turns a `sub` into claims; disabled or deleted accounts resolve to nothing. */
-export function createFindAccount(accounts: Pick<AccountService, 'findById'>): FindAccount {
+export function createFindAccount(accounts: Pick<AccountService, 'findById'>, declared: Readonly<Record<string, AttributeDeclaration>>): FindAccount {
   return async (_ctx, sub, token) => {
     const account = await accounts.findById(sub);
     if (!account || account.status !== 'active') return undefined;
     return {
       accountId: account.id,
-      claims: () => ({
-        sub: account.id,
-        email: account.email,
-        email_verified: account.emailVerified,
-        name: account.name ?? undefined,
-        ...signInFactsOf(token),
-      }),
+      claims: () => ({ ...accountClaims(account, declared), ...signInFactsOf(token), sub: account.id }),
     };
   };
 }

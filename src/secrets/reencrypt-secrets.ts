@@ -5,11 +5,15 @@ import type { DataCipher } from '../accounts/data-cipher.js';
 import { resealClientSecret, SEALED_SECRET_FIELD } from '../clients/sealed-client-adapter.js';
 import { rewriteDurableField } from '../storage/mongo-adapter.js';
 import type { CanaryStore } from './canary-store.js';
+import { resealPairwiseKey } from '../oidc/pairwise-subject.js';
+import type { SettingStore } from '../settings/setting-store.js';
 
 export interface ReencryptionReport {
   readonly currentKeyId: string;
   readonly clientSecrets: number;
   readonly totpSecrets: number;
+  /** Whether the pairwise subject key was moved to the current key. */
+  readonly pairwiseKey: boolean;
   /** Older keys nothing depends on any more: they may leave DATA_ENCRYPTION_KEY. */
   readonly retiredKeyIds: readonly string[];
   /** Older keys that unused recovery codes still need, with how many codes. */
@@ -21,8 +25,9 @@ export interface ReencryptionReport {
  * write a compare-and-set so that a change made meanwhile wins, then retires the canary of
  * every older key that nothing needs any more.
  */
-export async function reencryptSecrets(deps: { connection: Connection; cipher: DataCipher; accounts: AccountService; canaries: CanaryStore }): Promise<ReencryptionReport> {
+export async function reencryptSecrets(deps: { connection: Connection; cipher: DataCipher; accounts: AccountService; canaries: CanaryStore; settings: SettingStore }): Promise<ReencryptionReport> {
   const { cipher } = deps;
+  const pairwiseKey = await resealPairwiseKey(deps.settings, cipher);
   const clientSecrets = await rewriteDurableField(deps.connection, 'Client', SEALED_SECRET_FIELD, (clientId, sealed) => resealClientSecret(cipher, clientId, sealed));
   const accounts = await deps.accounts.reencryptSecrets();
   const retiredKeyIds: string[] = [];
@@ -37,5 +42,5 @@ export async function reencryptSecrets(deps: { connection: Connection; cipher: D
       retiredKeyIds.push(canary.keyId);
     }
   }
-  return { currentKeyId: cipher.currentKeyId, clientSecrets, totpSecrets: accounts.rewritten, retiredKeyIds, stillNeeded };
+  return { currentKeyId: cipher.currentKeyId, clientSecrets, totpSecrets: accounts.rewritten, pairwiseKey, retiredKeyIds, stillNeeded };
 }

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { decodeProtectedHeader, exportJWK, generateKeyPair } from 'jose';
 import * as oidc from 'openid-client';
 
+import { SIGN_IN_ACR } from '../../src/interactions/sign-in-methods.js';
 import { Browser, expectPage, isPage, type Page } from '../support/browser.js';
 import { buildAuthorizationRequest, REDIRECT_URI, signIn, type AuthorizationRequest } from '../support/sign-in.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
@@ -24,10 +25,17 @@ const ADVERTISED_LISTS: Record<string, readonly string[]> = {
   token_endpoint_auth_signing_alg_values_supported: ['ES256', 'Ed25519', 'EdDSA', 'HS256', 'PS256', 'RS256'],
   id_token_signing_alg_values_supported: ['ES256', 'RS256'],
   dpop_signing_alg_values_supported: ['ES256', 'Ed25519', 'EdDSA'],
-  scopes_supported: ['admin', 'email', 'offline_access', 'openid', 'profile'],
-  claims_supported: ['amr', 'auth_time', 'email', 'email_verified', 'iss', 'name', 'sid', 'sub'],
+  scopes_supported: ['address', 'admin', 'email', 'offline_access', 'openid', 'phone', 'profile'],
+  claims_supported: [
+    'acr', 'address', 'amr', 'auth_time', 'birthdate', 'email', 'email_verified', 'family_name', 'gender', 'given_name', 'iss', 'locale',
+    'middle_name', 'name', 'nickname', 'phone_number', 'phone_number_verified', 'picture', 'preferred_username', 'profile', 'sid', 'sub',
+    'updated_at', 'website', 'zoneinfo',
+  ],
   claim_types_supported: ['normal'],
-  subject_types_supported: ['public'],
+  subject_types_supported: ['pairwise', 'public'],
+  acr_values_supported: [SIGN_IN_ACR],
+  request_object_signing_alg_values_supported: ['ES256', 'Ed25519', 'EdDSA', 'HS256', 'PS256', 'RS256'],
+  userinfo_signing_alg_values_supported: ['ES256', 'RS256'],
 };
 const ADVERTISED_ENDPOINTS = [
   'authorization_endpoint',
@@ -40,7 +48,15 @@ const ADVERTISED_ENDPOINTS = [
   'token_endpoint',
   'userinfo_endpoint',
 ];
-const ADVERTISED_FLAGS = { authorization_response_iss_parameter_supported: true, claims_parameter_supported: false, request_uri_parameter_supported: false };
+const ADVERTISED_FLAGS = {
+  authorization_response_iss_parameter_supported: true,
+  // e2e/openid-claims.test.ts: claims parameter, request objects; e2e/request-uri.test.ts; e2e/backchannel-logout.test.ts
+  claims_parameter_supported: true,
+  request_parameter_supported: true,
+  request_uri_parameter_supported: true,
+  backchannel_logout_supported: true,
+  backchannel_logout_session_supported: true,
+};
 
 describe('every feature discovery advertises works through openid-client', () => {
   let server: TestServer;

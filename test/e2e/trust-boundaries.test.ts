@@ -70,6 +70,7 @@ describe('a self-registered client cannot grant itself what an administrator gra
     ['registered resources', { latchkey_resources: [RESOURCE] }],
     ['the administrator mark', { latchkey_admin: true }],
     ['an admin generation', { latchkey_admin_generation: 'guessed' }],
+    ['an exemption from PKCE', { latchkey_pkce_required: false }],
   ])('refuses registration that asks for %s', async (_what, extra) => {
     const registered = await register({ ...service, ...extra });
     expect(registered.status).toBe(400);
@@ -82,6 +83,7 @@ describe('a self-registered client cannot grant itself what an administrator gra
     ['the administrator mark', { latchkey_admin: true }],
     ['an admin generation', { latchkey_admin_generation: 'guessed' }],
     ['the admin scope', { scope: 'admin' }],
+    ['an exemption from PKCE', { latchkey_pkce_required: false }],
   ])('refuses an RFC 7592 update that sets %s, and leaves the client as it was', async (_what, extra) => {
     const registered = await register({ ...service, scope: 'openid' });
     expect(registered.status).toBe(201);
@@ -98,6 +100,7 @@ describe('a self-registered client cannot grant itself what an administrator gra
     expect(stored.first_party ?? false).toBe(false);
     expect(stored.latchkey_resources ?? []).toEqual([]);
     expect(stored.latchkey_admin ?? false).toBe(false);
+    expect(stored.latchkey_pkce_required).toBeUndefined();
     expect(String(stored.scope)).toBe('openid');
     // The resource cannot be reached either.
     const resourceToken = await token(String(registered.body.client_id), String(registered.body.client_secret), { resource: RESOURCE, scope: 'read' });

@@ -112,6 +112,30 @@ describe('admin API', () => {
     expect(await api('GET', `/users/${id}`)).toMatchObject({ status: 404 });
   });
 
+  it('reads and writes profile claims, and refuses a bad claim without changing anything', async () => {
+    const created = await api('POST', '/users', { body: { email: 'profiled@example.com', password: 'an api passphrase', profile: { given_name: 'Alan', zoneinfo: 'Europe/London' } } });
+    expect(created).toMatchObject({ status: 201, body: { profile: { given_name: 'Alan', zoneinfo: 'Europe/London' }, attributes: {} } });
+    const id = String(created.body.id);
+    const patched = await api('PATCH', `/users/${id}`, { body: { name: 'Alan Turing', profile: { family_name: 'Turing', zoneinfo: null, address: { locality: 'Wilmslow' } } } });
+    expect(patched).toMatchObject({ status: 200, body: { name: 'Alan Turing', profile: { given_name: 'Alan', family_name: 'Turing', address: { locality: 'Wilmslow' } } } });
+    expect(patched.body.profile).not.toHaveProperty('zoneinfo');
+    const refused = await api('PATCH', `/users/${id}`, { body: { status: 'disabled', profile: { birthdate: 'yesterday' } } });
+    expect(refused).toMatchObject({ status: 400, body: { error: 'invalid_account', error_description: expect.stringContaining('birthdate') } });
+    expect((await api('GET', `/users/${id}`)).body).toMatchObject({ status: 'active', profile: patched.body.profile });
+    expect(await api('PATCH', `/users/${id}`, { body: { attributes: { department: 'Bletchley' } } })).toMatchObject({ status: 400, body: { error_description: expect.stringContaining('unknown attribute department') } });
+  });
+
+  it('sets and clears a confidential client\'s PKCE requirement; a public client always needs PKCE', async () => {
+    const created = await api('POST', '/clients', { body: { client_name: 'Strict RP', redirect_uris: ['https://rp.example.com/cb'], pkce_required: true } });
+    expect(created).toMatchObject({ status: 201, body: { latchkey_pkce_required: true } });
+    const id = String(created.body.client_id);
+    const relaxed = await api('PATCH', `/clients/${id}`, { body: { pkce_required: null } });
+    expect(relaxed.status).toBe(200);
+    expect(relaxed.body).not.toHaveProperty('latchkey_pkce_required');
+    expect(await api('POST', '/clients', { body: { client_name: 'Lax SPA', public: true, redirect_uris: ['https://spa.example.com/cb'], pkce_required: false } }))
+      .toMatchObject({ status: 400, body: { error_description: expect.stringContaining('always uses PKCE') } });
+  });
+
   it('lists audit events with filters and a cursor, including admin changes', async () => {
     await server.container.audit.flush();
     const created = await api('GET', '/audit?type=client.created&limit=2');

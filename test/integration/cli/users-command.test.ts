@@ -1,4 +1,8 @@
 import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import bcrypt from 'bcryptjs';
 import { generate } from 'otplib';
 
 import { Redis } from 'ioredis';
@@ -6,7 +10,8 @@ import { Redis } from 'ioredis';
 import { runCli } from '../../../src/cli/main.js';
 import { loadConfig } from '../../../src/config/load-config.js';
 import { createRedisSignInThrottle } from '../../../src/storage/redis-sign-in-throttle.js';
-import { requireEnv, uniqueMongoUri } from '../../support/test-env.js';
+import { openAccountServices } from '../../../src/cli/cli-services.js';
+import { makeTempDir, requireEnv, uniqueMongoUri } from '../../support/test-env.js';
 
 interface CliResult {
   code: number;
@@ -133,5 +138,66 @@ describe('latchkey users', () => {
     const code = await new Promise((resolve) => child.on('exit', resolve));
     expect(code).toBe(0);
     expect(JSON.parse(stdout)).toMatchObject({ email: 'piped@example.com' });
+  });
+  it('updates standard claims, address parts and unsets them, and refuses malformed ones without writing', async () => {
+    const created = await json(['users', 'create', '--email', 'profile@example.com', '--name', 'Ada', '--password-stdin', '--set', 'given_name=Ada', '--set', 'address.country=GB'], 'a long enough password');
+    const id = String(created.id);
+    const updated = await json(['users', 'update', id, '--set', 'family_name=Lovelace', '--set', 'address.locality=London', '--set', 'phone_number=+442079460000', '--set', 'phone_number_verified=true', '--unset', 'given_name']);
+    expect(updated.profile).toEqual({ family_name: 'Lovelace', address: { country: 'GB', locality: 'London' }, phone_number: '+442079460000', phone_number_verified: true });
+
+    const refused = await cli(['users', 'update', id, '--set', 'family_name=Byron', '--set', 'birthdate=1815-02-30']);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('birthdate: must be YYYY-MM-DD');
+    expect((await json(['users', 'show', id])).profile).toEqual(updated.profile);
+
+    const unknown = await cli(['users', 'update', id, '--set', 'department=R&D']);
+    expect(unknown.stderr).toContain('unknown claim department');
+  });
+
+  it('imports users from JSON and CSV with bcrypt, argon2 or no password; a rerun skips them, and a bad file imports nothing', async () => {
+    const dir = await makeTempDir();
+    try {
+      const bcryptHash = await bcrypt.hash('migrated password one', 4);
+      await writeFile(join(dir.path, 'users.json'), JSON.stringify([
+        { email: 'Migrated@Example.com', name: 'Migrated One', email_verified: true, password_hash: bcryptHash, profile: { given_name: 'Mig', locale: 'fr-FR' } },
+        { email: 'nopassword@example.com' },
+      ]));
+      await writeFile(join(dir.path, 'users.csv'), 'email,name,password_hash,given_name,address.locality\ncsv@example.com,Csv User,,Cee,Lyon\n');
+      const fromJson = await json(['users', 'import', join(dir.path, 'users.json')]);
+      expect(fromJson).toMatchObject({ created: [{ line: 1, email: 'migrated@example.com' }, { line: 2, email: 'nopassword@example.com' }], skipped: [] });
+      const fromCsv = await json(['users', 'import', join(dir.path, 'users.csv')]);
+      expect(fromCsv).toMatchObject({ created: [{ line: 2, email: 'csv@example.com' }] });
+      expect(await json(['users', 'show', 'csv@example.com'])).toMatchObject({ name: 'Csv User', profile: { given_name: 'Cee', address: { locality: 'Lyon' } }, totp_enrolled: false });
+      expect(await json(['users', 'show', 'migrated@example.com'])).toMatchObject({ email_verified: true, profile: { given_name: 'Mig', locale: 'fr-FR' } });
+
+      const again = await json(['users', 'import', join(dir.path, 'users.json')]);
+      expect(again).toMatchObject({ created: [], skipped: [{ line: 1 }, { line: 2 }] });
+
+      // The imported bcrypt password signs in, and is then stored as argon2id.
+      const services = await openAccountServices(loadConfig(env));
+      try {
+        const signIn = await services.accounts.checkPassword('migrated@example.com', 'migrated password one', '203.0.113.5');
+        expect(signIn.ok).toBe(true);
+        const stored = await services.accounts.findByEmail('migrated@example.com');
+        expect(stored?.passwordHash).toMatch(/^\$argon2id\$/);
+        expect((await services.accounts.checkPassword('nopassword@example.com', '', '203.0.113.5')).ok).toBe(false);
+      } finally {
+        await services.close();
+      }
+
+      await writeFile(join(dir.path, 'bad.json'), JSON.stringify([
+        { email: 'fine@example.com' },
+        { email: 'badhash@example.com', password_hash: 'md5:abcdef' },
+        { email: 'badzone@example.com', profile: { zoneinfo: 'Nowhere/Else' } },
+      ]));
+      const bad = await cli(['users', 'import', join(dir.path, 'bad.json')]);
+      expect(bad.code).not.toBe(0);
+      expect(bad.stderr).toContain('nothing imported');
+      expect(bad.stderr).toContain('entry 2 (badhash@example.com): password_hash must be an argon2');
+      expect(bad.stderr).toContain('entry 3 (badzone@example.com): zoneinfo');
+      expect((await cli(['users', 'show', 'fine@example.com'])).code).not.toBe(0);
+    } finally {
+      await dir.remove();
+    }
   });
 });

@@ -28,6 +28,7 @@ function build(argon2: Argon2Parameters = BASE, store = createMemoryAccountStore
     recoveryCodes: createRecoveryCodes(keys),
     throttle: createMemorySignInThrottle({ pairFailures: 5, pairWindowSeconds: 900, accountFailures: 100, accountWindowSeconds: 3600, accountMaxDelaySeconds: 900, addressFailures: 100, addressWindowSeconds: 3600 }),
     claims: createMemoryOneTimeClaims(),
+    attributes: { department: { type: 'string', scope: 'organisation' } },
     sessions: createMemoryAccountSessions(sessionStorage, createMemoryAdapterFactory(sessionStorage)),
     passwordPolicy: { minLength: 12, maxLength: 1024 },
   });

@@ -1,4 +1,7 @@
-import { createPasswordHasher } from '../../../src/accounts/password-hasher.js';
+import argon2 from 'argon2';
+import bcrypt from 'bcryptjs';
+
+import { createPasswordHasher, isSupportedPasswordHash, NO_PASSWORD } from '../../../src/accounts/password-hasher.js';
 
 const OWASP_MINIMUM = { memoryKiB: 19456, timeCost: 2, parallelism: 1 };
 
@@ -23,6 +26,24 @@ describe('password hasher', () => {
     const hash = await hasher.hash('correct horse battery staple');
     expect(await stronger.verify(hash, 'correct horse battery staple')).toEqual({ valid: true, needsRehash: true });
     expect(await stronger.verify(hash, 'wrong')).toEqual({ valid: false, needsRehash: false });
+  });
+
+  it('verifies imported bcrypt and argon2i hashes and asks for them to be replaced by argon2id', async () => {
+    const bcryptHash = await bcrypt.hash('correct horse battery staple', 4);
+    expect(await hasher.verify(bcryptHash, 'correct horse battery staple')).toEqual({ valid: true, needsRehash: true });
+    expect(await hasher.verify(bcryptHash, 'correct horse battery stapler')).toEqual({ valid: false, needsRehash: false });
+    // bcrypt ignores what follows byte 72: such a password must not match on its prefix.
+    const long = 'x'.repeat(72);
+    expect(await hasher.verify(await bcrypt.hash(long, 4), `${long}and more`)).toEqual({ valid: false, needsRehash: false });
+    const argon2i = await argon2.hash('correct horse battery staple', { type: argon2.argon2i });
+    expect(await hasher.verify(argon2i, 'correct horse battery staple')).toEqual({ valid: true, needsRehash: true });
+    expect([bcryptHash, argon2i].every(isSupportedPasswordHash)).toBe(true);
+    expect(isSupportedPasswordHash('{SSHA}abcdef')).toBe(false);
+  });
+
+  it('matches nothing for an account imported without a password', async () => {
+    expect(await hasher.verify(NO_PASSWORD, '')).toEqual({ valid: false, needsRehash: false });
+    expect(await hasher.verify(NO_PASSWORD, 'anything')).toEqual({ valid: false, needsRehash: false });
   });
 
   it('treats a corrupt stored hash as a mismatch, not a crash', async () => {

@@ -1,3 +1,6 @@
+import { rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
 import { ConfigError } from '../../../src/config/config-error.js';
@@ -121,6 +124,34 @@ describe('loadConfig', () => {
 
   it.each(['token.issued=kept', 'token.issued', 'Token.Issued=log', 'token.issued=log=x', '=log'])('refuses AUDIT_STORAGE %p and says what it takes', (value) => {
     expect(errorOf(() => loadConfig({ AUDIT_STORAGE: value })).message).toMatch(/^AUDIT_STORAGE: must be a comma-separated list of type=class .*; ".*" is not$/);
+  });
+
+  it('reads the PKCE default, the ID token claims policy and the private network hosts', () => {
+    expect(loadConfig({})).toMatchObject({ pkce: { confidentialClients: 'optional' }, idTokenClaims: 'conform', privateNetworkHosts: [] });
+    expect(loadConfig({ PKCE_CONFIDENTIAL_CLIENTS: 'required', ID_TOKEN_CLAIMS: 'scopes', PRIVATE_NETWORK_HOSTS: 'RP.internal:8443, 10.0.0.5,[::1]:443' }))
+      .toMatchObject({ pkce: { confidentialClients: 'required' }, idTokenClaims: 'scopes', privateNetworkHosts: ['rp.internal:8443', '10.0.0.5', '[::1]:443'] });
+  });
+
+  it.each([
+    ['PKCE_CONFIDENTIAL_CLIENTS', 'sometimes', 'PKCE_CONFIDENTIAL_CLIENTS: must be required or optional; got "sometimes"'],
+    ['ID_TOKEN_CLAIMS', 'all', 'ID_TOKEN_CLAIMS: must be conform or scopes; got "all"'],
+    ['PRIVATE_NETWORK_HOSTS', 'https://rp.internal/', 'PRIVATE_NETWORK_HOSTS: takes host or host:port entries separated by commas; "https://rp.internal/" is not one'],
+  ])('refuses %s=%p', (name, value, message) => {
+    expect(errorOf(() => loadConfig({ [name]: value })).message).toBe(message);
+  });
+
+  it('adds the scope of each declared attribute to the scopes, and refuses attributes that shadow standard claims', () => {
+    const defaults = loadDefaults();
+    const config = loadConfig({}, { defaults: { ...defaults, customClaims: { department: { type: 'string', scope: 'organisation' } } } });
+    expect(config.scopes).toContain('organisation');
+    expect(config.customClaims).toEqual({ department: { type: 'string', scope: 'organisation' } });
+    const file = join(tmpdir(), `latchkey-defaults-${process.pid}.json`);
+    writeFileSync(file, JSON.stringify({ ...defaults, customClaims: { email: { type: 'string', scope: 'organisation' } } }));
+    try {
+      expect(() => loadDefaults(file)).toThrow(/customClaims\.email.*standard or protocol claim/);
+    } finally {
+      rmSync(file);
+    }
   });
 
   it.each([
