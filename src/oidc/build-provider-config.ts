@@ -18,6 +18,7 @@ import { buildAdminTokenClaims } from './admin-token-claims.js';
 import { buildSignInClaims } from './sign-in-claims.js';
 import type { ResourceService } from '../resources/resource-service.js';
 import { createPkceRequired } from './pkce-policy.js';
+import { errorPageFor } from './error-page.js';
 import { checkRevocationAllowed, createIntrospectionPolicy } from './token-policies.js';
 
 export interface ProviderConfigDeps {
@@ -82,8 +83,11 @@ function buildRenderError(renderer: Renderer): NonNullable<Configuration['render
   return (ctx: KoaContextWithOIDC, out) => {
     ctx.type = 'html';
     ctx.set('Content-Security-Policy', PAGE_CONTENT_SECURITY_POLICY);
+    const page = errorPageFor(out.error);
     ctx.body = renderer.render('error', {
-      title: 'Error',
+      title: page.heading,
+      heading: page.heading,
+      explanation: page.explanation,
       error: out.error,
       description: out.error_description ?? 'The request could not be completed.',
     });

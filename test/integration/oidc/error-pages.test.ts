@@ -16,7 +16,19 @@ describe('error pages', () => {
     expect(response.headers.get('content-security-policy')).toMatch(/default-src 'none'/);
     const html = await response.text();
     expect(html).toContain('data-error="invalid_client"');
+    expect(html).toContain('<h1>We do not know this application</h1>');
     expect(html).not.toMatch(/at .*\.(js|ts):\d+/);
+  });
+
+  it('says in plain words that a redirect_uri is not registered, and what to do next', async () => {
+    const created = await server.container.clients.create({ name: 'Shop', redirectUris: ['https://shop.example.com/cb'] });
+    const response = await fetch(`${server.url}/auth?client_id=${String(created.metadata.client_id)}&response_type=code&scope=openid&redirect_uri=https://evil.example.com/cb`, { redirect: 'manual' });
+    expect(response.status).toBe(400);
+    const html = await response.text();
+    expect(html).toContain('This sign-in link is not set up correctly');
+    expect(html).toContain('has not registered with us');
+    expect(html).toContain('Go back to the application you came from and try again');
+    expect(html).toContain('data-error="invalid_redirect_uri"');
   });
 
   it('answers an unknown path with a 404 page for browsers and JSON for API clients', async () => {
