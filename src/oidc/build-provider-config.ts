@@ -83,7 +83,7 @@ function buildRenderError(renderer: Renderer): NonNullable<Configuration['render
   return (ctx: KoaContextWithOIDC, out) => {
     ctx.type = 'html';
     ctx.set('Content-Security-Policy', PAGE_CONTENT_SECURITY_POLICY);
-    const page = errorPageFor(out.error);
+    const page = errorPageFor(out.error, (ctx.oidc as { route?: string } | undefined)?.route);
     ctx.body = renderer.render('error', {
       title: page.heading,
       heading: page.heading,

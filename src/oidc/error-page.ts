@@ -51,7 +51,17 @@ const PAGES: Readonly<Record<string, ErrorPage>> = {
 
 const UNKNOWN: ErrorPage = { heading: 'We could not complete this request', explanation: BACK };
 
-/** The page for an OAuth error code; the provider's own description goes under it as detail. */
-export function errorPageFor(error: string): ErrorPage {
+// RP-initiated logout: any refusal means the same to the person, whose session is untouched.
+const SIGN_OUT: ErrorPage = {
+  heading: 'This sign-out link is not valid',
+  explanation: `The application asked us to sign you out with a link we cannot act on (for example one that names a return address it has not registered, or a token that is not ours), so nothing was changed: you may still be signed in here. ${BACK}`,
+};
+
+/**
+ * The page for an OAuth error code; the provider's own description goes under it as detail.
+ * `route` is the provider's route name: refusals at the end-session endpoint are about signing out.
+ */
+export function errorPageFor(error: string, route?: string): ErrorPage {
+  if (route === 'end_session' && error !== 'temporarily_unavailable' && error !== 'server_error') return SIGN_OUT;
   return PAGES[error] ?? UNKNOWN;
 }

@@ -31,6 +31,16 @@ describe('error pages', () => {
     expect(html).toContain('data-error="invalid_redirect_uri"');
   });
 
+  it('says that a sign-out link is not valid, and that nothing changed, when logout is refused', async () => {
+    const bad = `${server.url}/session/end?id_token_hint=not-a-token&post_logout_redirect_uri=${encodeURIComponent('https://evil.example.com/bye')}`;
+    const response = await fetch(bad, { redirect: 'manual', headers: { accept: 'text/html' } });
+    expect(response.status).toBe(400);
+    const html = await response.text();
+    expect(html).toContain('<h1>This sign-out link is not valid</h1>');
+    expect(html).toContain('nothing was changed');
+    expect(html).toContain('data-error="invalid_request"');
+  });
+
   it('answers an unknown path with a 404 page for browsers and JSON for API clients', async () => {
     const page = await fetch(`${server.url}/no/such/page`, { headers: { accept: 'text/html' } });
     expect(page.status).toBe(404);
