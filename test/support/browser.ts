@@ -15,6 +15,15 @@ export interface FormSubmission {
   readonly button?: { name: string; value: string };
 }
 
+/** One request and its answer, as a browser's network panel would list it. */
+export interface Exchange {
+  readonly method: string;
+  readonly url: string;
+  readonly status: number;
+  /** Until the response headers arrived. */
+  readonly ms: number;
+}
+
 /**
  * A small stand-in for a browser: keeps cookies per host, follows redirects, submits HTML forms
  * with their hidden fields. It stops at any URL that starts with one of `stopAt` (the client's
@@ -25,6 +34,7 @@ export class Browser {
   readonly #stopAt: readonly string[];
   readonly #headers = new Map<string, string>();
   #timeoutMs: number | undefined;
+  #onResponse: ((exchange: Exchange) => void) | undefined;
 
   constructor(...stopAt: string[]) {
     this.#stopAt = stopAt;
@@ -33,6 +43,12 @@ export class Browser {
   /** Gives up on any one request after `ms` (a hung server fails the test instead of hanging it). */
   withTimeout(ms: number): this {
     this.#timeoutMs = ms;
+    return this;
+  }
+
+  /** Called after every HTTP exchange, redirects included (a form submission may be several). */
+  onResponse(observer: (exchange: Exchange) => void): this {
+    this.#onResponse = observer;
     return this;
   }
 
@@ -98,6 +114,7 @@ export class Browser {
       const cookie = this.#cookieHeader(target);
       if (cookie) headers.cookie = cookie;
       if (request.contentType) headers['content-type'] = request.contentType;
+      const started = Date.now();
       const response = await fetch(url, {
         method: request.method,
         headers,
@@ -105,6 +122,7 @@ export class Browser {
         redirect: 'manual',
         ...(this.#timeoutMs ? { signal: AbortSignal.timeout(this.#timeoutMs) } : {}),
       });
+      this.#onResponse?.({ method: request.method, url, status: response.status, ms: Date.now() - started });
       this.#store(target, response.headers);
       const location = response.headers.get('location');
       if (response.status >= 300 && response.status < 400 && location) {
