@@ -16,6 +16,7 @@ import type { InteractionDeps } from './interactions/interaction-deps.js';
 import { createInteractionRouter } from './interactions/interaction-router.js';
 import type { Logger } from './logging/create-logger.js';
 import { createRequestUriResolver } from './oidc/request-uri.js';
+import { PASSWORD_RESET_PATH } from './pages/password-reset-pages.js';
 
 export interface AppDeps {
   readonly config: AppConfig;
@@ -24,6 +25,7 @@ export interface AppDeps {
   /** The provider's middleware, mounted at the root (it follows key reloads). */
   readonly providerMiddleware: Middleware;
   readonly interactions: InteractionDeps;
+  readonly passwordResetPages: Router;
   readonly admin: AdminDeps;
   readonly rateLimits: { readonly interactions: Middleware; readonly token: Middleware; readonly authorization: Middleware };
   readonly readinessChecks: readonly ReadinessCheck[];
@@ -83,6 +85,7 @@ export function createApp(deps: AppDeps): Koa {
   // becomes a 503 page or JSON; around every route that records them.
   app.use(deps.admin.audit.requestScope());
   app.use(onlyUnder(['/interaction'], interactions));
+  app.use(onlyUnder([PASSWORD_RESET_PATH], deps.passwordResetPages));
   app.use(onlyUnder([ADMIN_PREFIX], createAdminRouter(deps.admin)));
   if (deps.extraRoutes) app.use(deps.extraRoutes.routes());
   app.use(async function limitProviderRequests(ctx, next) {

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type Router from '@koa/router';
 import type { Middleware } from 'koa';
 import compose from 'koa-compose';
 import type { Connection } from 'mongoose';
@@ -39,6 +40,10 @@ import type { Logger } from './logging/create-logger.js';
 import { createProvider } from './oidc/create-provider.js';
 import { createClientValidator } from './oidc/client-validator.js';
 import { createFindAccount } from './oidc/find-account.js';
+import { createPasswordReset, type ResetGrant } from './accounts/password-reset.js';
+import { createPageCsrf } from './http/page-csrf.js';
+import { createDisabledMailer, createSmtpMailer, createTerminalMailer, type Mailer } from './mail/mailer.js';
+import { createPasswordResetPages } from './pages/password-reset-pages.js';
 import { loadPairwiseKey } from './oidc/pairwise-subject.js';
 import { createMemorySettingStore, type SettingStore } from './settings/setting-store.js';
 import { createMongoSettingStore } from './settings/mongo-setting-store.js';
@@ -85,6 +90,8 @@ export interface Container {
   readonly audit: AuditLog;
   readonly auditStore: AuditStore;
   readonly interactions: InteractionDeps;
+  /** /password-reset: asking for a link by email, and following it. */
+  readonly passwordResetPages: Router;
   readonly rateLimits: { readonly interactions: Middleware; readonly token: Middleware; readonly authorization: Middleware };
   readonly readinessChecks: readonly ReadinessCheck[];
   readonly storage: { readonly redis: 'redis' | 'memory'; readonly mongo: 'mongodb' | 'memory' };
@@ -117,6 +124,7 @@ interface EphemeralStores {
   readonly claims: OneTimeClaims;
   readonly loginStates: ExpiringStore<LoginState>;
   readonly consents: ExpiringStore<RememberedConsent>;
+  readonly resetGrants: ExpiringStore<ResetGrant>;
   readonly rateLimitDb: Redis | Map<string, unknown>;
 }
 
@@ -131,6 +139,7 @@ function buildRedisStores(redis: Redis, config: AppConfig): EphemeralStores {
     claims: createRedisOneTimeClaims(redis, prefix),
     loginStates: createRedisExpiringStore(redis, prefix, 'login'),
     consents: createRedisExpiringStore(redis, prefix, 'consent'),
+    resetGrants: createRedisExpiringStore(redis, prefix, 'reset'),
     rateLimitDb: redis,
   };
 }
@@ -144,8 +153,15 @@ function buildMemoryStores(memory: MemoryStorage, config: AppConfig): EphemeralS
     claims: createMemoryOneTimeClaims(),
     loginStates: createMemoryExpiringStore(),
     consents: createMemoryExpiringStore(),
+    resetGrants: createMemoryExpiringStore(),
     rateLimitDb: new Map(),
   };
+}
+
+/** SMTP when configured; development prints mail instead; production without SMTP sends none. */
+function buildMailer(config: AppConfig, logger: Logger): Mailer | (Mailer & { close(): void }) {
+  if (config.mail.smtpUrl) return createSmtpMailer({ url: config.mail.smtpUrl, from: config.mail.from });
+  return config.mode === 'production' ? createDisabledMailer() : createTerminalMailer(logger);
 }
 
 /** The composition root: opens connections, loads keys, builds the provider and the services. */
@@ -305,6 +321,26 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
       authorization: createRateLimit({ db: ephemeral.rateLimitDb, namespace: `${rateLimitNamespace}:authorization`, perMinute: config.rateLimit.authorizationRequestsPerMinute }),
     };
 
+    const mailer = buildMailer(config, logger);
+    if ('close' in mailer) closers.push(async () => mailer.close());
+    const passwordResetPages = createPasswordResetPages({
+      reset: createPasswordReset({
+        accounts,
+        grants: ephemeral.resetGrants,
+        claims: ephemeral.claims,
+        ttlSeconds: config.passwordReset.ttlSeconds,
+        mailIntervalSeconds: config.passwordReset.mailIntervalSeconds,
+      }),
+      mailer,
+      renderer,
+      csrf: createPageCsrf(interactions.csrf),
+      audit,
+      logger,
+      issuer: config.issuer,
+      ttlMinutes: Math.round(config.passwordReset.ttlSeconds / 60),
+      rateLimit: rateLimits.interactions,
+    });
+
     return {
       config,
       logger,
@@ -332,6 +368,7 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
       audit,
       auditStore,
       interactions,
+      passwordResetPages,
       rateLimits,
       readinessChecks,
       storage: { redis: redis ? 'redis' : 'memory', mongo: mongo ? 'mongodb' : 'memory' },

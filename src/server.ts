@@ -54,6 +54,7 @@ export async function startServer(container: Container, port: number = container
     renderer: container.renderer,
     providerMiddleware: container.providerMiddleware,
     interactions: container.interactions,
+    passwordResetPages: container.passwordResetPages,
     admin: {
       get provider() {
         return container.provider;

@@ -99,6 +99,13 @@ export interface AppConfig {
     readonly authorizationRequestsPerMinute: number;
     readonly tokenRequestsPerMinute: number;
   };
+  /**
+   * Outgoing mail: SMTP_URL (smtp:// or smtps://, credentials in the URL) and the From address.
+   * Unset: development prints mail to the terminal; production sends none.
+   */
+  readonly mail: { readonly smtpUrl: string | undefined; readonly from: string };
+  /** How long a password reset link works, and how often one address may be sent one. */
+  readonly passwordReset: { readonly ttlSeconds: number; readonly mailIntervalSeconds: number };
   /** The issuer name authenticator apps show next to the account. */
   readonly totpIssuer: string;
   readonly audit: {

@@ -85,6 +85,7 @@ const defaultsSchema = z.strictObject({
     tokenRequestsPerMinute: z.number().int().min(1),
   }),
   totpIssuer: z.string().min(1),
+  passwordReset: z.strictObject({ ttlSeconds: z.number().int().min(60).max(86_400), mailIntervalSeconds: z.number().int().min(1) }),
   audit: z.strictObject({
     retentionDays: z.number().int().min(1),
     flushIntervalMs: z.number().int().min(10),
@@ -373,6 +374,24 @@ function readChoice<T extends string>(env: Env, name: string, choices: readonly 
   return known;
 }
 
+function readMail(env: Env): AppConfig['mail'] {
+  const smtpUrl = readUrl(env, 'SMTP_URL', ['smtp:', 'smtps:']);
+  const raw = env.MAIL_FROM?.trim();
+  let from = raw && raw !== '' ? raw : undefined;
+  if (from === undefined) {
+    let host = 'localhost';
+    try {
+      host = new URL(env.ISSUER ?? 'http://localhost').hostname;
+    } catch {
+      // ISSUER's own check reports a bad value.
+    }
+    from = `Latchkey <no-reply@${host}>`;
+  } else if (!/^[^<>@\s]*@[^<>@\s]+$|^[^<>]*<[^<>@\s]+@[^<>@\s]+>$/.test(from)) {
+    throw new ConfigError('MAIL_FROM', 'must be an address (no-reply@example.com) or a name and address (Example <no-reply@example.com>)');
+  }
+  return Object.freeze({ smtpUrl, from });
+}
+
 function readPrivateNetworkHosts(env: Env): readonly string[] {
   const raw = env.PRIVATE_NETWORK_HOSTS?.trim();
   if (raw === undefined || raw === '') return Object.freeze([]);
@@ -471,6 +490,8 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig
       tokenRequestsPerMinute: read(() => readPositiveInteger(env, 'RATE_LIMIT_TOKEN_PER_MINUTE', defaults.rateLimit.tokenRequestsPerMinute), 0),
     }),
     totpIssuer: defaults.totpIssuer,
+    mail: read(() => readMail(env), { smtpUrl: undefined, from: 'Latchkey <no-reply@localhost>' }),
+    passwordReset: Object.freeze({ ...defaults.passwordReset }),
     audit: Object.freeze({ ...defaults.audit, storage: read(() => readAuditStorage(env, defaults.audit.storage), Object.freeze({ ...defaults.audit.storage })) }),
   };
   if (problems.length > 0) throw new ConfigError(problems);

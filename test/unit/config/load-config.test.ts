@@ -132,7 +132,14 @@ describe('loadConfig', () => {
       .toMatchObject({ pkce: { confidentialClients: 'required' }, idTokenClaims: 'scopes', privateNetworkHosts: ['rp.internal:8443', '10.0.0.5', '[::1]:443'] });
   });
 
+  it('reads the mail settings, with a From on the issuer host by default', () => {
+    expect(loadConfig({ ISSUER: 'https://id.example.org' }).mail).toEqual({ smtpUrl: undefined, from: 'Latchkey <no-reply@id.example.org>' });
+    expect(loadConfig({ SMTP_URL: 'smtps://u:p@mail.example.org:465', MAIL_FROM: 'Example ID <id@example.org>' }).mail).toEqual({ smtpUrl: 'smtps://u:p@mail.example.org:465', from: 'Example ID <id@example.org>' });
+  });
+
   it.each([
+    ['SMTP_URL', 'https://mail.example.org', 'SMTP_URL: must start with smtp:// or smtps://'],
+    ['MAIL_FROM', 'not an address', 'MAIL_FROM: must be an address (no-reply@example.com) or a name and address (Example <no-reply@example.com>)'],
     ['PKCE_CONFIDENTIAL_CLIENTS', 'sometimes', 'PKCE_CONFIDENTIAL_CLIENTS: must be required or optional; got "sometimes"'],
     ['ID_TOKEN_CLAIMS', 'all', 'ID_TOKEN_CLAIMS: must be conform or scopes; got "all"'],
     ['PRIVATE_NETWORK_HOSTS', 'https://rp.internal/', 'PRIVATE_NETWORK_HOSTS: takes host or host:port entries separated by commas; "https://rp.internal/" is not one'],
