@@ -17,6 +17,7 @@ import { createInteractionRouter } from './interactions/interaction-router.js';
 import type { Logger } from './logging/create-logger.js';
 import { createRequestUriResolver } from './oidc/request-uri.js';
 import { PASSWORD_RESET_PATH } from './pages/password-reset-pages.js';
+import { ACCOUNT_PATH } from './pages/account-pages.js';
 
 export interface AppDeps {
   readonly config: AppConfig;
@@ -26,6 +27,8 @@ export interface AppDeps {
   readonly providerMiddleware: Middleware;
   readonly interactions: InteractionDeps;
   readonly passwordResetPages: Router;
+  readonly accountPages: Router;
+  readonly homePage: Router;
   readonly admin: AdminDeps;
   readonly rateLimits: { readonly interactions: Middleware; readonly token: Middleware; readonly authorization: Middleware };
   readonly readinessChecks: readonly ReadinessCheck[];
@@ -86,6 +89,12 @@ export function createApp(deps: AppDeps): Koa {
   app.use(deps.admin.audit.requestScope());
   app.use(onlyUnder(['/interaction'], interactions));
   app.use(onlyUnder([PASSWORD_RESET_PATH], deps.passwordResetPages));
+  app.use(onlyUnder([ACCOUNT_PATH], deps.accountPages));
+  const home = deps.homePage.routes();
+  app.use(async function landingPage(ctx, next) {
+    if (ctx.path === '/') await home(ctx as Parameters<typeof home>[0], next);
+    else await next();
+  });
   app.use(onlyUnder([ADMIN_PREFIX], createAdminRouter(deps.admin)));
   if (deps.extraRoutes) app.use(deps.extraRoutes.routes());
   app.use(async function limitProviderRequests(ctx, next) {

@@ -44,6 +44,7 @@ import { createPasswordReset, type ResetGrant } from './accounts/password-reset.
 import { createPageCsrf } from './http/page-csrf.js';
 import { createDisabledMailer, createSmtpMailer, createTerminalMailer, type Mailer } from './mail/mailer.js';
 import { createPasswordResetPages } from './pages/password-reset-pages.js';
+import { createAccountPages, createHomePage } from './pages/account-pages.js';
 import { loadPairwiseKey } from './oidc/pairwise-subject.js';
 import { createMemorySettingStore, type SettingStore } from './settings/setting-store.js';
 import { createMongoSettingStore } from './settings/mongo-setting-store.js';
@@ -92,6 +93,9 @@ export interface Container {
   readonly interactions: InteractionDeps;
   /** /password-reset: asking for a link by email, and following it. */
   readonly passwordResetPages: Router;
+  /** /account (a signed-in person's own pages) and / (the landing page). */
+  readonly accountPages: Router;
+  readonly homePage: Router;
   readonly rateLimits: { readonly interactions: Middleware; readonly token: Middleware; readonly authorization: Middleware };
   readonly readinessChecks: readonly ReadinessCheck[];
   readonly storage: { readonly redis: 'redis' | 'memory'; readonly mongo: 'mongodb' | 'memory' };
@@ -369,6 +373,8 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
       auditStore,
       interactions,
       passwordResetPages,
+      accountPages: createAccountPages({ provider: () => current, accounts, renderer, issuer: config.issuer }),
+      homePage: createHomePage({ renderer }),
       rateLimits,
       readinessChecks,
       storage: { redis: redis ? 'redis' : 'memory', mongo: mongo ? 'mongodb' : 'memory' },

@@ -55,6 +55,8 @@ export async function startServer(container: Container, port: number = container
     providerMiddleware: container.providerMiddleware,
     interactions: container.interactions,
     passwordResetPages: container.passwordResetPages,
+    accountPages: container.accountPages,
+    homePage: container.homePage,
     admin: {
       get provider() {
         return container.provider;

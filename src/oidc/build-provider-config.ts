@@ -19,6 +19,7 @@ import { buildSignInClaims } from './sign-in-claims.js';
 import type { ResourceService } from '../resources/resource-service.js';
 import { createPkceRequired } from './pkce-policy.js';
 import { errorPageFor } from './error-page.js';
+import { accountClientMetadata } from '../pages/account-pages.js';
 import { checkRevocationAllowed, createIntrospectionPolicy } from './token-policies.js';
 
 export interface ProviderConfigDeps {
@@ -103,6 +104,8 @@ export function buildProviderConfig(deps: ProviderConfigDeps): Configuration {
   const { config } = deps;
   return {
     adapter: deps.adapter,
+    // Built in, never stored: the account area's own sign-in (pages/account-pages.ts).
+    clients: [accountClientMetadata(config.issuer)],
     jwks: deps.jwks,
     findAccount: deps.findAccount,
     ...buildClientPolicy(config),
