@@ -1,5 +1,7 @@
 import { z } from 'zod';
 
+import { AUDIT_EVENT_TYPES } from '../audit/audit-event-types.js';
+
 const uri = z.string().min(1).max(2000);
 
 export const listQuery = z.strictObject({
@@ -51,7 +53,7 @@ export const userPatchBody = z.strictObject({
 });
 
 export const auditQuery = z.strictObject({
-  type: z.string().max(100).optional(),
+  type: z.enum(AUDIT_EVENT_TYPES).optional(),
   account_id: z.string().max(100).optional(),
   client_id: z.string().max(100).optional(),
   since: z.iso.datetime({ offset: true }).optional(),

@@ -1,3 +1,4 @@
+import './quiet-library-notices.js';
 import { createInterface } from 'node:readline/promises';
 import { Writable } from 'node:stream';
 

@@ -1,11 +1,12 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 
 import { ConfigError } from '../config/config-error.js';
 import { loadConfig } from '../config/load-config.js';
 import { CliError, toCliFailure, unknownSubcommand, UsageError } from './cli-error.js';
 import { createCliOutput } from './cli-output.js';
-import { AUDIT_USAGE, runAuditCommand } from './audit-command.js';
+import { AUDIT_USAGE, parseAuditArgs, runAuditCommand } from './audit-command.js';
 import { openAccountServices, openAuditStore, openClientServices, openSecretServices } from './cli-services.js';
 import { runSecretsCommand, SECRETS_SUBCOMMANDS, SECRETS_USAGE } from './secrets-command.js';
 import { CLIENTS_SUBCOMMANDS, CLIENTS_USAGE, runClientsCommand } from './clients-command.js';
@@ -24,7 +25,24 @@ ${RESOURCES_USAGE}
 ${SECRETS_USAGE}
 ${AUDIT_USAGE}
 
-Reads the same environment as the server (KEYS_DIR, MONGODB_URI, REDIS_URL, DATA_ENCRYPTION_KEY, ...).`;
+Reads the same environment as the server (KEYS_DIR, MONGODB_URI, REDIS_URL, DATA_ENCRYPTION_KEY, ...).
+latchkey <command> --help shows one command's options; latchkey --version the version.`;
+
+/** Each command's own help, shown by `latchkey <command> --help` before anything is opened. */
+const COMMAND_USAGE: Readonly<Record<string, string>> = {
+  keys: KEYS_USAGE,
+  users: USERS_USAGE,
+  clients: CLIENTS_USAGE,
+  'initial-access-token': CLIENTS_USAGE,
+  resources: RESOURCES_USAGE,
+  secrets: SECRETS_USAGE,
+  audit: AUDIT_USAGE,
+};
+
+function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+  return typeof manifest.version === 'string' ? manifest.version : 'unknown';
+}
 
 export interface CliIo {
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -86,9 +104,20 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   const output = createCliOutput(json, io.stdout);
   const [group, ...rest] = args;
   try {
+    if (group === '--version' || group === '-v' || group === 'version') {
+      output.result({ version: packageVersion() }, () => `latchkey ${packageVersion()}`);
+      return 0;
+    }
     if (!group || group === 'help' || group === '--help' || group === '-h') {
       io.stdout(`${USAGE}\n`);
       return group ? 0 : 2;
+    }
+    // Help comes before the environment is read: asking how to use a command needs no database.
+    if (rest.includes('--help') || rest.includes('-h') || rest[0] === 'help') {
+      const usage = COMMAND_USAGE[group];
+      if (!usage) throw new UsageError(`unknown command "${group}"\n\n${USAGE}`);
+      io.stdout(`${usage}\n`);
+      return 0;
     }
     const config = loadConfig(io.env, { requireProductionServices: false });
     switch (group) {
@@ -135,9 +164,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         checkSubcommand('secrets', rest[0], SECRETS_SUBCOMMANDS, SECRETS_USAGE);
         await withServices(openSecretServices(config), (services) => runSecretsCommand(rest, { reencrypt: () => services.reencrypt(), output, audit: services.audit }));
         return 0;
-      case 'audit':
-        await withServices(openAuditStore(config), (services) => runAuditCommand(rest, services.store, output));
+      case 'audit': {
+        const query = parseAuditArgs(rest);
+        await withServices(openAuditStore(config), (services) => runAuditCommand(query, services.store, output));
         return 0;
+      }
       default:
         throw new UsageError(`unknown command "${group}"\n\n${USAGE}`);
     }
