@@ -1,5 +1,6 @@
 import { ConfigError } from './config/config-error.js';
 import { loadConfig } from './config/load-config.js';
+import { withDevSecrets } from './dev/dev-secrets.js';
 import { createContainer } from './container.js';
 import { printDevBanner } from './dev/print-dev-banner.js';
 import { seedDemoClient, type DemoClient } from './clients/seed-demo-client.js';
@@ -18,8 +19,11 @@ function fail(message: string): never {
 async function main(argv: readonly string[]): Promise<void> {
   const dev = argv.includes('--dev');
   let config;
+  let devSecretsFile: string | undefined;
   try {
-    config = loadConfig(process.env);
+    const prepared = withDevSecrets(process.env);
+    devSecretsFile = prepared.file;
+    config = loadConfig(prepared.env);
   } catch (error) {
     if (error instanceof ConfigError) fail(`configuration error: ${error.message}`);
     throw error;
@@ -39,6 +43,7 @@ async function main(argv: readonly string[]): Promise<void> {
     for (const [what, generated] of [['COOKIE_KEYS', config.cookieKeys.generated], ['DATA_ENCRYPTION_KEY', config.dataEncryptionKeys.generated]] as const) {
       if (generated) logger.warn({ variable: what }, `${what} is not set; using a generated value that changes on every start`);
     }
+    if (devSecretsFile) logger.info({ file: devSecretsFile }, 'development COOKIE_KEYS and DATA_ENCRYPTION_KEY kept in this file (mode 0600); the CLI run from here uses them too');
   }
 
   let devRelyingParty: DevRelyingParty | undefined;

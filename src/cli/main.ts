@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 
 import { ConfigError } from '../config/config-error.js';
 import { loadConfig } from '../config/load-config.js';
+import { withDevSecrets } from '../dev/dev-secrets.js';
 import { CliError, toCliFailure, unknownSubcommand, UsageError } from './cli-error.js';
 import { createCliOutput } from './cli-output.js';
 import { AUDIT_USAGE, parseAuditArgs, runAuditCommand } from './audit-command.js';
@@ -119,7 +120,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       io.stdout(`${usage}\n`);
       return 0;
     }
-    const config = loadConfig(io.env, { requireProductionServices: false });
+    // In development the CLI uses the secrets the dev server keeps beside its keys.
+    const config = loadConfig(withDevSecrets(io.env).env, { requireProductionServices: false });
     switch (group) {
       case 'keys':
         await runKeysCommand(rest, { config, output });
