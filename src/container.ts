@@ -373,7 +373,9 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
       auditStore,
       interactions,
       passwordResetPages,
-      accountPages: createAccountPages({ provider: () => current, accounts, renderer, issuer: config.issuer }),
+      accountPages: createAccountPages({
+        provider: () => current, accounts, sessions: ephemeral.sessions, adapter, csrf: createPageCsrf(interactions.csrf), audit, renderer, issuer: config.issuer,
+      }),
       homePage: createHomePage({ renderer }),
       rateLimits,
       readinessChecks,

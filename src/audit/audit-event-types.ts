@@ -4,8 +4,8 @@
  * `type` filter accept these only, so a typo is an error rather than an empty answer.
  */
 export const AUDIT_EVENT_TYPES = [
-  'account.created', 'account.deleted', 'account.disabled', 'account.enabled', 'account.password_reset', 'account.password_set',
-  'account.profile_updated', 'account.throttled', 'account.unlocked',
+  'account.app_revoked', 'account.created', 'account.deleted', 'account.disabled', 'account.enabled', 'account.password_reset', 'account.password_set',
+  'account.profile_updated', 'account.session_ended', 'account.throttled', 'account.unlocked',
   'authorization.error', 'authorization.success',
   'client.created', 'client.deleted', 'client.registered', 'client.registration_error', 'client.secret_rotated', 'client.updated',
   'consent.denied', 'consent.granted',

@@ -4,7 +4,15 @@ import type Provider from 'oidc-provider';
 import type { ClientMetadata } from 'oidc-provider';
 import type { Context } from 'koa';
 
+import type { AdapterFactory } from 'oidc-provider';
+
 import type { AccountService } from '../accounts/account-service.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import { auditContextOf } from '../audit/provider-audit.js';
+import type { PageCsrf } from '../http/page-csrf.js';
+import { readForm } from '../http/read-form.js';
+import { CsrfError } from '../interactions/interaction-errors.js';
+import type { AccountSessions } from '../storage/account-sessions.js';
 import type { Renderer } from '../http/renderer.js';
 import { PAGE_CONTENT_SECURITY_POLICY } from '../http/security-headers.js';
 
@@ -42,8 +50,59 @@ function formatAddress(address: Record<string, unknown>): string {
   return ['street_address', 'postal_code', 'locality', 'region', 'country'].map((part) => address[part]).filter((part) => typeof part === 'string').join(', ');
 }
 
-export function createAccountPages(deps: { readonly provider: () => Provider; readonly accounts: Pick<AccountService, 'findById'>; readonly renderer: Renderer; readonly issuer: string }): Router {
+export interface AccountPagesDeps {
+  readonly provider: () => Provider;
+  readonly accounts: Pick<AccountService, 'findById'>;
+  readonly sessions: AccountSessions;
+  readonly adapter: AdapterFactory;
+  readonly csrf: PageCsrf;
+  readonly audit: Pick<AuditLog, 'record'>;
+  readonly renderer: Renderer;
+  readonly issuer: string;
+}
+
+interface GrantPayload {
+  readonly clientId?: string;
+  readonly openid?: { readonly scope?: string };
+}
+
+interface SessionPayload {
+  readonly uid?: string;
+  readonly loginTs?: number;
+  readonly authorizations?: Readonly<Record<string, { readonly grantId?: string }>>;
+}
+
+/** What the account has open: its applications (by client) and its signed-in browsers. */
+async function openItems(deps: AccountPagesDeps, accountId: string) {
+  const members = await deps.sessions.list(accountId);
+  const grants: Array<{ member: string; id: string; clientId: string; scopes: string[] }> = [];
+  const sessions: Array<{ member: string; uid: string; loginTs: number; grantIds: string[] }> = [];
+  for (const member of members) {
+    const [model, id = ''] = member.split(/:(.*)/s);
+    if (model === 'Grant') {
+      const payload = (await deps.adapter('Grant').find(id)) as GrantPayload | undefined;
+      if (payload?.clientId && payload.clientId !== ACCOUNT_CLIENT_ID) {
+        grants.push({ member, id, clientId: payload.clientId, scopes: (payload.openid?.scope ?? '').split(' ').filter(Boolean) });
+      }
+    } else if (model === 'Session') {
+      const payload = (await deps.adapter('Session').find(id)) as SessionPayload | undefined;
+      if (payload?.uid) {
+        const grantIds = Object.values(payload.authorizations ?? {}).map((entry) => entry.grantId).filter((grantId): grantId is string => typeof grantId === 'string');
+        sessions.push({ member, uid: payload.uid, loginTs: payload.loginTs ?? 0, grantIds });
+      }
+    }
+  }
+  return { grants, sessions };
+}
+
+export function createAccountPages(deps: AccountPagesDeps): Router {
   const router = new Router({ prefix: ACCOUNT_PATH });
+  /** The signed-in account and its session, or undefined (then the page sends to sign-in). */
+  const signedIn = async (ctx: Context) => {
+    const session = await deps.provider().Session.get(ctx);
+    const account = session.accountId ? await deps.accounts.findById(session.accountId) : undefined;
+    return account && account.status === 'active' ? { account, sessionUid: session.uid } : undefined;
+  };
   const page = (ctx: Context, view: string, model: Record<string, unknown>): void => {
     ctx.type = 'html';
     ctx.set('Cache-Control', 'no-store');
@@ -52,12 +111,26 @@ export function createAccountPages(deps: { readonly provider: () => Provider; re
   };
 
   router.get('/', async (ctx) => {
-    const session = await deps.provider().Session.get(ctx);
-    const account = session.accountId ? await deps.accounts.findById(session.accountId) : undefined;
-    if (!account || account.status !== 'active') {
+    const current = await signedIn(ctx);
+    if (!current) {
       ctx.redirect(`${ACCOUNT_PATH}/sign-in`);
       return;
     }
+    const { account } = current;
+    const open = await openItems(deps, account.id);
+    const byClient = new Map<string, Set<string>>();
+    for (const grant of open.grants) {
+      const scopes = byClient.get(grant.clientId) ?? new Set<string>();
+      for (const scope of grant.scopes) scopes.add(scope);
+      byClient.set(grant.clientId, scopes);
+    }
+    const apps = await Promise.all([...byClient].map(async ([clientId, scopes]) => {
+      const client = await deps.provider().Client.find(clientId).catch(() => undefined);
+      return { clientId, name: client?.clientName ?? clientId, scopes: [...scopes].sort().join(' ') };
+    }));
+    const devices = open.sessions
+      .sort((a, b) => b.loginTs - a.loginTs)
+      .map((entry) => ({ uid: entry.uid, signedInAt: new Date(entry.loginTs * 1000).toISOString().replace('T', ' ').slice(0, 16) + ' UTC', current: entry.uid === current.sessionUid }));
     const profile = [
       ...(account.name ? [{ claim: 'name', label: LABELS.name, value: account.name }] : []),
       ...Object.entries(account.profile).map(([claim, value]) => ({
@@ -68,7 +141,44 @@ export function createAccountPages(deps: { readonly provider: () => Provider; re
     ];
     const signOut = new URL(`${deps.issuer}/session/end`);
     signOut.search = new URLSearchParams({ client_id: ACCOUNT_CLIENT_ID, post_logout_redirect_uri: `${deps.issuer}/` }).toString();
-    page(ctx, 'account', { title: 'Your account', email: account.email, profile, signOutHref: signOut.toString() });
+    page(ctx, 'account', {
+      title: 'Your account', email: account.email, profile, signOutHref: signOut.toString(), apps, devices,
+      csrf: deps.csrf.tokenFor(ctx), revokeAction: `${ACCOUNT_PATH}/apps/revoke`, endSessionAction: `${ACCOUNT_PATH}/sessions/end`,
+    });
+  });
+
+  /** Removes an application's access: every grant of that client, with its codes and tokens. */
+  router.post('/apps/revoke', async (ctx) => {
+    const form = await readForm(ctx);
+    if (!deps.csrf.check(ctx, form.csrf)) throw new CsrfError();
+    const current = await signedIn(ctx);
+    if (!current) return ctx.redirect(`${ACCOUNT_PATH}/sign-in`);
+    const clientId = form.client_id ?? '';
+    const open = await openItems(deps, current.account.id);
+    const members = open.grants.filter((grant) => grant.clientId === clientId).map((grant) => grant.member);
+    if (members.length > 0) {
+      await deps.sessions.end(current.account.id, members);
+      deps.audit.record({ ...auditContextOf(ctx), type: 'account.app_revoked', outcome: 'success', accountId: current.account.id, clientId, details: { grants: members.length } });
+    }
+    ctx.status = 303;
+    ctx.redirect(ACCOUNT_PATH);
+  });
+
+  /** Signs one browser out: its session and the grants it holds. */
+  router.post('/sessions/end', async (ctx) => {
+    const form = await readForm(ctx);
+    if (!deps.csrf.check(ctx, form.csrf)) throw new CsrfError();
+    const current = await signedIn(ctx);
+    if (!current) return ctx.redirect(`${ACCOUNT_PATH}/sign-in`);
+    const open = await openItems(deps, current.account.id);
+    const target = open.sessions.find((entry) => entry.uid === form.session);
+    if (target) {
+      const grantMembers = open.grants.filter((grant) => target.grantIds.includes(grant.id)).map((grant) => grant.member);
+      await deps.sessions.end(current.account.id, [target.member, ...grantMembers]);
+      deps.audit.record({ ...auditContextOf(ctx), type: 'account.session_ended', outcome: 'success', accountId: current.account.id, details: { this_browser: target.uid === current.sessionUid } });
+    }
+    ctx.status = 303;
+    ctx.redirect(target?.uid === current.sessionUid ? '/' : ACCOUNT_PATH);
   });
 
   // Starts a sign-in as the account area's client; the code it ends with is never needed,

@@ -3,6 +3,10 @@ import type { AdapterFactory } from 'oidc-provider';
 /** Ends what an account has open with the provider, wherever it was opened. */
 export interface AccountSessions {
   endAll(accountId: string): Promise<{ readonly sessions: number; readonly grants: number }>;
+  /** The account's open sessions and grants, as `Session:<id>` and `Grant:<id>` members. */
+  list(accountId: string): Promise<string[]>;
+  /** Ends some of them (a grant with its codes and tokens), e.g. one device or one application. */
+  end(accountId: string, members: readonly string[]): Promise<{ readonly sessions: number; readonly grants: number }>;
 }
 
 export class SessionsUnreachableError extends Error {
@@ -16,6 +20,8 @@ export class SessionsUnreachableError extends Error {
 export function createUnreachableAccountSessions(): AccountSessions {
   return {
     endAll: () => Promise.reject(new SessionsUnreachableError()),
+    list: () => Promise.reject(new SessionsUnreachableError()),
+    end: () => Promise.reject(new SessionsUnreachableError()),
   };
 }
 

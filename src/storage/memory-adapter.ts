@@ -187,5 +187,14 @@ export function createMemoryAccountSessions(storage: MemoryStorage, adapter: Ada
       storage.accounts.delete(accountId);
       return endMembers(adapter, members);
     },
+    async list(accountId) {
+      return [...(storage.accounts.get(accountId) ?? [])];
+    },
+    async end(accountId, members) {
+      const ended = await endMembers(adapter, members);
+      const index = storage.accounts.get(accountId);
+      for (const member of members) index?.delete(member);
+      return ended;
+    },
   };
 }

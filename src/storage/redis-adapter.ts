@@ -165,5 +165,13 @@ export function createRedisAccountSessions(redis: Redis, keys: RedisKeys, adapte
       await redis.del(indexKey);
       return ended;
     },
+    async list(accountId) {
+      return redis.smembers(keys.account(accountId));
+    },
+    async end(accountId, members) {
+      const ended = await endMembers(adapter, members);
+      if (members.length > 0) await redis.srem(keys.account(accountId), ...members);
+      return ended;
+    },
   };
 }

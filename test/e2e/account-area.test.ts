@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 
-import { Browser, expectPage } from '../support/browser.js';
-import { REDIRECT_URI, submitCode, submitPassword, totpCode } from '../support/sign-in.js';
+import * as oidc from 'openid-client';
+
+import { Browser, expectPage, expectRedirect, type Page } from '../support/browser.js';
+import { basicAuthorization, registerClient } from '../support/register-client.js';
+import { buildAuthorizationRequest, redeem, REDIRECT_URI, signIn, submitCode, submitPassword, totpCode } from '../support/sign-in.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
 const PASSWORD = 'correct horse battery staple';
@@ -56,5 +59,60 @@ describe('the landing page and the account area', () => {
     const login = expectPage(await browser.open(`${server.url}/account`));
     const cancelled = expectPage(await browser.submit(login, { containing: 'button.secondary', fields: {} }));
     expect(cancelled.url).toBe(`${server.url}/`);
+  });
+
+  async function openAccount(browser: Browser, email: string, secret: string, step: number): Promise<Page> {
+    const login = expectPage(await browser.open(`${server.url}/account`));
+    if (!login.document.querySelector('input[name="password"]')) return login;
+    const second = await submitPassword(browser, login, email, PASSWORD);
+    return expectPage(await submitCode(browser, second, await totpCode(secret, step)));
+  }
+
+  it('lists the applications that can use the account and removes one with its tokens; ends the sessions of other browsers', async () => {
+    const email = `apps-${randomUUID()}@example.com`;
+    const { totp } = await server.container.accounts.createAccount({ email, password: PASSWORD, withTotp: true });
+    const secret = totp?.secret ?? '';
+    const app = await registerClient(server.container, { client_name: 'Photo Printer', grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], redirect_uris: [REDIRECT_URI], scope: 'openid email offline_access', first_party: true });
+    const config = await oidc.discovery(new URL(server.url), app.clientId, { client_secret: app.clientSecret }, oidc.ClientSecretBasic(app.clientSecret), { execute: [oidc.allowInsecureRequests] });
+
+    // Device A signs in to the application, then opens the account (same session: no new sign-in).
+    const deviceA = new Browser(REDIRECT_URI);
+    const request = await buildAuthorizationRequest(config, { scope: 'openid email offline_access', prompt: 'consent' });
+    const callback = await signIn(deviceA, request, { email, password: PASSWORD, totpSecret: secret }, 0);
+    const tokens = await redeem(config, typeof callback === 'string' ? callback : expectRedirect(await deviceA.submit(callback, { containing: 'button[value="approve"]', button: { name: 'decision', value: 'approve' } })), request);
+    const account = expectPage(await deviceA.open(`${server.url}/account`));
+    expect(account.document.querySelector(`[data-app="${app.clientId}"]`)?.text).toContain('Photo Printer');
+    expect(account.document.querySelectorAll('[data-session]')).toHaveLength(1);
+
+    // Device B signs in to the account area too.
+    const deviceB = new Browser(REDIRECT_URI);
+    expect((await openAccount(deviceB, email, secret, 1)).document.querySelector('[data-account-email]')?.text).toBe(email);
+
+    const active = async (token: string): Promise<boolean> => {
+      const response = await fetch(`${server.url}/token/introspection`, {
+        method: 'POST', headers: { authorization: basicAuthorization(app.clientId, app.clientSecret), 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token }),
+      });
+      return ((await response.json()) as { active: boolean }).active;
+    };
+    expect(await active(tokens.refresh_token ?? '')).toBe(true);
+    const refreshed = expectPage(await deviceA.open(`${server.url}/account`));
+    const afterRevoke = expectPage(await deviceA.submit(refreshed, { containing: `input[name="client_id"][value="${app.clientId}"]`, fields: {} }));
+    expect(afterRevoke.document.querySelector(`[data-app="${app.clientId}"]`)).toBeNull();
+    expect(await active(tokens.refresh_token ?? '')).toBe(false);
+    expect(await active(tokens.access_token)).toBe(false);
+
+    // Two browsers are listed; A signs B out, and B is asked to sign in again.
+    const listed = expectPage(await deviceA.open(`${server.url}/account`));
+    const sessions = listed.document.querySelectorAll('[data-session]');
+    expect(sessions).toHaveLength(2);
+    const other = sessions.find((item) => !item.text.includes('this browser'));
+    const otherUid = other?.getAttribute('data-session') ?? '';
+    const afterEnd = expectPage(await deviceA.submit(listed, { containing: `input[name="session"][value="${otherUid}"]`, fields: {} }));
+    expect(afterEnd.document.querySelectorAll('[data-session]')).toHaveLength(1);
+    expect(expectPage(await deviceB.open(`${server.url}/account`)).document.querySelector('input[name="password"]')).not.toBeNull();
+
+    // A form without its token changes nothing.
+    const forged = await fetch(`${server.url}/account/sessions/end`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: deviceA.cookiesFor(server.url) }, body: 'session=x' });
+    expect(forged.status).toBe(403);
   });
 });
