@@ -184,6 +184,24 @@ export function describeEphemeralAdapterContract(name: string, setup: () => Prom
       expect(await sessions.endAll(account)).toEqual({ sessions: 0, grants: 0 });
     });
 
+    it('lists an account\'s sessions and grants, and ends the chosen ones with their tokens, leaving the rest', async () => {
+      const sessions = subject.accountSessions;
+      if (!sessions) throw new Error('this adapter has no account sessions');
+      const account = id();
+      const [kept, ended, grant, token] = [id(), id(), id(), id()];
+      await subject.factory('Session').upsert(kept, { jti: kept, uid: id(), accountId: account }, 600);
+      await subject.factory('Session').upsert(ended, { jti: ended, uid: id(), accountId: account }, 600);
+      await subject.factory('Grant').upsert(grant, { jti: grant, accountId: account, clientId: 'c1' }, 600);
+      await subject.factory('AccessToken').upsert(token, { jti: token, grantId: grant, accountId: account }, 60);
+      expect((await sessions.list(account)).sort()).toEqual([`Grant:${grant}`, `Session:${ended}`, `Session:${kept}`].sort());
+
+      expect(await sessions.end(account, [`Session:${ended}`, `Grant:${grant}`])).toEqual({ sessions: 1, grants: 1 });
+      expect(await subject.factory('AccessToken').find(token)).toBeUndefined();
+      expect(await subject.factory('Session').find(ended)).toBeUndefined();
+      expect(await subject.factory('Session').find(kept)).toBeDefined();
+      expect(await sessions.list(account)).toEqual([`Session:${kept}`]);
+    });
+
     it('revokes the grant when a consumed artifact is consumed again (code replay)', async () => {
       const grantId = id();
       const code = id();
