@@ -374,7 +374,7 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
       interactions,
       passwordResetPages,
       accountPages: createAccountPages({
-        provider: () => current, accounts, sessions: ephemeral.sessions, adapter, csrf: createPageCsrf(interactions.csrf), audit, renderer, issuer: config.issuer,
+        provider: () => current, accounts, sessions: ephemeral.sessions, adapter, csrf: createPageCsrf(interactions.csrf), audit, renderer, issuer: config.issuer, mailer, logger,
       }),
       homePage: createHomePage({ renderer }),
       rateLimits,

@@ -282,6 +282,35 @@ export function createAccountService(deps: AccountServiceDeps) {
       return thenEndSessions(store.update(id, { passwordHash }), id);
     },
 
+    /**
+     * Both factors again, for a change made from the account area: the password and a TOTP or
+     * recovery code, counted by the same throttle as a sign-in (so the account area is no way
+     * around the brute-force limits).
+     */
+    async reauthenticate(accountId: string, password: string, code: string, address: string): Promise<{ ok: true } | { ok: false; reason: 'invalid' | 'throttled' }> {
+      const account = await requireAccount(accountId);
+      const first = await this.checkPassword(account.email, password, address);
+      if (!first.ok || first.account.id !== accountId) return { ok: false, reason: !first.ok && first.reason === 'throttled' ? 'throttled' : 'invalid' };
+      const second = await this.checkSecondFactor(accountId, { login: toLogin(account.email), address }, code);
+      if (!second.ok) return { ok: false, reason: second.reason === 'throttled' ? 'throttled' : 'invalid' };
+      return { ok: true };
+    },
+
+    /** The second factor alone (TOTP or recovery code), throttled like a sign-in's. */
+    async confirmSecondFactor(accountId: string, code: string, address: string): Promise<boolean> {
+      const account = await requireAccount(accountId);
+      return (await this.checkSecondFactor(accountId, { login: toLogin(account.email), address }, code)).ok;
+    },
+
+    /** New recovery codes in place of the old ones (used or not); returned once, stored hashed. */
+    async regenerateRecoveryCodes(accountId: string): Promise<string[]> {
+      const account = await requireAccount(accountId);
+      if (!account.totpSecretEncrypted) throw new InvalidAccountInputError('Set up an authenticator first.');
+      const generated = recoveryCodes.generate();
+      await store.update(accountId, { recoveryCodes: generated.stored });
+      return generated.codes;
+    },
+
     /** Removes the authenticator and recovery codes, and ends every session and token. */
     async resetTotp(id: string): Promise<Account> {
       return thenEndSessions(store.update(id, { totpSecretEncrypted: null, totpEnrolledAt: null, recoveryCodes: [] }), id);

@@ -5,7 +5,7 @@
  */
 export const AUDIT_EVENT_TYPES = [
   'account.app_revoked', 'account.created', 'account.deleted', 'account.disabled', 'account.enabled', 'account.password_reset', 'account.password_set',
-  'account.profile_updated', 'account.session_ended', 'account.throttled', 'account.unlocked',
+  'account.password_change_failed', 'account.password_changed', 'account.profile_updated', 'account.session_ended', 'account.throttled', 'account.unlocked',
   'authorization.error', 'authorization.success',
   'client.created', 'client.deleted', 'client.registered', 'client.registration_error', 'client.secret_rotated', 'client.updated',
   'consent.denied', 'consent.granted',
@@ -15,7 +15,7 @@ export const AUDIT_EVENT_TYPES = [
   'login.locked', 'login.password_failed', 'login.second_factor_failed', 'login.succeeded', 'login.throttled',
   'logout.error', 'logout.success',
   'password_reset.requested',
-  'recovery_code.used',
+  'recovery_code.used', 'recovery_codes.regenerated',
   'resource.created', 'resource.deleted', 'resource.updated',
   'revocation.error',
   'secrets.reencrypted',

@@ -6,7 +6,11 @@ import type { Context } from 'koa';
 
 import type { AdapterFactory } from 'oidc-provider';
 
+import { InvalidAccountInputError } from '../accounts/account-errors.js';
 import type { AccountService } from '../accounts/account-service.js';
+import type { Logger } from '../logging/create-logger.js';
+import { errorMessage } from '../logging/error-message.js';
+import type { Mailer } from '../mail/mailer.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { auditContextOf } from '../audit/provider-audit.js';
 import type { PageCsrf } from '../http/page-csrf.js';
@@ -52,13 +56,15 @@ function formatAddress(address: Record<string, unknown>): string {
 
 export interface AccountPagesDeps {
   readonly provider: () => Provider;
-  readonly accounts: Pick<AccountService, 'findById'>;
+  readonly accounts: Pick<AccountService, 'findById' | 'reauthenticate' | 'confirmSecondFactor' | 'setPassword' | 'checkPasswordPolicy' | 'regenerateRecoveryCodes'>;
   readonly sessions: AccountSessions;
   readonly adapter: AdapterFactory;
   readonly csrf: PageCsrf;
   readonly audit: Pick<AuditLog, 'record'>;
   readonly renderer: Renderer;
   readonly issuer: string;
+  readonly mailer: Mailer;
+  readonly logger: Logger;
 }
 
 interface GrantPayload {
@@ -144,7 +150,90 @@ export function createAccountPages(deps: AccountPagesDeps): Router {
     page(ctx, 'account', {
       title: 'Your account', email: account.email, profile, signOutHref: signOut.toString(), apps, devices,
       csrf: deps.csrf.tokenFor(ctx), revokeAction: `${ACCOUNT_PATH}/apps/revoke`, endSessionAction: `${ACCOUNT_PATH}/sessions/end`,
+      passwordHref: `${ACCOUNT_PATH}/password`, recoveryCodesHref: `${ACCOUNT_PATH}/recovery-codes`,
     });
+  });
+
+  /** Tells the account's owner of a security change, by mail; a failed send is logged, not fatal. */
+  const notify = (email: string, accountId: string, what: string): void => {
+    const model = { email, site: new URL(deps.issuer).host, what, account: `${deps.issuer}${ACCOUNT_PATH}` };
+    deps.mailer.send({
+      to: email,
+      subject: `Security change to your account: ${what}`,
+      text: deps.renderer.render('mail/security-change-text', model),
+      html: deps.renderer.render('mail/security-change', model),
+    }).catch((error: unknown) => deps.logger.error({ err: { message: errorMessage(error) }, accountId }, 'security notice could not be sent'));
+  };
+
+  const passwordView = (ctx: Context, error?: string) => ({
+    title: 'Change your password', action: `${ACCOUNT_PATH}/password`, csrf: deps.csrf.tokenFor(ctx), back: ACCOUNT_PATH, ...(error ? { error } : {}),
+  });
+
+  router.get('/password', async (ctx) => {
+    if (!(await signedIn(ctx))) return ctx.redirect(`${ACCOUNT_PATH}/sign-in`);
+    page(ctx, 'account-password', passwordView(ctx));
+  });
+
+  /**
+   * Both factors again, then the new password. Like any password change it ends every session
+   * and token of the account, this browser's included, and the owner is told by mail.
+   */
+  router.post('/password', async (ctx) => {
+    const form = await readForm(ctx);
+    if (!deps.csrf.check(ctx, form.csrf)) throw new CsrfError();
+    const current = await signedIn(ctx);
+    if (!current) return ctx.redirect(`${ACCOUNT_PATH}/sign-in`);
+    const retry = (error: string) => {
+      ctx.status = 400;
+      page(ctx, 'account-password', passwordView(ctx, error));
+    };
+    const password = form.password ?? '';
+    if (password !== (form.password_repeat ?? '')) return retry('The two new passwords are not the same.');
+    try {
+      deps.accounts.checkPasswordPolicy(password);
+    } catch (error) {
+      if (error instanceof InvalidAccountInputError) return retry(error.message);
+      throw error;
+    }
+    const check = await deps.accounts.reauthenticate(current.account.id, form.current_password ?? '', form.code ?? '', ctx.ip);
+    if (!check.ok) {
+      deps.audit.record({ ...auditContextOf(ctx), type: 'account.password_change_failed', outcome: 'failure', accountId: current.account.id, details: { reason: check.reason } });
+      return retry(check.reason === 'throttled' ? 'Too many attempts. Wait a few minutes and try again.' : 'The current password or the code is not right.');
+    }
+    await deps.accounts.setPassword(current.account.id, password);
+    deps.audit.record({ ...auditContextOf(ctx), type: 'account.password_changed', outcome: 'success', accountId: current.account.id });
+    notify(current.account.email, current.account.id, 'password changed');
+    page(ctx, 'password-reset-done', { title: 'Password changed' });
+  });
+
+  const codesView = (ctx: Context, extra: Record<string, unknown> = {}) => ({
+    title: 'New recovery codes', action: `${ACCOUNT_PATH}/recovery-codes`, csrf: deps.csrf.tokenFor(ctx), back: ACCOUNT_PATH, ...extra,
+  });
+
+  router.get('/recovery-codes', async (ctx) => {
+    if (!(await signedIn(ctx))) return ctx.redirect(`${ACCOUNT_PATH}/sign-in`);
+    page(ctx, 'account-recovery-codes', codesView(ctx));
+  });
+
+  /** A TOTP code (or a recovery code) again, then a new set of codes, shown this once. */
+  router.post('/recovery-codes', async (ctx) => {
+    const form = await readForm(ctx);
+    if (!deps.csrf.check(ctx, form.csrf)) throw new CsrfError();
+    const current = await signedIn(ctx);
+    if (!current) return ctx.redirect(`${ACCOUNT_PATH}/sign-in`);
+    const second = await deps.accounts.confirmSecondFactor(current.account.id, form.code ?? '', ctx.ip);
+    if (!second) {
+      ctx.status = 400;
+      return page(ctx, 'account-recovery-codes', codesView(ctx, { error: 'That code is not right, or was used already.' }));
+    }
+    const codes = await deps.accounts.regenerateRecoveryCodes(current.account.id);
+    deps.audit.record({ ...auditContextOf(ctx), type: 'recovery_codes.regenerated', outcome: 'success', accountId: current.account.id });
+    notify(current.account.email, current.account.id, 'new recovery codes');
+    ctx.set('Cache-Control', 'no-store');
+    page(ctx, 'account-recovery-codes', codesView(ctx, {
+      codes,
+      download: `data:text/plain;charset=utf-8,${encodeURIComponent(`Recovery codes for ${current.account.email} at ${new URL(deps.issuer).host}\n\n${codes.join('\n')}\n`)}`,
+    }));
   });
 
   /** Removes an application's access: every grant of that client, with its codes and tokens. */

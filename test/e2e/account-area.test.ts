@@ -115,4 +115,37 @@ describe('the landing page and the account area', () => {
     const forged = await fetch(`${server.url}/account/sessions/end`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: deviceA.cookiesFor(server.url) }, body: 'session=x' });
     expect(forged.status).toBe(403);
   });
+
+  it('changes the password only with both factors again, signs out everywhere, and makes new recovery codes that work', async () => {
+    const email = `security-${randomUUID()}@example.com`;
+    const { totp } = await server.container.accounts.createAccount({ email, password: PASSWORD, withTotp: true });
+    const secret = totp?.secret ?? '';
+    const browser = new Browser(REDIRECT_URI);
+    const account = await openAccount(browser, email, secret, 0);
+
+    // New recovery codes, confirmed with a TOTP code.
+    const codesForm = expectPage(await browser.open(new URL(account.document.querySelector('a[href="/account/recovery-codes"]')?.getAttribute('href') ?? '', server.url).toString()));
+    const codesPage = expectPage(await browser.submit(codesForm, { containing: 'input[name="code"]', fields: { code: await totpCode(secret, 1) } }));
+    const codes = codesPage.document.querySelectorAll('[data-recovery-code]').map((element) => element.getAttribute('data-recovery-code') ?? '');
+    expect(codes).toHaveLength(10);
+    expect(decodeURIComponent(codesPage.document.querySelector('a[download]')?.getAttribute('href') ?? '')).toContain(codes[0]);
+
+    const form = expectPage(await browser.open(`${server.url}/account/password`));
+    const refused = expectPage(await browser.submit(form, { containing: 'input[name="current_password"]', fields: { current_password: PASSWORD, code: '000000', password: 'a new and long passphrase', password_repeat: 'a new and long passphrase' } }));
+    expect(refused.status).toBe(400);
+    expect(refused.html).toContain('is not right');
+    // A recovery code from the new set confirms it, as a second factor should.
+    const done = expectPage(await browser.submit(refused, { containing: 'input[name="current_password"]', fields: { current_password: PASSWORD, code: codes[0] ?? '', password: 'a new and long passphrase', password_repeat: 'a new and long passphrase' } }));
+    expect(done.html).toContain('Password changed');
+    // Every session ended, this one included; the new password signs in.
+    const again = expectPage(await browser.open(`${server.url}/account`));
+    expect(again.document.querySelector('input[name="password"]')).not.toBeNull();
+    const second = await submitPassword(browser, again, email, 'a new and long passphrase');
+    expect(second.document.querySelector('input[name="code"]')).not.toBeNull();
+    // The used recovery code does not work twice.
+    const reused = expectPage(await submitCode(browser, second, codes[0] ?? ''));
+    expect(reused.document.querySelector('input[name="code"]')).not.toBeNull();
+    const inside = expectPage(await submitCode(browser, reused, codes[1] ?? ''));
+    expect(inside.document.querySelector('[data-account-email]')?.text).toBe(email);
+  });
 });
