@@ -80,6 +80,16 @@ const totpPurpose = (accountId: string): string => `totp-secret:${accountId}`;
 const LEGACY_TOTP_PURPOSE = 'totp-secret';
 // A code is valid for three steps (one either side of now); remembering it a little longer is enough.
 const TOTP_CLAIM_SECONDS = 150;
+const TOTP_REPLACEMENT_MS = 10 * 60 * 1000;
+const replacementPurpose = (accountId: string): string => `totp-replacement:${accountId}`;
+
+/** A new authenticator being set up from the account area. */
+export interface TotpReplacement {
+  readonly secret: string;
+  readonly uri: string;
+  /** The secret and its expiry, encrypted and bound to the account: the form carries it. */
+  readonly pending: string;
+}
 
 /** Everything that reads or changes an account, with the password, TOTP and throttling rules. */
 /** Profile input as it arrives (CLI, admin API, import file): checked against accounts/profile.ts. */
@@ -137,6 +147,15 @@ export function createAccountService(deps: AccountServiceDeps) {
       }
     }
     return cipher.decrypt(ciphertext, totpPurpose(account.id));
+  }
+
+  function openPending(accountId: string, pending: string): string | undefined {
+    try {
+      const data = JSON.parse(cipher.decrypt(pending, replacementPurpose(accountId))) as { secret?: unknown; exp?: unknown };
+      return typeof data.secret === 'string' && typeof data.exp === 'number' && data.exp > Date.now() ? data.secret : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   function readProfileChange(change: ProfileChange, current: Pick<Account, 'profile' | 'attributes'>): Pick<Account, 'profile' | 'attributes'> {
@@ -300,6 +319,49 @@ export function createAccountService(deps: AccountServiceDeps) {
     async confirmSecondFactor(accountId: string, code: string, address: string): Promise<boolean> {
       const account = await requireAccount(accountId);
       return (await this.checkSecondFactor(accountId, { login: toLogin(account.email), address }, code)).ok;
+    },
+
+    /**
+     * Starts replacing the authenticator: a new secret, handed back inside `pending` (encrypted,
+     * bound to the account, valid 10 minutes) so nothing is stored until a code proves the new
+     * app works. The old authenticator keeps working until then.
+     */
+    async beginTotpReplacement(accountId: string): Promise<TotpReplacement> {
+      const account = await requireAccount(accountId);
+      if (!account.totpSecretEncrypted) throw new InvalidAccountInputError('There is no authenticator to replace.');
+      const secret = totp.generateSecret();
+      const pending = cipher.encrypt(JSON.stringify({ secret, exp: Date.now() + TOTP_REPLACEMENT_MS }), replacementPurpose(accountId));
+      return { secret, uri: totp.buildUri(secret, account.email), pending };
+    },
+
+    /** The replacement `pending` stands for, while it is still valid. */
+    async openTotpReplacement(accountId: string, pending: string): Promise<TotpReplacement | undefined> {
+      const account = await requireAccount(accountId);
+      const secret = openPending(accountId, pending);
+      return secret ? { secret, uri: totp.buildUri(secret, account.email), pending } : undefined;
+    },
+
+    /**
+     * Stores the new authenticator once a code from it checks out (each time step once, as at
+     * sign-in), with a compare-and-set on the old one: a reset or another replacement made
+     * meanwhile wins, and this one reports 'changed'.
+     */
+    async completeTotpReplacement(accountId: string, pending: string, code: string, address: string): Promise<'ok' | 'invalid' | 'expired' | 'changed' | 'throttled'> {
+      const secret = openPending(accountId, pending);
+      if (!secret) return 'expired';
+      const account = await requireAccount(accountId);
+      const attempt = { login: toLogin(account.email), address };
+      if (await throttle.begin(attempt)) return 'throttled';
+      const step = await totp.verify(secret, code.trim().replace(/\s/g, ''));
+      if (step === undefined || !(await claims.claim(`totp:${accountId}:${step}`, TOTP_CLAIM_SECONDS))) {
+        await failAttempt(attempt, 'invalid', accountId);
+        return 'invalid';
+      }
+      await throttle.passed(attempt);
+      const previous = account.totpSecretEncrypted;
+      if (!previous) return 'changed';
+      const swapped = await store.replaceTotpCiphertext(accountId, previous, cipher.encrypt(secret, totpPurpose(accountId)));
+      return swapped ? 'ok' : 'changed';
     },
 
     /** New recovery codes in place of the old ones (used or not); returned once, stored hashed. */

@@ -7,7 +7,8 @@ import type { Context } from 'koa';
 import type { AdapterFactory } from 'oidc-provider';
 
 import { InvalidAccountInputError } from '../accounts/account-errors.js';
-import type { AccountService } from '../accounts/account-service.js';
+import type { AccountService, TotpReplacement } from '../accounts/account-service.js';
+import QRCode from 'qrcode';
 import type { Logger } from '../logging/create-logger.js';
 import { errorMessage } from '../logging/error-message.js';
 import type { Mailer } from '../mail/mailer.js';
@@ -56,7 +57,7 @@ function formatAddress(address: Record<string, unknown>): string {
 
 export interface AccountPagesDeps {
   readonly provider: () => Provider;
-  readonly accounts: Pick<AccountService, 'findById' | 'reauthenticate' | 'confirmSecondFactor' | 'setPassword' | 'checkPasswordPolicy' | 'regenerateRecoveryCodes'>;
+  readonly accounts: Pick<AccountService, 'findById' | 'reauthenticate' | 'confirmSecondFactor' | 'beginTotpReplacement' | 'openTotpReplacement' | 'completeTotpReplacement' | 'setPassword' | 'checkPasswordPolicy' | 'regenerateRecoveryCodes'>;
   readonly sessions: AccountSessions;
   readonly adapter: AdapterFactory;
   readonly csrf: PageCsrf;
@@ -150,7 +151,7 @@ export function createAccountPages(deps: AccountPagesDeps): Router {
     page(ctx, 'account', {
       title: 'Your account', email: account.email, profile, signOutHref: signOut.toString(), apps, devices,
       csrf: deps.csrf.tokenFor(ctx), revokeAction: `${ACCOUNT_PATH}/apps/revoke`, endSessionAction: `${ACCOUNT_PATH}/sessions/end`,
-      passwordHref: `${ACCOUNT_PATH}/password`, recoveryCodesHref: `${ACCOUNT_PATH}/recovery-codes`,
+      passwordHref: `${ACCOUNT_PATH}/password`, recoveryCodesHref: `${ACCOUNT_PATH}/recovery-codes`, authenticatorHref: `${ACCOUNT_PATH}/authenticator`,
     });
   });
 
@@ -204,6 +205,65 @@ export function createAccountPages(deps: AccountPagesDeps): Router {
     deps.audit.record({ ...auditContextOf(ctx), type: 'account.password_changed', outcome: 'success', accountId: current.account.id });
     notify(current.account.email, current.account.id, 'password changed');
     page(ctx, 'password-reset-done', { title: 'Password changed' });
+  });
+
+  const authenticatorView = async (ctx: Context, extra: { replacement?: TotpReplacement; error?: string } = {}) => ({
+    title: 'Replace your authenticator',
+    action: `${ACCOUNT_PATH}/authenticator`,
+    confirmAction: `${ACCOUNT_PATH}/authenticator/confirm`,
+    csrf: deps.csrf.tokenFor(ctx),
+    back: ACCOUNT_PATH,
+    ...(extra.error ? { error: extra.error } : {}),
+    ...(extra.replacement
+      ? {
+        secret: extra.replacement.secret,
+        // Groups of four are easier to type into an app by hand.
+        groupedSecret: extra.replacement.secret.replace(/(.{4})(?=.)/g, '$1 '),
+        uri: extra.replacement.uri,
+        pending: extra.replacement.pending,
+        qrSvg: await QRCode.toString(extra.replacement.uri, { type: 'svg', margin: 1, width: 200, errorCorrectionLevel: 'M' }),
+      }
+      : {}),
+  });
+
+  router.get('/authenticator', async (ctx) => {
+    if (!(await signedIn(ctx))) return ctx.redirect(`${ACCOUNT_PATH}/sign-in`);
+    page(ctx, 'account-authenticator', await authenticatorView(ctx));
+  });
+
+  /** A code from the current app first; then the new app's QR code, nothing stored yet. */
+  router.post('/authenticator', async (ctx) => {
+    const form = await readForm(ctx);
+    if (!deps.csrf.check(ctx, form.csrf)) throw new CsrfError();
+    const current = await signedIn(ctx);
+    if (!current) return ctx.redirect(`${ACCOUNT_PATH}/sign-in`);
+    if (!(await deps.accounts.confirmSecondFactor(current.account.id, form.code ?? '', ctx.ip))) {
+      ctx.status = 400;
+      return page(ctx, 'account-authenticator', await authenticatorView(ctx, { error: 'That code is not right, or was used already.' }));
+    }
+    page(ctx, 'account-authenticator', await authenticatorView(ctx, { replacement: await deps.accounts.beginTotpReplacement(current.account.id) }));
+  });
+
+  /** A code from the new app, and the new app replaces the old one. */
+  router.post('/authenticator/confirm', async (ctx) => {
+    const form = await readForm(ctx);
+    if (!deps.csrf.check(ctx, form.csrf)) throw new CsrfError();
+    const current = await signedIn(ctx);
+    if (!current) return ctx.redirect(`${ACCOUNT_PATH}/sign-in`);
+    const pending = form.pending ?? '';
+    const outcome = await deps.accounts.completeTotpReplacement(current.account.id, pending, form.code ?? '', ctx.ip);
+    if (outcome === 'ok') {
+      deps.audit.record({ ...auditContextOf(ctx), type: 'totp.replaced', outcome: 'success', accountId: current.account.id });
+      notify(current.account.email, current.account.id, 'new authenticator app');
+      return page(ctx, 'account-done', { title: 'Authenticator replaced', message: 'From now on, sign in with codes from the new app. The old app no longer works.', back: ACCOUNT_PATH });
+    }
+    ctx.status = 400;
+    const replacement = await deps.accounts.openTotpReplacement(current.account.id, pending);
+    if (outcome === 'invalid' && replacement) {
+      return page(ctx, 'account-authenticator', await authenticatorView(ctx, { replacement, error: 'That code is not right, or was used already: wait for the next one.' }));
+    }
+    const why = outcome === 'changed' ? 'Your authenticator was changed meanwhile.' : outcome === 'throttled' ? 'Too many attempts. Wait a few minutes.' : 'This setup has expired.';
+    page(ctx, 'account-authenticator', await authenticatorView(ctx, { error: `${why} Start again.` }));
   });
 
   const codesView = (ctx: Context, extra: Record<string, unknown> = {}) => ({

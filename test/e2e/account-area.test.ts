@@ -148,4 +148,39 @@ describe('the landing page and the account area', () => {
     const inside = expectPage(await submitCode(browser, reused, codes[1] ?? ''));
     expect(inside.document.querySelector('[data-account-email]')?.text).toBe(email);
   });
+
+  it('replaces the authenticator only after a code from the old app and one from the new, which then works alone', async () => {
+    const email = `replace-${randomUUID()}@example.com`;
+    const { account, totp } = await server.container.accounts.createAccount({ email, password: PASSWORD, withTotp: true });
+    const oldSecret = totp?.secret ?? '';
+    const [loginCode = '', laterCode = ''] = await server.container.accounts.regenerateRecoveryCodes(account.id);
+    const browser = new Browser(REDIRECT_URI);
+    // Signed in with a recovery code, so both TOTP steps below are still unused.
+    const login = expectPage(await browser.open(`${server.url}/account`));
+    expectPage(await submitCode(browser, await submitPassword(browser, login, email, PASSWORD), loginCode));
+
+    const start = expectPage(await browser.open(`${server.url}/account/authenticator`));
+    const wrongOld = expectPage(await browser.submit(start, { containing: 'input[name="code"]', fields: { code: '123456' } }));
+    expect(wrongOld.status).toBe(400);
+    const setup = expectPage(await browser.submit(wrongOld, { containing: 'input[name="code"]', fields: { code: await totpCode(oldSecret, 0) } }));
+    const newSecret = setup.document.querySelector('[data-totp-secret]')?.getAttribute('data-totp-secret') ?? '';
+    expect(newSecret).toMatch(/^[A-Z2-7]{16,}$/);
+    expect(newSecret).not.toBe(oldSecret);
+    expect(setup.document.querySelector('[data-otpauth-uri]')?.getAttribute('href')).toMatch(/^otpauth:\/\/totp\//);
+    // Nothing is stored before the new app proves itself.
+    expect((await server.container.accounts.findById(account.id))?.totpSecretEncrypted).toBe(account.totpSecretEncrypted);
+    const confirmed = expectPage(await browser.submit(setup, { containing: 'input[name="pending"]', fields: { code: await totpCode(newSecret, 1) } }));
+    expect(confirmed.html).toContain('Authenticator replaced');
+    const stored = (await server.container.accounts.findById(account.id))?.totpSecretEncrypted;
+    expect(stored).not.toBe(account.totpSecretEncrypted);
+    expect(server.container.interactions.cipher.decrypt(stored ?? '', `totp-secret:${account.id}`)).toBe(newSecret);
+
+    // The old app no longer signs in.
+    const fresh = new Browser(REDIRECT_URI);
+    const second = await submitPassword(fresh, expectPage(await fresh.open(`${server.url}/account`)), email, PASSWORD);
+    const withOld = expectPage(await submitCode(fresh, second, await totpCode(oldSecret, -1)));
+    expect(withOld.document.querySelector('input[name="code"]')).not.toBeNull();
+    const inside = expectPage(await submitCode(fresh, withOld, laterCode));
+    expect(inside.document.querySelector('[data-account-email]')?.text).toBe(email);
+  });
 });
