@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import type { Middleware } from 'koa';
 
-import { createAbortInteraction } from './abort-interaction.js';
+import { createAbortInteraction, createRestartSignIn } from './abort-interaction.js';
 import { createAcknowledgeRecoveryCodes } from './acknowledge-recovery-codes.js';
 import type { InteractionDeps } from './interaction-deps.js';
 import { createShowInteraction } from './show-interaction.js';
@@ -20,5 +20,6 @@ export function createInteractionRouter(deps: InteractionDeps & { rateLimit: Mid
   router.post('/recovery-codes', deps.rateLimit, createAcknowledgeRecoveryCodes(deps));
   router.post('/consent', deps.rateLimit, createSubmitConsent(deps));
   router.post('/abort', deps.rateLimit, createAbortInteraction(deps));
+  router.post('/restart', deps.rateLimit, createRestartSignIn(deps));
   return router;
 }

@@ -7,10 +7,19 @@ import { describeScope } from './scope-descriptions.js';
 
 export const LOGIN_ERROR = 'The email or password is not right. Check them and try again.';
 
+/** The name of the application behind an interaction, for the pages to say who is asking. */
+export async function clientNameOf(deps: Pick<InteractionDeps, 'provider'>, details: InteractionDetails): Promise<string | undefined> {
+  const clientId = requestParam(details, 'client_id');
+  const client = clientId ? await deps.provider.Client.find(clientId).catch(() => undefined) : undefined;
+  return client?.clientName ?? undefined;
+}
+
 /** View model of the login page; `error` when a previous attempt failed. */
-export function buildLoginView(deps: Pick<InteractionDeps, 'csrf'>, uid: string, options: { email?: string; error?: string } = {}): Record<string, unknown> {
+export function buildLoginView(deps: Pick<InteractionDeps, 'csrf'>, uid: string, options: { email?: string; error?: string; clientName?: string | undefined } = {}): Record<string, unknown> {
   return {
     title: 'Sign in',
+    // Which application is asking, so nobody types their password for an app they did not open.
+    clientName: options.clientName,
     action: `/interaction/${uid}/login`,
     abortAction: `/interaction/${uid}/abort`,
     csrf: deps.csrf.tokenFor(uid),
@@ -19,11 +28,13 @@ export function buildLoginView(deps: Pick<InteractionDeps, 'csrf'>, uid: string,
   };
 }
 
-export function buildSecondFactorView(deps: Pick<InteractionDeps, 'csrf'>, uid: string, error?: string): Record<string, unknown> {
+export function buildSecondFactorView(deps: Pick<InteractionDeps, 'csrf'>, uid: string, error?: string, login?: string): Record<string, unknown> {
   return {
     title: 'Two-step verification',
     action: `/interaction/${uid}/second-factor`,
     abortAction: `/interaction/${uid}/abort`,
+    restartAction: `/interaction/${uid}/restart`,
+    login,
     csrf: deps.csrf.tokenFor(uid),
     error,
   };
@@ -91,8 +102,8 @@ export function createShowInteraction(deps: InteractionDeps) {
     const uid = details.uid;
     if (details.prompt.name === 'login') {
       const state = await deps.loginStates.get(uid);
-      if (!state) return renderPage(ctx, deps, 'login', buildLoginView(deps, uid));
-      if (state.stage === 'second_factor') return renderPage(ctx, deps, 'second-factor', buildSecondFactorView(deps, uid));
+      if (!state) return renderPage(ctx, deps, 'login', buildLoginView(deps, uid, { clientName: await clientNameOf(deps, details) }));
+      if (state.stage === 'second_factor') return renderPage(ctx, deps, 'second-factor', buildSecondFactorView(deps, uid, undefined, state.login));
       if (state.stage === 'enrol') return renderPage(ctx, deps, 'enrol', await buildEnrolView(deps, uid, state.secretEncrypted, state.accountId));
       const codes = JSON.parse(deps.cipher.decrypt(state.codesEncrypted, 'recovery-codes')) as string[];
       return renderPage(ctx, deps, 'recovery-codes', {
@@ -105,7 +116,8 @@ export function createShowInteraction(deps: InteractionDeps) {
     if (details.prompt.name === 'consent') {
       const client = await deps.provider.Client.find(requestParam(details, 'client_id') ?? '');
       if (!client) return renderPage(ctx, deps, 'error', { title: 'Error', error: 'invalid_client', description: 'The application is no longer registered.' }, 400);
-      return renderPage(ctx, deps, 'consent', buildConsentView(deps, details, client), 200, consentLogo(client.logoUri)?.origin);
+      const signedIn = details.session?.accountId ? await deps.accounts.findById(details.session.accountId) : undefined;
+      return renderPage(ctx, deps, 'consent', { ...buildConsentView(deps, details, client), signedInAs: signedIn?.email }, 200, consentLogo(client.logoUri)?.origin);
     }
     return renderPage(ctx, deps, 'error', { title: 'Error', error: 'unsupported_prompt', description: 'This sign-in step is not supported.' }, 400);
   };

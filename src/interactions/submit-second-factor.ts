@@ -25,11 +25,11 @@ export function createSubmitSecondFactor(deps: InteractionDeps) {
     if (!result.ok) {
       if (result.reason === 'throttled') {
         noteRefusal(ctx, deps, context, result.refusal);
-        return renderPage(ctx, deps, 'second-factor', buildSecondFactorView(deps, details.uid, describeRefusal(result.refusal)), 429);
+        return renderPage(ctx, deps, 'second-factor', buildSecondFactorView(deps, details.uid, describeRefusal(result.refusal), state.login), 429);
       }
       deps.audit.record({ ...context, type: 'login.second_factor_failed', outcome: 'failure', details: { reason: result.reason } });
       noteCounterEffects(deps, context, result, 'second_factor');
-      return renderPage(ctx, deps, 'second-factor', buildSecondFactorView(deps, details.uid, CODE_ERROR), 401);
+      return renderPage(ctx, deps, 'second-factor', buildSecondFactorView(deps, details.uid, CODE_ERROR, state.login), 401);
     }
 
     await deps.loginStates.delete(details.uid);

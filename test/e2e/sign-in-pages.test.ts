@@ -1,0 +1,59 @@
+import { randomUUID } from 'node:crypto';
+
+import * as oidc from 'openid-client';
+
+import { Browser, expectPage } from '../support/browser.js';
+import { registerClient } from '../support/register-client.js';
+import { buildAuthorizationRequest, openLogin, REDIRECT_URI, submitCode, submitPassword, totpCode } from '../support/sign-in.js';
+import { startTestServer, type TestServer } from '../support/test-server.js';
+
+const PASSWORD = 'correct horse battery staple';
+
+describe('what the sign-in pages tell the person', () => {
+  let server: TestServer;
+  let config: oidc.Configuration;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    const client = await registerClient(server.container, { client_name: 'Photo Printer', grant_types: ['authorization_code'], response_types: ['code'], redirect_uris: [REDIRECT_URI], scope: 'openid email' });
+    config = await oidc.discovery(new URL(server.url), client.clientId, { client_secret: client.clientSecret }, oidc.ClientSecretBasic(client.clientSecret), { execute: [oidc.allowInsecureRequests] });
+  });
+
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  async function createUser(): Promise<{ email: string; secret: string }> {
+    const email = `pages-${randomUUID()}@example.com`;
+    const { totp } = await server.container.accounts.createAccount({ email, password: PASSWORD, withTotp: true });
+    return { email, secret: totp?.secret ?? '' };
+  }
+
+  it('names the application asking, says which account is signing in, and lets a wrong account start over', async () => {
+    const first = await createUser();
+    const second = await createUser();
+    const browser = new Browser(REDIRECT_URI);
+    const login = await openLogin(browser, await buildAuthorizationRequest(config, { scope: 'openid email' }));
+    expect(login.document.querySelector('[data-client-name]')?.text).toContain('Photo Printer');
+
+    const codePage = await submitPassword(browser, login, first.email, PASSWORD);
+    expect(codePage.document.querySelector('[data-signing-in-as]')?.text).toBe(first.email);
+    // The TOTP field opens a number pad; the recovery-code field a keyboard with letters.
+    expect(codePage.document.querySelector('input#code')?.getAttribute('inputmode')).toBe('numeric');
+    expect(codePage.document.querySelector('input#recovery-code')?.getAttribute('inputmode')).toBe('text');
+
+    const again = expectPage(await browser.submit(codePage, { containing: 'button.link', fields: {} }));
+    expect(again.document.querySelector('input[name="password"]')).not.toBeNull();
+    const secondCode = await submitPassword(browser, again, second.email, PASSWORD);
+    expect(secondCode.document.querySelector('[data-signing-in-as]')?.text).toBe(second.email);
+
+    // After a wrong code the person stays on the code step, still told who they are.
+    const wrong = expectPage(await submitCode(browser, secondCode, '000000'));
+    expect(wrong.status).toBe(401);
+    expect(wrong.document.querySelector('[data-signing-in-as]')?.text).toBe(second.email);
+
+    const consent = expectPage(await submitCode(browser, wrong, await totpCode(second.secret)));
+    expect(consent.document.querySelector('[data-signed-in-as]')?.text).toBe(second.email);
+    expect(consent.document.querySelector('.client-name')?.text).toBe('Photo Printer');
+  });
+});
