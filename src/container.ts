@@ -44,6 +44,7 @@ import { createPasswordReset, type ResetGrant } from './accounts/password-reset.
 import { createPageCsrf } from './http/page-csrf.js';
 import { createDisabledMailer, createSmtpMailer, createTerminalMailer, type Mailer } from './mail/mailer.js';
 import { createPasswordResetPages } from './pages/password-reset-pages.js';
+import { createSecurityNotices } from './mail/security-notices.js';
 import { createAccountPages, createHomePage } from './pages/account-pages.js';
 import { loadPairwiseKey } from './oidc/pairwise-subject.js';
 import { createMemorySettingStore, type SettingStore } from './settings/setting-store.js';
@@ -303,6 +304,9 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
       allowedScopes: config.scopes,
       resourceExists: async (identifier) => (await resources.lookup(identifier)) !== undefined,
     });
+    const mailer = buildMailer(config, logger);
+    if ('close' in mailer) closers.push(async () => mailer.close());
+    const notices = createSecurityNotices({ mailer, renderer, logger, issuer: config.issuer, claims: ephemeral.claims });
     const interactions: InteractionDeps = {
       get provider() {
         return current;
@@ -315,6 +319,7 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
       renderer,
       logger,
       audit,
+      notices,
       interactionTtlSeconds: config.ttl.interactionSeconds,
       grantTtlSeconds: config.ttl.grantSeconds,
     };
@@ -325,8 +330,6 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
       authorization: createRateLimit({ db: ephemeral.rateLimitDb, namespace: `${rateLimitNamespace}:authorization`, perMinute: config.rateLimit.authorizationRequestsPerMinute }),
     };
 
-    const mailer = buildMailer(config, logger);
-    if ('close' in mailer) closers.push(async () => mailer.close());
     const passwordResetPages = createPasswordResetPages({
       reset: createPasswordReset({
         accounts,
@@ -374,7 +377,7 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
       interactions,
       passwordResetPages,
       accountPages: createAccountPages({
-        provider: () => current, accounts, sessions: ephemeral.sessions, adapter, csrf: createPageCsrf(interactions.csrf), audit, renderer, issuer: config.issuer, mailer, logger,
+        provider: () => current, accounts, sessions: ephemeral.sessions, adapter, csrf: createPageCsrf(interactions.csrf), audit, renderer, issuer: config.issuer, notices,
       }),
       homePage: createHomePage({ renderer }),
       rateLimits,

@@ -4,6 +4,7 @@ import { auditContextOf } from '../audit/provider-audit.js';
 import type { InteractionDeps } from './interaction-deps.js';
 import { finishInteraction, loadSubmittedStep, requestParam } from './interaction-page.js';
 import { buildAmr, SIGN_IN_ACR } from './sign-in-methods.js';
+import { rememberBrowser } from './known-browsers.js';
 
 /** POST /interaction/:uid/recovery-codes: the user has their codes; the first sign-in completes. */
 export function createAcknowledgeRecoveryCodes(deps: InteractionDeps) {
@@ -22,6 +23,8 @@ export function createAcknowledgeRecoveryCodes(deps: InteractionDeps) {
       clientId: requestParam(details, 'client_id') ?? null,
       details: { method: 'totp_enrolment' },
     });
+    // The browser that enrolled the account's first authenticator is its first known browser.
+    rememberBrowser(ctx, state.accountId);
     await finishInteraction(ctx, deps, { login: { accountId: state.accountId, acr: SIGN_IN_ACR, amr: buildAmr('totp'), remember: true } });
   };
 }

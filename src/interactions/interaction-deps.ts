@@ -8,6 +8,7 @@ import type { Logger } from '../logging/create-logger.js';
 import type { ExpiringStore } from '../storage/expiring-store.js';
 import type { RememberedConsents } from '../oidc/remembered-consents.js';
 import type { Csrf } from './csrf.js';
+import type { SecurityNotices } from '../mail/security-notices.js';
 import type { LoginState } from './login-state.js';
 
 /** What the interaction handlers need; built once in the container. */
@@ -21,6 +22,7 @@ export interface InteractionDeps {
   readonly renderer: Renderer;
   readonly logger: Logger;
   readonly audit: AuditLog;
+  readonly notices: SecurityNotices;
   readonly interactionTtlSeconds: number;
   readonly grantTtlSeconds: number;
 }

@@ -28,8 +28,21 @@ export function noteRefusal(ctx: Context, deps: Pick<InteractionDeps, 'audit'>, 
   deps.audit.record({ ...context, type: 'login.throttled', outcome: 'failure', details: { scope: refusal.scope, retry_after_seconds: refusal.retryAfterSeconds } });
 }
 
+/** The owner hears that sign-ins were paused (an account that exists; the page says the same either way). */
+async function tellOwnerOfPause(deps: Pick<InteractionDeps, 'accounts' | 'notices' | 'logger'>, accountId: string, address: string): Promise<void> {
+  try {
+    const account = await deps.accounts.findById(accountId);
+    if (account) await deps.notices.signInsPaused({ id: account.id, email: account.email }, { address });
+  } catch (error) {
+    deps.logger.warn({ err: { message: error instanceof Error ? error.message : String(error) }, accountId }, 'sign-in pause notice skipped');
+  }
+}
+
 /** Audits what a failed check did to the counters: a pair locked, or the email slowed everywhere. */
-export function noteCounterEffects(deps: Pick<InteractionDeps, 'audit'>, context: Omit<AuditInput, 'type' | 'outcome'>, failure: CheckFailed<string>, step: string): void {
-  if (failure.pairLocked) deps.audit.record({ ...context, type: 'login.locked', outcome: 'success', details: { scope: 'pair', after: step } });
+export function noteCounterEffects(deps: Pick<InteractionDeps, 'audit' | 'accounts' | 'notices' | 'logger'>, context: Omit<AuditInput, 'type' | 'outcome'>, failure: CheckFailed<string>, step: string): void {
+  if (failure.pairLocked) {
+    deps.audit.record({ ...context, type: 'login.locked', outcome: 'success', details: { scope: 'pair', after: step } });
+    if (context.accountId) void tellOwnerOfPause(deps, context.accountId, context.ip ?? 'an unknown address');
+  }
   if (failure.delaySeconds) deps.audit.record({ ...context, type: 'account.throttled', outcome: 'success', details: { delay_seconds: failure.delaySeconds, after: step } });
 }

@@ -6,6 +6,7 @@ import { finishInteraction, loadSubmittedStep, renderPage, requestParam } from '
 import { buildSecondFactorView } from './show-interaction.js';
 import { describeRefusal, noteCounterEffects, noteRefusal } from './sign-in-refusals.js';
 import { buildAmr, SIGN_IN_ACR } from './sign-in-methods.js';
+import { rememberBrowser, seenBefore } from './known-browsers.js';
 
 const CODE_ERROR = 'That code is not valid. Each code works once; wait for the next one or use a recovery code.';
 
@@ -34,6 +35,11 @@ export function createSubmitSecondFactor(deps: InteractionDeps) {
 
     await deps.loginStates.delete(details.uid);
     await deps.accounts.completeSignIn(attempt);
+    if (!seenBefore(ctx, state.accountId)) {
+      const account = await deps.accounts.findById(state.accountId);
+      if (account) deps.notices.newSignIn({ id: account.id, email: account.email }, { address: ctx.ip, userAgent: ctx.get('user-agent'), at: new Date() });
+    }
+    rememberBrowser(ctx, state.accountId);
     if (result.method === 'recovery_code') deps.audit.record({ ...context, type: 'recovery_code.used', outcome: 'success' });
     deps.audit.record({ ...context, type: 'login.succeeded', outcome: 'success', details: { method: result.method } });
     await finishInteraction(ctx, deps, { login: { accountId: state.accountId, acr: SIGN_IN_ACR, amr: buildAmr(result.method), remember: true } });

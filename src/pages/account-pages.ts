@@ -9,9 +9,7 @@ import type { AdapterFactory } from 'oidc-provider';
 import { InvalidAccountInputError } from '../accounts/account-errors.js';
 import type { AccountService, TotpReplacement } from '../accounts/account-service.js';
 import QRCode from 'qrcode';
-import type { Logger } from '../logging/create-logger.js';
-import { errorMessage } from '../logging/error-message.js';
-import type { Mailer } from '../mail/mailer.js';
+import type { SecurityNotices } from '../mail/security-notices.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { auditContextOf } from '../audit/provider-audit.js';
 import type { PageCsrf } from '../http/page-csrf.js';
@@ -64,8 +62,7 @@ export interface AccountPagesDeps {
   readonly audit: Pick<AuditLog, 'record'>;
   readonly renderer: Renderer;
   readonly issuer: string;
-  readonly mailer: Mailer;
-  readonly logger: Logger;
+  readonly notices: SecurityNotices;
 }
 
 interface GrantPayload {
@@ -155,16 +152,7 @@ export function createAccountPages(deps: AccountPagesDeps): Router {
     });
   });
 
-  /** Tells the account's owner of a security change, by mail; a failed send is logged, not fatal. */
-  const notify = (email: string, accountId: string, what: string): void => {
-    const model = { email, site: new URL(deps.issuer).host, what, account: `${deps.issuer}${ACCOUNT_PATH}` };
-    deps.mailer.send({
-      to: email,
-      subject: `Security change to your account: ${what}`,
-      text: deps.renderer.render('mail/security-change-text', model),
-      html: deps.renderer.render('mail/security-change', model),
-    }).catch((error: unknown) => deps.logger.error({ err: { message: errorMessage(error) }, accountId }, 'security notice could not be sent'));
-  };
+  const notify = (email: string, accountId: string, what: string): void => deps.notices.securityChange({ id: accountId, email }, what);
 
   const passwordView = (ctx: Context, error?: string) => ({
     title: 'Change your password', action: `${ACCOUNT_PATH}/password`, csrf: deps.csrf.tokenFor(ctx), back: ACCOUNT_PATH, ...(error ? { error } : {}),
