@@ -34,7 +34,8 @@ describe('CLI help and version', () => {
   it('refuses an audit type it does not know, listing the known ones, before opening the database', async () => {
     const result = await run(['audit', 'list', '--type', 'login.succeded']);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('unknown event type "login.succeded"; known types: account.created');
+    expect(result.stderr).toContain('unknown event type "login.succeded"; known types: account.');
+    expect(result.stderr).toContain('login.succeeded');
     expect(result.stderr).not.toContain('MONGODB_URI');
   });
 
