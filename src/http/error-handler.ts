@@ -2,6 +2,7 @@ import type { Middleware } from 'koa';
 
 import type { Logger } from '../logging/create-logger.js';
 import { AppError } from './app-error.js';
+import { describeWait } from './describe-wait.js';
 import { isStoreUnavailable, respondUnavailable } from './store-unavailable.js';
 import type { Renderer } from './renderer.js';
 
@@ -63,13 +64,18 @@ export function createErrorHandler(deps: { logger: Logger; renderer: Renderer })
       ctx.status = status;
       const headers = (error as HttpLikeError).headers;
       // Only Retry-After is carried over from thrown errors (rate limits set it).
+      let retryAfter: number | undefined;
       if (headers && typeof headers === 'object' && 'Retry-After' in headers) {
-        ctx.set('Retry-After', String((headers as Record<string, unknown>)['Retry-After']));
+        const value = String((headers as Record<string, unknown>)['Retry-After']);
+        ctx.set('Retry-After', value);
+        retryAfter = Number.parseInt(value, 10);
       }
       // JSON unless the client prefers HTML: browsers say so, API clients often send no Accept at all.
       if (ctx.accepts('json', 'html') === 'html') {
         ctx.type = 'html';
-        ctx.body = deps.renderer.render('error', { title: 'Error', error: code, description: message });
+        // A person is told how long to wait, not just to wait.
+        const wait = status === 429 && retryAfter !== undefined && Number.isFinite(retryAfter) ? ` Try again in ${describeWait(Math.max(1, retryAfter))}.` : '';
+        ctx.body = deps.renderer.render('error', { title: status === 429 ? 'Please wait' : 'Error', error: code, description: status === 429 && wait ? `Too many requests from your network.${wait}` : message });
       } else {
         ctx.body = { error: code, error_description: message };
       }

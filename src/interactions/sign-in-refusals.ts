@@ -4,12 +4,8 @@ import type { CheckFailed } from '../accounts/account-service.js';
 import type { ThrottleRefusal } from '../accounts/sign-in-throttle.js';
 import type { AuditInput } from '../audit/audit-event.js';
 import type { InteractionDeps } from './interaction-deps.js';
+import { describeWait } from '../http/describe-wait.js';
 
-function describeWait(seconds: number): string {
-  if (seconds < 90) return `${seconds} second${seconds === 1 ? '' : 's'}`;
-  const minutes = Math.ceil(seconds / 60);
-  return `${minutes} minute${minutes === 1 ? '' : 's'}`;
-}
 
 /**
  * What a refused sign-in is told: which limit, and how long to wait. Limits are counted per

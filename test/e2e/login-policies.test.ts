@@ -85,7 +85,10 @@ describe('per-IP rate limits', () => {
     const limited = await post();
     expect(limited.status).toBe(429);
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
-    expect(await limited.text()).toContain('data-error="too_many_requests"');
+    const page = await limited.text();
+    expect(page).toContain('data-error="too_many_requests"');
+    // The page says how long to wait, as the header does.
+    expect(page).toMatch(/Try again in \d+ (second|minute)s?\./);
   });
 
   it('bounds the authorization requests of one address, and with them the sign-ins it can leave in Redis', async () => {
