@@ -45,6 +45,7 @@ import { createPageCsrf } from './http/page-csrf.js';
 import { createDisabledMailer, createSmtpMailer, createTerminalMailer, type Mailer } from './mail/mailer.js';
 import { createPasswordResetPages } from './pages/password-reset-pages.js';
 import { createSecurityNotices } from './mail/security-notices.js';
+import { createEmailVerification, type VerificationGrant } from './accounts/email-verification.js';
 import { createAccountPages, createHomePage } from './pages/account-pages.js';
 import { loadPairwiseKey } from './oidc/pairwise-subject.js';
 import { createMemorySettingStore, type SettingStore } from './settings/setting-store.js';
@@ -130,6 +131,7 @@ interface EphemeralStores {
   readonly loginStates: ExpiringStore<LoginState>;
   readonly consents: ExpiringStore<RememberedConsent>;
   readonly resetGrants: ExpiringStore<ResetGrant>;
+  readonly verifyGrants: ExpiringStore<VerificationGrant>;
   readonly rateLimitDb: Redis | Map<string, unknown>;
 }
 
@@ -145,6 +147,7 @@ function buildRedisStores(redis: Redis, config: AppConfig): EphemeralStores {
     loginStates: createRedisExpiringStore(redis, prefix, 'login'),
     consents: createRedisExpiringStore(redis, prefix, 'consent'),
     resetGrants: createRedisExpiringStore(redis, prefix, 'reset'),
+    verifyGrants: createRedisExpiringStore(redis, prefix, 'verify'),
     rateLimitDb: redis,
   };
 }
@@ -159,6 +162,7 @@ function buildMemoryStores(memory: MemoryStorage, config: AppConfig): EphemeralS
     loginStates: createMemoryExpiringStore(),
     consents: createMemoryExpiringStore(),
     resetGrants: createMemoryExpiringStore(),
+    verifyGrants: createMemoryExpiringStore(),
     rateLimitDb: new Map(),
   };
 }
@@ -377,7 +381,8 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
       interactions,
       passwordResetPages,
       accountPages: createAccountPages({
-        provider: () => current, accounts, sessions: ephemeral.sessions, adapter, csrf: createPageCsrf(interactions.csrf), audit, renderer, issuer: config.issuer, notices,
+        provider: () => current, accounts, sessions: ephemeral.sessions, adapter, csrf: createPageCsrf(interactions.csrf), audit, renderer, issuer: config.issuer, notices, mailer, logger,
+        verification: createEmailVerification({ accounts, grants: ephemeral.verifyGrants, claims: ephemeral.claims, ttlSeconds: 86_400, mailIntervalSeconds: config.passwordReset.mailIntervalSeconds }),
       }),
       homePage: createHomePage({ renderer }),
       rateLimits,

@@ -315,6 +315,11 @@ export function createAccountService(deps: AccountServiceDeps) {
       return { ok: true };
     },
 
+    /** The owner proved the mailbox (a verification or reset link): `email_verified` becomes true. */
+    async markEmailVerified(accountId: string): Promise<void> {
+      await store.update(accountId, { emailVerified: true });
+    },
+
     /** The second factor alone (TOTP or recovery code), throttled like a sign-in's. */
     async confirmSecondFactor(accountId: string, code: string, address: string): Promise<boolean> {
       const account = await requireAccount(accountId);

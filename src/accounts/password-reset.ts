@@ -10,7 +10,7 @@ export interface ResetGrant {
 }
 
 export interface PasswordResetDeps {
-  readonly accounts: Pick<AccountService, 'findByEmail' | 'findById' | 'setPassword' | 'checkPasswordPolicy'>;
+  readonly accounts: Pick<AccountService, 'findByEmail' | 'findById' | 'setPassword' | 'checkPasswordPolicy' | 'markEmailVerified'>;
   readonly grants: ExpiringStore<ResetGrant>;
   readonly claims: OneTimeClaims;
   readonly ttlSeconds: number;
@@ -67,6 +67,8 @@ export function createPasswordReset(deps: PasswordResetDeps) {
       if (!account || account.status !== 'active') return { ok: false, reason: 'invalid_link' };
       // Ends every session and token of the account, as any password change does.
       await deps.accounts.setPassword(account.id, password);
+      // The link reached the mailbox: that is what verifying the address means.
+      if (!account.emailVerified) await deps.accounts.markEmailVerified(account.id);
       return { ok: true, accountId: account.id, email: account.email };
     },
   };

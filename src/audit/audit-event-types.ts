@@ -4,7 +4,7 @@
  * `type` filter accept these only, so a typo is an error rather than an empty answer.
  */
 export const AUDIT_EVENT_TYPES = [
-  'account.app_revoked', 'account.created', 'account.deleted', 'account.disabled', 'account.enabled', 'account.password_reset', 'account.password_set',
+  'account.app_revoked', 'account.created', 'account.deleted', 'account.email_verified', 'account.disabled', 'account.enabled', 'account.password_reset', 'account.password_set',
   'account.password_change_failed', 'account.password_changed', 'account.profile_updated', 'account.session_ended', 'account.throttled', 'account.unlocked',
   'authorization.error', 'authorization.success',
   'client.created', 'client.deleted', 'client.registered', 'client.registration_error', 'client.secret_rotated', 'client.updated',

@@ -10,6 +10,11 @@ import { InvalidAccountInputError } from '../accounts/account-errors.js';
 import type { AccountService, TotpReplacement } from '../accounts/account-service.js';
 import QRCode from 'qrcode';
 import type { SecurityNotices } from '../mail/security-notices.js';
+import type { Mailer } from '../mail/mailer.js';
+import type { Logger } from '../logging/create-logger.js';
+import { errorMessage } from '../logging/error-message.js';
+import type { EmailVerification } from '../accounts/email-verification.js';
+import { pathParam } from '../http/path-param.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { auditContextOf } from '../audit/provider-audit.js';
 import type { PageCsrf } from '../http/page-csrf.js';
@@ -63,6 +68,9 @@ export interface AccountPagesDeps {
   readonly renderer: Renderer;
   readonly issuer: string;
   readonly notices: SecurityNotices;
+  readonly verification: EmailVerification;
+  readonly mailer: Mailer;
+  readonly logger: Logger;
 }
 
 interface GrantPayload {
@@ -146,13 +154,44 @@ export function createAccountPages(deps: AccountPagesDeps): Router {
     const signOut = new URL(`${deps.issuer}/session/end`);
     signOut.search = new URLSearchParams({ client_id: ACCOUNT_CLIENT_ID, post_logout_redirect_uri: `${deps.issuer}/` }).toString();
     page(ctx, 'account', {
-      title: 'Your account', email: account.email, profile, signOutHref: signOut.toString(), apps, devices,
+      title: 'Your account', email: account.email, emailVerified: account.emailVerified, verifyAction: `${ACCOUNT_PATH}/verify-email`, verifySent: ctx.query.sent === 'verify', profile, signOutHref: signOut.toString(), apps, devices,
       csrf: deps.csrf.tokenFor(ctx), revokeAction: `${ACCOUNT_PATH}/apps/revoke`, endSessionAction: `${ACCOUNT_PATH}/sessions/end`,
       passwordHref: `${ACCOUNT_PATH}/password`, recoveryCodesHref: `${ACCOUNT_PATH}/recovery-codes`, authenticatorHref: `${ACCOUNT_PATH}/authenticator`,
     });
   });
 
   const notify = (email: string, accountId: string, what: string): void => deps.notices.securityChange({ id: accountId, email }, what);
+
+  /** Mails a link that confirms the address (at most one a minute). */
+  router.post('/verify-email', async (ctx) => {
+    const form = await readForm(ctx);
+    if (!deps.csrf.check(ctx, form.csrf)) throw new CsrfError();
+    const current = await signedIn(ctx);
+    if (!current) return ctx.redirect(`${ACCOUNT_PATH}/sign-in`);
+    const started = await deps.verification.start(current.account.id);
+    if (started) {
+      const model = { email: started.email, site: new URL(deps.issuer).host, link: `${deps.issuer}${ACCOUNT_PATH}/verify-email/${started.token}` };
+      deps.mailer.send({
+        to: started.email,
+        subject: 'Confirm your email address',
+        text: deps.renderer.render('mail/verify-email-text', model),
+        html: deps.renderer.render('mail/verify-email', model),
+      }).catch((error: unknown) => deps.logger.error({ err: { message: errorMessage(error) }, accountId: current.account.id }, 'verification mail could not be sent'));
+    }
+    ctx.status = 303;
+    ctx.redirect(`${ACCOUNT_PATH}?sent=verify`);
+  });
+
+  /** The link from that mail: whoever holds it holds the mailbox, signed in or not. */
+  router.get('/verify-email/:token', async (ctx) => {
+    const outcome = await deps.verification.complete(pathParam(ctx, 'token'));
+    if (!outcome.ok) {
+      ctx.status = 410;
+      return page(ctx, 'account-done', { title: 'This link does not work', message: 'The link has expired, was used already, or the account has another address now. Ask for a new one from your account.', back: ACCOUNT_PATH });
+    }
+    deps.audit.record({ ...auditContextOf(ctx), type: 'account.email_verified', outcome: 'success', accountId: outcome.accountId });
+    page(ctx, 'account-done', { title: 'Email address confirmed', message: 'Thank you: applications you sign in to are told that this address is yours.', back: ACCOUNT_PATH });
+  });
 
   const passwordView = (ctx: Context, error?: string) => ({
     title: 'Change your password', action: `${ACCOUNT_PATH}/password`, csrf: deps.csrf.tokenFor(ctx), back: ACCOUNT_PATH, ...(error ? { error } : {}),

@@ -105,6 +105,8 @@ describe('password reset by email', () => {
     expect(done.html).toContain('Password changed');
     await waitFor(() => mailsTo(user.email, 'Your password was changed')[0]);
 
+    // Following the mailed link proved the mailbox.
+    expect((await server.container.accounts.findByEmail(user.email))?.emailVerified).toBe(true);
     const again = expectPage(await browser.open(link));
     expect(again.status).toBe(410);
     expect(again.html).toContain('data-error="invalid_link"');
@@ -183,5 +185,24 @@ describe('password reset by email', () => {
       expect(String(notice.text)).toContain('127.0.0.1');
       expect(mailsTo(user.email, 'Sign-ins to your account were paused')).toHaveLength(1);
     });
+  });
+
+  it('confirms the address through a mailed link from the account area, once, for whoever holds the link', async () => {
+    const user = await createUser();
+    const browser = new Browser(REDIRECT_URI);
+    const login = expectPage(await browser.open(`${server.url}/account`));
+    const account = expectPage(await submitCode(browser, await submitPassword(browser, login, user.email, PASSWORD), await totpCode(user.secret)));
+    expect(account.document.querySelector('[data-email-unverified]')).not.toBeNull();
+    const sent = expectPage(await browser.submit(account, { containing: '[data-email-unverified]', fields: {} }));
+    expect(sent.html).toContain('We sent a link');
+    const message = await waitFor(() => mailsTo(user.email, 'Confirm your email address')[0]);
+    const links = [...String(message.text).matchAll(/https?:\/\/\S+/g)].map((match) => match[0]);
+    expect(links).toHaveLength(1);
+
+    const confirmed = expectPage(await new Browser(REDIRECT_URI).open(links[0] ?? ''));
+    expect(confirmed.html).toContain('Email address confirmed');
+    expect((await server.container.accounts.findByEmail(user.email))?.emailVerified).toBe(true);
+    expect(expectPage(await new Browser(REDIRECT_URI).open(links[0] ?? '')).status).toBe(410);
+    expect(expectPage(await browser.open(`${server.url}/account`)).document.querySelector('[data-email-unverified]')).toBeNull();
   });
 });
