@@ -87,6 +87,10 @@ if [ -n "${MONGODB_URI:-}" ]; then log "using MongoDB from MONGODB_URI"; else st
 ensure_redis
 if [ -z "${FERRETDB_BIN:-}" ] && command -v go >/dev/null 2>&1; then ensure_ferretdb; fi
 export FERRETDB_BIN="${FERRETDB_BIN:-}" REDIS_SERVER_BIN="${REDIS_SERVER_BIN:-$(command -v redis-server || true)}"
+ensure_chromium
+export CHROMIUM_BIN
+# The screenshots of every page state, at desktop and phone sizes: CI keeps this folder.
+export SCREENSHOTS_DIR="${SCREENSHOTS_DIR:-$ROOT/test-artifacts/screenshots}"
 
 RAN_JEST=1
 run_jest node

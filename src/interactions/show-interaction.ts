@@ -47,8 +47,14 @@ export async function buildEnrolView(deps: Pick<InteractionDeps, 'csrf' | 'accou
   return {
     title: 'Set up two-step verification',
     action: `/interaction/${uid}/enrol`,
+    abortAction: `/interaction/${uid}/abort`,
     csrf: deps.csrf.tokenFor(uid),
     secret,
+    // Groups of four are easier to type by hand; shown apart by style only, so the element's
+    // text is still the key itself (what a copy or a script reads).
+    secretGroups: secret.match(/.{1,4}/g) ?? [secret],
+    // On the phone that has the authenticator app, the link opens it directly.
+    uri,
     // Rendered here as inline SVG: the page loads nothing from anywhere, the QR included.
     qrSvg: await QRCode.toString(uri, { type: 'svg', margin: 1, width: 200, errorCorrectionLevel: 'M' }),
     error,

@@ -244,8 +244,8 @@ export function createAccountPages(deps: AccountPagesDeps): Router {
     ...(extra.replacement
       ? {
         secret: extra.replacement.secret,
-        // Groups of four are easier to type into an app by hand.
-        groupedSecret: extra.replacement.secret.replace(/(.{4})(?=.)/g, '$1 '),
+        // Groups of four, set apart by style only: the element's text stays the key itself.
+        secretGroups: extra.replacement.secret.match(/.{1,4}/g) ?? [extra.replacement.secret],
         uri: extra.replacement.uri,
         pending: extra.replacement.pending,
         qrSvg: await QRCode.toString(extra.replacement.uri, { type: 'svg', margin: 1, width: 200, errorCorrectionLevel: 'M' }),
