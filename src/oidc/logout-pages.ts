@@ -15,8 +15,9 @@ export function createLogoutPages(renderer: Renderer) {
     logoutSource(ctx: KoaContextWithOIDC, form: string): void {
       send(ctx, 'logout', { title: 'Sign out', form, clientName: ctx.oidc.client?.clientName });
     },
+    // With client_id, the person chose to leave that application only: the session stays.
     postLogoutSuccessSource(ctx: KoaContextWithOIDC): void {
-      send(ctx, 'logged-out', { title: 'Signed out' });
+      send(ctx, 'logged-out', { title: 'Signed out', clientName: ctx.oidc.client?.clientName });
     },
   };
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import * as oidc from 'openid-client';
 
@@ -52,6 +53,24 @@ describe('first-party clients and logout', () => {
     // The session is gone: a new authorization asks for the password again.
     const again = expectPage(await browser.open((await buildAuthorizationRequest(config)).url));
     expect(again.document.querySelector('input[name="password"]')).not.toBeNull();
+  });
+
+  it('signs out of one application only, leaving the account signed in, when the person chooses so', async () => {
+    const { account, totp } = await server.container.accounts.createAccount({ email: `only-${randomUUID()}@example.com`, password: PASSWORD, withTotp: true });
+    const browser = new Browser(REDIRECT_URI, LOGGED_OUT_URI);
+    const request = await buildAuthorizationRequest(config);
+    const callback = await signIn(browser, request, { email: account.email, password: PASSWORD, totpSecret: totp?.secret ?? '' }, 0);
+    if (typeof callback !== 'string') throw new Error('expected no consent page');
+    const tokens = await redeem(config, callback, request);
+
+    const confirm = expectPage(await browser.open(oidc.buildEndSessionUrl(config, { id_token_hint: tokens.id_token ?? '' }).toString()));
+    expect(confirm.html).toContain('Sign out of Our Own App only');
+    const onlyThisApp = expectPage(await browser.submit(confirm, { containing: 'input[name="xsrf"]', fields: {} }));
+    expect(onlyThisApp.html).toContain('You are signed out of Our Own App');
+    expect(onlyThisApp.html).toContain('still signed in');
+    // Still signed in: the next authorization needs no password.
+    const again = await browser.open((await buildAuthorizationRequest(config)).url);
+    expect('redirectedTo' in again && new URL(again.redirectedTo).searchParams.has('code')).toBe(true);
   });
 
   it('refuses first_party through dynamic registration', async () => {
