@@ -278,7 +278,7 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
     const accounts = buildAccountService(config, { store: accountStore, throttle: ephemeral.throttle, claims: ephemeral.claims, sessions: ephemeral.sessions });
     const consents = createRememberedConsents(ephemeral.consents);
     const resources = createResourceService({ store: resourceStore, cacheSeconds: config.clientCacheSeconds });
-    const renderer = createRenderer();
+    const renderer = createRenderer(undefined, { brand: config.branding });
     const adapter = createRoutingAdapterFactory(durable, ephemeral.adapter);
     // A provider is built per key set: oidc-provider has no way to swap keys in a running
     // instance, so a reload builds a new one and every consumer reads `current` per request.

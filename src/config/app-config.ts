@@ -106,6 +106,12 @@ export interface AppConfig {
   readonly mail: { readonly smtpUrl: string | undefined; readonly from: string };
   /** How long a password reset link works, and how often one address may be sent one. */
   readonly passwordReset: { readonly ttlSeconds: number; readonly mailIntervalSeconds: number };
+  /**
+   * What the pages look like to people: the service's name, an accent colour (buttons and links;
+   * refused at start unless white text on it meets WCAG AA contrast) and a logo (a PNG, JPEG or
+   * SVG file, embedded in the pages so that they still load nothing from anywhere).
+   */
+  readonly branding: { readonly name: string; readonly accentColor: string; readonly logoDataUri: string | undefined };
   /** The issuer name authenticator apps show next to the account. */
   readonly totpIssuer: string;
   readonly audit: {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { BlockList, isIP } from 'node:net';
-import { isAbsolute, resolve } from 'node:path';
+import { extname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 
 import {
@@ -85,6 +85,7 @@ const defaultsSchema = z.strictObject({
     tokenRequestsPerMinute: z.number().int().min(1),
   }),
   totpIssuer: z.string().min(1),
+  branding: z.strictObject({ name: z.string().min(1).max(60), accentColor: z.string(), logoFile: z.string().optional() }),
   passwordReset: z.strictObject({ ttlSeconds: z.number().int().min(60).max(86_400), mailIntervalSeconds: z.number().int().min(1) }),
   audit: z.strictObject({
     retentionDays: z.number().int().min(1),
@@ -374,6 +375,41 @@ function readChoice<T extends string>(env: Env, name: string, choices: readonly 
   return known;
 }
 
+const LOGO_TYPES: Readonly<Record<string, string>> = { '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.svg': 'image/svg+xml' };
+const MAX_LOGO_BYTES = 256 * 1024;
+
+/** WCAG relative luminance of a #rrggbb colour. */
+function luminance(hex: string): number {
+  const channel = (offset: number): number => {
+    const value = Number.parseInt(hex.slice(offset, offset + 2), 16) / 255;
+    return value <= 0.03928 ? value / 12.92 : ((value + 0.055) / 1.055) ** 2.4;
+  };
+  return 0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5);
+}
+
+function readBranding(env: Env, defaults: { name: string; accentColor: string; logoFile?: string | undefined }, cwd: string): AppConfig['branding'] {
+  const name = env.BRAND_NAME?.trim() || defaults.name;
+  if (name.length > 60) throw new ConfigError('BRAND_NAME', 'must be at most 60 characters');
+  const accentColor = (env.BRAND_COLOR?.trim() || defaults.accentColor).toLowerCase();
+  if (!/^#[0-9a-f]{6}$/.test(accentColor)) throw new ConfigError('BRAND_COLOR', 'must be a colour like #2f5bd3');
+  // White text on the accent colour (buttons) must stay readable: WCAG AA asks for 4.5:1.
+  const contrast = 1.05 / (luminance(accentColor) + 0.05);
+  if (contrast < 4.5) throw new ConfigError('BRAND_COLOR', `gives white text a contrast of ${contrast.toFixed(2)}:1; WCAG AA needs 4.5:1, so choose a darker colour`);
+  const logoFile = env.BRAND_LOGO_FILE?.trim() || defaults.logoFile;
+  if (!logoFile) return Object.freeze({ name, accentColor, logoDataUri: undefined });
+  const path = isAbsolute(logoFile) ? logoFile : resolve(cwd, logoFile);
+  const type = LOGO_TYPES[extname(path).toLowerCase()];
+  if (!type) throw new ConfigError('BRAND_LOGO_FILE', 'must be a .png, .jpg or .svg file');
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch {
+    throw new ConfigError('BRAND_LOGO_FILE', `cannot be read (${logoFile})`);
+  }
+  if (bytes.length > MAX_LOGO_BYTES) throw new ConfigError('BRAND_LOGO_FILE', 'must be at most 256 KiB (it is embedded in every page)');
+  return Object.freeze({ name, accentColor, logoDataUri: `data:${type};base64,${bytes.toString('base64')}` });
+}
+
 function readMail(env: Env): AppConfig['mail'] {
   const smtpUrl = readUrl(env, 'SMTP_URL', ['smtp:', 'smtps:']);
   const raw = env.MAIL_FROM?.trim();
@@ -490,6 +526,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig
       tokenRequestsPerMinute: read(() => readPositiveInteger(env, 'RATE_LIMIT_TOKEN_PER_MINUTE', defaults.rateLimit.tokenRequestsPerMinute), 0),
     }),
     totpIssuer: defaults.totpIssuer,
+    branding: read(() => readBranding(env, defaults.branding, cwd), { name: defaults.branding.name, accentColor: '#2f5bd3', logoDataUri: undefined }),
     mail: read(() => readMail(env), { smtpUrl: undefined, from: 'Latchkey <no-reply@localhost>' }),
     passwordReset: Object.freeze({ ...defaults.passwordReset }),
     audit: Object.freeze({ ...defaults.audit, storage: read(() => readAuditStorage(env, defaults.audit.storage), Object.freeze({ ...defaults.audit.storage })) }),

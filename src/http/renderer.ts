@@ -9,10 +9,12 @@ export interface Renderer {
 
 export const DEFAULT_VIEWS_DIR = fileURLToPath(new URL('../../views/', import.meta.url));
 
-export function createRenderer(viewsDir: string = DEFAULT_VIEWS_DIR): Renderer {
+/** `globals` are in every view's model (the branding), under the view's own values. */
+export function createRenderer(viewsDir: string = DEFAULT_VIEWS_DIR, globals: Readonly<Record<string, unknown>> = {}): Renderer {
   const compiled = new Map<string, pug.compileTemplate>();
   return {
-    render(view, model) {
+    render(view, viewModel) {
+      const model = { ...globals, ...viewModel };
       let template = compiled.get(view);
       if (!template) {
         template = pug.compileFile(join(viewsDir, `${view}.pug`), { basedir: viewsDir });

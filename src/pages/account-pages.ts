@@ -386,7 +386,7 @@ export function createHomePage(deps: { readonly renderer: Renderer }): Router {
   router.get('/', (ctx) => {
     ctx.type = 'html';
     ctx.set('Content-Security-Policy', PAGE_CONTENT_SECURITY_POLICY);
-    ctx.body = deps.renderer.render('home', { title: 'Latchkey' });
+    ctx.body = deps.renderer.render('home', { title: 'Welcome' });
   });
   return router;
 }

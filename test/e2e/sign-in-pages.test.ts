@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 
 import * as oidc from 'openid-client';
 
 import { Browser, expectPage } from '../support/browser.js';
 import { registerClient } from '../support/register-client.js';
 import { buildAuthorizationRequest, openLogin, REDIRECT_URI, submitCode, submitPassword, totpCode } from '../support/sign-in.js';
+import { makeTempDir } from '../support/test-env.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
 const PASSWORD = 'correct horse battery staple';
@@ -57,3 +60,24 @@ describe('what the sign-in pages tell the person', () => {
     expect(consent.document.querySelector('.client-name')?.text).toBe('Photo Printer');
   });
 });
+
+describe('branding', () => {
+  it('shows the operator\'s name, logo and accent colour on every page', async () => {
+    const dir = await makeTempDir();
+    const logo = join(dir.path, 'logo.svg');
+    await writeFile(logo, '<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect width="8" height="8" fill="#0b6e4f"/></svg>');
+    const server = await startTestServer({ env: { BRAND_NAME: 'Acme ID', BRAND_COLOR: '#0b6e4f', BRAND_LOGO_FILE: logo } });
+    try {
+      const home = expectPage(await new Browser(REDIRECT_URI).open(`${server.url}/`));
+      expect(home.document.querySelector('title')?.text).toBe('Welcome · Acme ID');
+      expect(home.document.querySelector('header.brand span')?.text).toBe('Acme ID');
+      expect(home.document.querySelector('header.brand img')?.getAttribute('src')).toMatch(/^data:image\/svg\+xml;base64,/);
+      expect(home.html).toContain(':root { --accent: #0b6e4f; }');
+      expect(home.document.querySelector('h1')?.text).toBe('Acme ID');
+    } finally {
+      await server.stop();
+      await dir.remove();
+    }
+  });
+});
+

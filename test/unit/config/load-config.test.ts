@@ -132,6 +132,22 @@ describe('loadConfig', () => {
       .toMatchObject({ pkce: { confidentialClients: 'required' }, idTokenClaims: 'scopes', privateNetworkHosts: ['rp.internal:8443', '10.0.0.5', '[::1]:443'] });
   });
 
+  it('reads the branding, embeds the logo, and refuses an accent colour white text cannot be read on', () => {
+    expect(loadConfig({}).branding).toEqual({ name: 'Latchkey', accentColor: '#2f5bd3', logoDataUri: undefined });
+    const logo = join(tmpdir(), `latchkey-logo-${process.pid}.svg`);
+    writeFileSync(logo, '<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"/>');
+    try {
+      const branding = loadConfig({ BRAND_NAME: 'Acme ID', BRAND_COLOR: '#0B6E4F', BRAND_LOGO_FILE: logo }).branding;
+      expect(branding).toMatchObject({ name: 'Acme ID', accentColor: '#0b6e4f' });
+      expect(branding.logoDataUri).toMatch(/^data:image\/svg\+xml;base64,/);
+    } finally {
+      rmSync(logo);
+    }
+    expect(errorOf(() => loadConfig({ BRAND_COLOR: '#ffcc00' })).message).toMatch(/^BRAND_COLOR: gives white text a contrast of 1\.\d+:1; WCAG AA needs 4\.5:1/);
+    expect(errorOf(() => loadConfig({ BRAND_COLOR: 'red' })).message).toBe('BRAND_COLOR: must be a colour like #2f5bd3');
+    expect(errorOf(() => loadConfig({ BRAND_LOGO_FILE: '/nowhere/logo.gif' })).message).toBe('BRAND_LOGO_FILE: must be a .png, .jpg or .svg file');
+  });
+
   it('reads the mail settings, with a From on the issuer host by default', () => {
     expect(loadConfig({ ISSUER: 'https://id.example.org' }).mail).toEqual({ smtpUrl: undefined, from: 'Latchkey <no-reply@id.example.org>' });
     expect(loadConfig({ SMTP_URL: 'smtps://u:p@mail.example.org:465', MAIL_FROM: 'Example ID <id@example.org>' }).mail).toEqual({ smtpUrl: 'smtps://u:p@mail.example.org:465', from: 'Example ID <id@example.org>' });
