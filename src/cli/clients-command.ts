@@ -14,6 +14,17 @@ export const CLIENTS_SUBCOMMANDS: readonly string[] = ['create', 'list', 'show',
 export const CLIENTS_USAGE = `latchkey clients create --name N [--redirect-uri U]... [--post-logout-redirect-uri U]... [--public]
                        [--grant-type T]... [--scope "a b"] [--resource URI]... [--admin] [--first-party]
                        [--pkce required|optional] [--logo-uri U] [--policy-uri U] [--tos-uri U]
+    --name N                      the name people see on the consent page
+    --redirect-uri U              where codes are sent (repeatable); https, or http on localhost
+    --post-logout-redirect-uri U  where RP-initiated logout may return (repeatable)
+    --public                      no secret (SPA, native app): PKCE always, no client_credentials
+    --grant-type T                authorization_code, refresh_token, client_credentials (repeatable)
+    --scope "a b"                 the scopes it may ask for (default: all configured ones)
+    --resource URI                a registered resource server it may get tokens for (repeatable)
+    --admin                       may use the admin scope (client_credentials, confidential only)
+    --first-party                 no consent page: your own application
+    --pkce required|optional      PKCE for this confidential client (default: PKCE_CONFIDENTIAL_CLIENTS)
+    --logo-uri/--policy-uri/--tos-uri U   shown or linked on the consent page (https)
 latchkey clients list [--limit N] [--after CURSOR]
 latchkey clients show|delete|rotate-secret <client_id>
 latchkey initial-access-token create [--ttl SECONDS] [--policy NAME]...`;

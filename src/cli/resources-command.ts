@@ -10,6 +10,11 @@ import { formatTable, type CliOutput } from './cli-output.js';
 export const RESOURCES_SUBCOMMANDS: readonly string[] = ['create', 'list', 'show', 'delete'];
 
 export const RESOURCES_USAGE = `latchkey resources create --identifier URI [--scope "a b"] [--format jwt|opaque] [--ttl SECONDS] [--introspector CLIENT_ID]...
+    --identifier URI        the resource indicator (RFC 8707) clients name; tokens for it are audienced to it
+    --scope "a b"           the scopes a token for it may carry
+    --format jwt|opaque     JWT access tokens (RFC 9068, verified offline against the JWKS) or opaque ones (introspection)
+    --ttl SECONDS           access token lifetime for this resource
+    --introspector ID       a client allowed to introspect this resource's tokens (repeatable)
 latchkey resources list [--limit N] [--after CURSOR]
 latchkey resources show|delete <identifier>`;
 
