@@ -75,14 +75,14 @@ function describeClient(metadata: AdapterPayload, secret?: string): string {
 }
 
 /** `latchkey clients ...`: OAuth client administration against MONGODB_URI. */
-export async function runClientsCommand(args: readonly string[], clients: ClientService, output: CliOutput, audit: Pick<AuditLog, 'record'>): Promise<void> {
+export async function runClientsCommand(args: readonly string[], open: () => Promise<ClientService>, output: CliOutput, audit: Pick<AuditLog, 'record'>): Promise<void> {
   const [subcommand, ...rest] = args;
   try {
     switch (subcommand) {
       case 'create': {
         const { values } = parseArgs({ args: [...rest], options: CREATE_OPTIONS, strict: true });
         if (!values.name) throw new UsageError('clients create needs --name');
-        const created = await clients.create({
+        const created = await (await open()).create({
           name: values.name,
           redirectUris: values['redirect-uri'] ?? [],
           postLogoutRedirectUris: values['post-logout-redirect-uri'] ?? [],
@@ -104,7 +104,7 @@ export async function runClientsCommand(args: readonly string[], clients: Client
       case 'list': {
         const { values } = parseArgs({ args: [...rest], options: { limit: { type: 'string' }, after: { type: 'string' } }, strict: true });
         const limit = parseLimit(values.limit);
-        const page = await clients.list({ limit, ...(values.after ? { after: values.after } : {}) });
+        const page = await (await open()).list({ limit, ...(values.after ? { after: values.after } : {}) });
         output.result(
           { clients: page.clients, ...(page.nextCursor ? { next_cursor: page.nextCursor } : {}) },
           () => formatTable(['CLIENT_ID', 'NAME', 'TYPE', 'GRANT_TYPES'], page.clients.map((client) => [
@@ -123,14 +123,14 @@ export async function runClientsCommand(args: readonly string[], clients: Client
         const [clientId] = positionals;
         if (!clientId || positionals.length !== 1) throw new UsageError(`clients ${subcommand} takes one client_id`);
         if (subcommand === 'show') {
-          const metadata = await clients.get(clientId);
+          const metadata = await (await open()).get(clientId);
           output.result(metadata, () => describeClient(metadata));
         } else if (subcommand === 'delete') {
-          await clients.delete(clientId);
+          await (await open()).delete(clientId);
           audit.record({ ...CLI_CONTEXT, type: 'client.deleted', outcome: 'success', clientId });
           output.result({ client_id: clientId, deleted: true }, () => `Deleted ${clientId}`);
         } else {
-          const rotated = await clients.rotateSecret(clientId);
+          const rotated = await (await open()).rotateSecret(clientId);
           audit.record({ ...CLI_CONTEXT, type: 'client.secret_rotated', outcome: 'success', clientId });
           output.result({ client_id: clientId, client_secret: rotated.clientSecret }, () => describeClient(rotated.metadata, rotated.clientSecret));
         }

@@ -14,6 +14,7 @@ import { CLIENTS_SUBCOMMANDS, CLIENTS_USAGE, runClientsCommand } from './clients
 import { RESOURCES_SUBCOMMANDS, RESOURCES_USAGE, runResourcesCommand } from './resources-command.js';
 import { KEYS_USAGE, runKeysCommand } from './keys-command.js';
 import { CLI_CONTEXT } from './cli-audit-context.js';
+import { lazyServices } from './lazy-services.js';
 import { runUsersCommand, USERS_NEEDING_REDIS, USERS_SUBCOMMANDS, USERS_USAGE } from './users-command.js';
 import { errorMessage } from '../logging/error-message.js';
 
@@ -132,16 +133,42 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         if (USERS_NEEDING_REDIS.includes(rest[0] ?? '') && !config.redisUrl) {
           throw new CliError(`REDIS_URL is not set: users ${rest[0] ?? ''} ends sessions or lifts locks that the servers keep in Redis; set it to the servers' Redis`);
         }
-        await withServices(openAccountServices(config), (services) =>
-          runUsersCommand(rest, services.accounts, { output, audit: services.audit, readPassword: (fromStdin) => readPassword(io, fromStdin), readFile: (path) => readImportFile(path) }));
+        {
+          const services = lazyServices(() => openAccountServices(config));
+          try {
+            await runUsersCommand(rest, async () => (await services.get()).accounts, {
+              output,
+              // Recorded only after a change, which needed the services: they are open by then.
+              audit: { record: (input) => services.current()?.audit.record(input) },
+              readPassword: (fromStdin) => readPassword(io, fromStdin),
+              readFile: (path) => readImportFile(path),
+            });
+          } finally {
+            await services.close();
+          }
+        }
         return 0;
       case 'clients':
         checkSubcommand('clients', rest[0], CLIENTS_SUBCOMMANDS, CLIENTS_USAGE);
-        await withServices(openClientServices(config), (services) => runClientsCommand(rest, services.clients, output, services.audit));
+        {
+          const services = lazyServices(() => openClientServices(config));
+          try {
+            await runClientsCommand(rest, async () => (await services.get()).clients, output, { record: (input) => services.current()?.audit.record(input) });
+          } finally {
+            await services.close();
+          }
+        }
         return 0;
       case 'resources':
         checkSubcommand('resources', rest[0], RESOURCES_SUBCOMMANDS, RESOURCES_USAGE);
-        await withServices(openClientServices(config), (services) => runResourcesCommand(rest, services.resources, output, services.audit));
+        {
+          const services = lazyServices(() => openClientServices(config));
+          try {
+            await runResourcesCommand(rest, async () => (await services.get()).resources, output, { record: (input) => services.current()?.audit.record(input) });
+          } finally {
+            await services.close();
+          }
+        }
         return 0;
       case 'initial-access-token': {
         const { values, positionals } = parseCliArgs(rest, { ttl: { type: 'string' }, policy: { type: 'string', multiple: true } });

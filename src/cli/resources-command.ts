@@ -19,7 +19,7 @@ latchkey resources list [--limit N] [--after CURSOR]
 latchkey resources show|delete <identifier>`;
 
 /** `latchkey resources ...`: registered resource servers (RFC 8707). */
-export async function runResourcesCommand(args: readonly string[], resources: ResourceService, output: CliOutput, audit: Pick<AuditLog, 'record'>): Promise<void> {
+export async function runResourcesCommand(args: readonly string[], open: () => Promise<ResourceService>, output: CliOutput, audit: Pick<AuditLog, 'record'>): Promise<void> {
   const [subcommand, ...rest] = args;
   try {
     switch (subcommand) {
@@ -32,7 +32,7 @@ export async function runResourcesCommand(args: readonly string[], resources: Re
         if (!values.identifier) throw new UsageError('resources create needs --identifier');
         if (values.format !== undefined && values.format !== 'jwt' && values.format !== 'opaque') throw new UsageError('--format must be jwt or opaque');
         const ttl = values.ttl === undefined ? undefined : Number(values.ttl);
-        const resource = await resources.create({
+        const resource = await (await open()).create({
           identifier: values.identifier,
           ...(values.scope !== undefined ? { scope: values.scope } : {}),
           ...(values.format !== undefined ? { format: values.format } : {}),
@@ -45,7 +45,7 @@ export async function runResourcesCommand(args: readonly string[], resources: Re
       }
       case 'list': {
         const { values } = parseArgs({ args: [...rest], options: { limit: { type: 'string' }, after: { type: 'string' } }, strict: true });
-        const page = await resources.list({ limit: parseLimit(values.limit), ...(values.after ? { after: values.after } : {}) });
+        const page = await (await open()).list({ limit: parseLimit(values.limit), ...(values.after ? { after: values.after } : {}) });
         output.result(
           { resources: page.resources.map(toResourceJson), ...(page.nextCursor ? { next_cursor: page.nextCursor } : {}) },
           () => formatTable(['IDENTIFIER', 'FORMAT', 'TTL', 'SCOPES'], page.resources.map((resource) => [resource.identifier, resource.format, String(resource.ttlSeconds), resource.scopes.join(' ')])),
@@ -58,10 +58,10 @@ export async function runResourcesCommand(args: readonly string[], resources: Re
         const [identifier] = positionals;
         if (!identifier || positionals.length !== 1) throw new UsageError(`resources ${subcommand} takes one identifier`);
         if (subcommand === 'show') {
-          const resource = await resources.get(identifier);
+          const resource = await (await open()).get(identifier);
           output.result(toResourceJson(resource), () => Object.entries(toResourceJson(resource)).map(([key, value]) => `${key.padEnd(12)}${String(value)}`).join('\n'));
         } else {
-          await resources.delete(identifier);
+          await (await open()).delete(identifier);
           audit.record({ ...CLI_CONTEXT, type: 'resource.deleted', outcome: 'success', details: { identifier } });
           output.result({ identifier, deleted: true }, () => `Deleted ${identifier}`);
         }

@@ -78,7 +78,7 @@ async function resolve(accounts: AccountService, reference: string | undefined):
 }
 
 /** `latchkey users ...`: account administration against MONGODB_URI. */
-export async function runUsersCommand(args: readonly string[], accounts: AccountService, io: UsersIo): Promise<void> {
+export async function runUsersCommand(args: readonly string[], open: () => Promise<AccountService>, io: UsersIo): Promise<void> {
   const [subcommand, ...rest] = args;
   try {
     switch (subcommand) {
@@ -89,6 +89,7 @@ export async function runUsersCommand(args: readonly string[], accounts: Account
           strict: true,
         });
         if (!values.email) throw new UsageError('users create needs --email');
+        const accounts = await open();
         const profile = parseProfileFlags(values.set ?? [], [], accounts.attributeDeclarations);
         const password = await io.readPassword(values['password-stdin'] ?? false);
         const { account, totp } = await accounts.createAccount({ email: values.email, name: values.name ?? null, password, withTotp: values['with-totp'] ?? false, ...profile });
@@ -100,6 +101,7 @@ export async function runUsersCommand(args: readonly string[], accounts: Account
       case 'list': {
         const { values } = parseArgs({ args: [...rest], options: { limit: { type: 'string' }, after: { type: 'string' } }, strict: true });
         const limit = parseLimit(values.limit);
+        const accounts = await open();
         const page = await accounts.list({ limit, ...(values.after ? { after: values.after } : {}) });
         io.output.result(
           { users: page.accounts.map(toUserJson), ...(page.nextCursor ? { next_cursor: page.nextCursor } : {}) },
@@ -115,6 +117,7 @@ export async function runUsersCommand(args: readonly string[], accounts: Account
           strict: true,
         });
         if (positionals.length !== 1) throw new UsageError('users update takes one id or email');
+        const accounts = await open();
         const account = await resolve(accounts, positionals[0]);
         const change = parseProfileFlags(values.set ?? [], values.unset ?? [], accounts.attributeDeclarations, account.profile.address);
         if (values.name === undefined && Object.keys(change).length === 0) throw new UsageError('users update needs --name, --set or --unset');
@@ -129,7 +132,9 @@ export async function runUsersCommand(args: readonly string[], accounts: Account
         if (!file || positionals.length !== 1) throw new UsageError('users import takes one file');
         const format = values.format ?? (file.toLowerCase().endsWith('.csv') ? 'csv' : 'json');
         if (format !== 'json' && format !== 'csv') throw new UsageError(`--format takes json or csv; got ${format}`);
-        const rows = readImportRows(await io.readFile(file), format, accounts.attributeDeclarations);
+        const text = await io.readFile(file);
+        const accounts = await open();
+        const rows = readImportRows(text, format, accounts.attributeDeclarations);
         const report = await importUsers(accounts, rows, (id) => {
           io.audit.record({ ...CLI_CONTEXT, type: 'account.created', outcome: 'success', accountId: id, details: { imported: true } });
         });
@@ -148,6 +153,7 @@ export async function runUsersCommand(args: readonly string[], accounts: Account
       case 'set-password': {
         const { values, positionals } = parseArgs({ args: [...rest], options: { 'password-stdin': { type: 'boolean' } }, allowPositionals: true, strict: true });
         if (positionals.length !== 1) throw new UsageError(`users ${subcommand} takes one id or email`);
+        const accounts = await open();
         const account = await resolve(accounts, positionals[0]);
         let result: Account | undefined = account;
         if (subcommand === 'disable') result = await accounts.setStatus(account.id, 'disabled');

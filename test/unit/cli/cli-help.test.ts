@@ -39,6 +39,18 @@ describe('CLI help and version', () => {
     expect(result.stderr).not.toContain('MONGODB_URI');
   });
 
+  it.each([
+    [['users', 'create', '--emial', 'a@example.com'], "Unknown option '--emial'"],
+    [['users', 'show'], 'users show takes one id or email'],
+    [['clients', 'create', '--nmae', 'Shop'], "Unknown option '--nmae'"],
+    [['resources', 'list', '--limt', '5'], "Unknown option '--limt'"],
+  ])('answers a mistyped %j as such, before it would need a database', async (args, expected) => {
+    const result = await run(args);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(expected);
+    expect(result.stderr).not.toContain('MONGODB_URI');
+  });
+
   it('calls an unknown command a usage error, even with --help', async () => {
     expect(await run(['frobnicate', '--help'])).toMatchObject({ code: 2 });
   });
