@@ -115,6 +115,17 @@ export function createAccountPages(deps: AccountPagesDeps): Router {
     const account = session.accountId ? await deps.accounts.findById(session.accountId) : undefined;
     return account && account.status === 'active' ? { account, sessionUid: session.uid } : undefined;
   };
+  /** A form posted from the account area: its token checked, and who is signed in (else off to sign in). */
+  const submitted = async (ctx: Context) => {
+    const form = await readForm(ctx);
+    if (!deps.csrf.check(ctx, form.csrf)) throw new CsrfError();
+    const current = await signedIn(ctx);
+    if (!current) {
+      ctx.redirect(`${ACCOUNT_PATH}/sign-in`);
+      return undefined;
+    }
+    return { form, current };
+  };
   const page = (ctx: Context, view: string, model: Record<string, unknown>): void => {
     ctx.type = 'html';
     ctx.set('Cache-Control', 'no-store');
@@ -164,10 +175,9 @@ export function createAccountPages(deps: AccountPagesDeps): Router {
 
   /** Mails a link that confirms the address (at most one a minute). */
   router.post('/verify-email', async (ctx) => {
-    const form = await readForm(ctx);
-    if (!deps.csrf.check(ctx, form.csrf)) throw new CsrfError();
-    const current = await signedIn(ctx);
-    if (!current) return ctx.redirect(`${ACCOUNT_PATH}/sign-in`);
+    const posted = await submitted(ctx);
+    if (!posted) return;
+    const { current } = posted;
     const started = await deps.verification.start(current.account.id);
     if (started) {
       const model = { email: started.email, site: new URL(deps.issuer).host, link: `${deps.issuer}${ACCOUNT_PATH}/verify-email/${started.token}` };
@@ -207,10 +217,9 @@ export function createAccountPages(deps: AccountPagesDeps): Router {
    * and token of the account, this browser's included, and the owner is told by mail.
    */
   router.post('/password', async (ctx) => {
-    const form = await readForm(ctx);
-    if (!deps.csrf.check(ctx, form.csrf)) throw new CsrfError();
-    const current = await signedIn(ctx);
-    if (!current) return ctx.redirect(`${ACCOUNT_PATH}/sign-in`);
+    const posted = await submitted(ctx);
+    if (!posted) return;
+    const { form, current } = posted;
     const retry = (error: string) => {
       ctx.status = 400;
       page(ctx, 'account-password', passwordView(ctx, error));
@@ -260,10 +269,9 @@ export function createAccountPages(deps: AccountPagesDeps): Router {
 
   /** A code from the current app first; then the new app's QR code, nothing stored yet. */
   router.post('/authenticator', async (ctx) => {
-    const form = await readForm(ctx);
-    if (!deps.csrf.check(ctx, form.csrf)) throw new CsrfError();
-    const current = await signedIn(ctx);
-    if (!current) return ctx.redirect(`${ACCOUNT_PATH}/sign-in`);
+    const posted = await submitted(ctx);
+    if (!posted) return;
+    const { form, current } = posted;
     if (!(await deps.accounts.confirmSecondFactor(current.account.id, form.code ?? '', ctx.ip))) {
       ctx.status = 400;
       return page(ctx, 'account-authenticator', await authenticatorView(ctx, { error: 'That code is not right, or was used already.' }));
@@ -273,10 +281,9 @@ export function createAccountPages(deps: AccountPagesDeps): Router {
 
   /** A code from the new app, and the new app replaces the old one. */
   router.post('/authenticator/confirm', async (ctx) => {
-    const form = await readForm(ctx);
-    if (!deps.csrf.check(ctx, form.csrf)) throw new CsrfError();
-    const current = await signedIn(ctx);
-    if (!current) return ctx.redirect(`${ACCOUNT_PATH}/sign-in`);
+    const posted = await submitted(ctx);
+    if (!posted) return;
+    const { form, current } = posted;
     const pending = form.pending ?? '';
     const outcome = await deps.accounts.completeTotpReplacement(current.account.id, pending, form.code ?? '', ctx.ip);
     if (outcome === 'ok') {
@@ -304,10 +311,9 @@ export function createAccountPages(deps: AccountPagesDeps): Router {
 
   /** A TOTP code (or a recovery code) again, then a new set of codes, shown this once. */
   router.post('/recovery-codes', async (ctx) => {
-    const form = await readForm(ctx);
-    if (!deps.csrf.check(ctx, form.csrf)) throw new CsrfError();
-    const current = await signedIn(ctx);
-    if (!current) return ctx.redirect(`${ACCOUNT_PATH}/sign-in`);
+    const posted = await submitted(ctx);
+    if (!posted) return;
+    const { form, current } = posted;
     const second = await deps.accounts.confirmSecondFactor(current.account.id, form.code ?? '', ctx.ip);
     if (!second) {
       ctx.status = 400;
@@ -325,10 +331,9 @@ export function createAccountPages(deps: AccountPagesDeps): Router {
 
   /** Removes an application's access: every grant of that client, with its codes and tokens. */
   router.post('/apps/revoke', async (ctx) => {
-    const form = await readForm(ctx);
-    if (!deps.csrf.check(ctx, form.csrf)) throw new CsrfError();
-    const current = await signedIn(ctx);
-    if (!current) return ctx.redirect(`${ACCOUNT_PATH}/sign-in`);
+    const posted = await submitted(ctx);
+    if (!posted) return;
+    const { form, current } = posted;
     const clientId = form.client_id ?? '';
     const open = await openItems(deps, current.account.id);
     const members = open.grants.filter((grant) => grant.clientId === clientId).map((grant) => grant.member);
@@ -342,10 +347,9 @@ export function createAccountPages(deps: AccountPagesDeps): Router {
 
   /** Signs one browser out: its session and the grants it holds. */
   router.post('/sessions/end', async (ctx) => {
-    const form = await readForm(ctx);
-    if (!deps.csrf.check(ctx, form.csrf)) throw new CsrfError();
-    const current = await signedIn(ctx);
-    if (!current) return ctx.redirect(`${ACCOUNT_PATH}/sign-in`);
+    const posted = await submitted(ctx);
+    if (!posted) return;
+    const { form, current } = posted;
     const open = await openItems(deps, current.account.id);
     const target = open.sessions.find((entry) => entry.uid === form.session);
     if (target) {
