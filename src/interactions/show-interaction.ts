@@ -7,19 +7,22 @@ import { describeScope } from './scope-descriptions.js';
 
 export const LOGIN_ERROR = 'The email or password is not right. Check them and try again.';
 
-/** The name of the application behind an interaction, for the pages to say who is asking. */
-export async function clientNameOf(deps: Pick<InteractionDeps, 'provider'>, details: InteractionDetails): Promise<string | undefined> {
+/** The application behind an interaction, for the pages to say who is asking: name and logo. */
+export async function askingClientOf(deps: Pick<InteractionDeps, 'provider'>, details: InteractionDetails): Promise<{ name?: string; logo?: { src: string; origin?: string } }> {
   const clientId = requestParam(details, 'client_id');
   const client = clientId ? await deps.provider.Client.find(clientId).catch(() => undefined) : undefined;
-  return client?.clientName ?? undefined;
+  if (!client) return {};
+  const logo = consentLogo(client.logoUri);
+  return { ...(client.clientName ? { name: client.clientName } : {}), ...(logo ? { logo } : {}) };
 }
 
 /** View model of the login page; `error` when a previous attempt failed. */
-export function buildLoginView(deps: Pick<InteractionDeps, 'csrf'>, uid: string, options: { email?: string; error?: string; clientName?: string | undefined } = {}): Record<string, unknown> {
+export function buildLoginView(deps: Pick<InteractionDeps, 'csrf'>, uid: string, options: { email?: string; error?: string; asking?: { name?: string; logo?: { src: string } } } = {}): Record<string, unknown> {
   return {
     title: 'Sign in',
     // Which application is asking, so nobody types their password for an app they did not open.
-    clientName: options.clientName,
+    clientName: options.asking?.name,
+    clientLogo: options.asking?.logo?.src,
     action: `/interaction/${uid}/login`,
     abortAction: `/interaction/${uid}/abort`,
     csrf: deps.csrf.tokenFor(uid),
@@ -108,7 +111,10 @@ export function createShowInteraction(deps: InteractionDeps) {
     const uid = details.uid;
     if (details.prompt.name === 'login') {
       const state = await deps.loginStates.get(uid);
-      if (!state) return renderPage(ctx, deps, 'login', buildLoginView(deps, uid, { clientName: await clientNameOf(deps, details) }));
+      if (!state) {
+        const asking = await askingClientOf(deps, details);
+        return renderPage(ctx, deps, 'login', buildLoginView(deps, uid, { asking }), 200, asking.logo?.origin);
+      }
       if (state.stage === 'second_factor') return renderPage(ctx, deps, 'second-factor', buildSecondFactorView(deps, uid, undefined, state.login));
       if (state.stage === 'enrol') return renderPage(ctx, deps, 'enrol', await buildEnrolView(deps, uid, state.secretEncrypted, state.accountId));
       const codes = JSON.parse(deps.cipher.decrypt(state.codesEncrypted, 'recovery-codes')) as string[];

@@ -5,7 +5,7 @@ import { auditContextOf } from '../audit/provider-audit.js';
 import { readForm } from '../http/read-form.js';
 import type { InteractionDeps } from './interaction-deps.js';
 import { checkCsrf, loadInteraction, redirectToInteraction, renderPage, requestParam } from './interaction-page.js';
-import { buildLoginView, clientNameOf, LOGIN_ERROR } from './show-interaction.js';
+import { askingClientOf, buildLoginView, LOGIN_ERROR } from './show-interaction.js';
 import { describeRefusal, noteCounterEffects, noteRefusal } from './sign-in-refusals.js';
 
 /** POST /interaction/:uid/login: the password step. Success leads to the second factor, never to a login. */
@@ -22,11 +22,13 @@ export function createSubmitLogin(deps: InteractionDeps) {
       const context = { ...auditContextOf(ctx), clientId: requestParam(details, 'client_id') ?? null, accountId: result.reason === 'throttled' ? null : (result.accountId ?? null) };
       if (result.reason === 'throttled') {
         noteRefusal(ctx, deps, context, result.refusal);
-        return renderPage(ctx, deps, 'login', buildLoginView(deps, details.uid, { email, error: describeRefusal(result.refusal), clientName: await clientNameOf(deps, details) }), 429);
+        const asking = await askingClientOf(deps, details);
+        return renderPage(ctx, deps, 'login', buildLoginView(deps, details.uid, { email, error: describeRefusal(result.refusal), asking }), 429, asking.logo?.origin);
       }
       deps.audit.record({ ...context, type: 'login.password_failed', outcome: 'failure', details: { reason: result.reason } });
       noteCounterEffects(deps, context, result, 'password');
-      return renderPage(ctx, deps, 'login', buildLoginView(deps, details.uid, { email, error: LOGIN_ERROR, clientName: await clientNameOf(deps, details) }), 401);
+      const asking = await askingClientOf(deps, details);
+      return renderPage(ctx, deps, 'login', buildLoginView(deps, details.uid, { email, error: LOGIN_ERROR, asking }), 401, asking.logo?.origin);
     }
 
     const { account } = result;

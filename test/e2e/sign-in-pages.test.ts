@@ -32,6 +32,18 @@ describe('what the sign-in pages tell the person', () => {
     return { email, secret: totp?.secret ?? '' };
   }
 
+  it('shows the asking application\'s https logo on the login page, allowed by the page\'s CSP from that origin only', async () => {
+    const withLogo = await registerClient(server.container, {
+      client_name: 'Logo App', logo_uri: 'https://cdn.example.com/brand/logo.png', grant_types: ['authorization_code'], response_types: ['code'], redirect_uris: [REDIRECT_URI], scope: 'openid email',
+    });
+    const logoConfig = await oidc.discovery(new URL(server.url), withLogo.clientId, { client_secret: withLogo.clientSecret }, oidc.ClientSecretBasic(withLogo.clientSecret), { execute: [oidc.allowInsecureRequests] });
+    const browser = new Browser(REDIRECT_URI);
+    const login = await openLogin(browser, await buildAuthorizationRequest(logoConfig, { scope: 'openid email' }));
+    expect(login.document.querySelector('img.logo')?.getAttribute('src')).toBe('https://cdn.example.com/brand/logo.png');
+    const again = await fetch(login.url, { headers: { cookie: browser.cookiesFor(login.url), accept: 'text/html' } });
+    expect(again.headers.get('content-security-policy')).toContain('img-src data: https://cdn.example.com;');
+  });
+
   it('names the application asking, says which account is signing in, and lets a wrong account start over', async () => {
     const first = await createUser();
     const second = await createUser();
