@@ -87,7 +87,7 @@ export function consentLogo(logoUri: string | undefined): { src: string; origin?
   }
 }
 
-function buildConsentView(deps: Pick<InteractionDeps, 'csrf'>, details: InteractionDetails, client: ConsentClient): Record<string, unknown> {
+function buildConsentView(deps: Pick<InteractionDeps, 'csrf' | 'accounts'>, details: InteractionDetails, client: ConsentClient): Record<string, unknown> {
   const requested = (requestParam(details, 'scope') ?? '').split(' ').filter(Boolean);
   const promptDetails = details.prompt.details as { missingOIDCScope?: string[] };
   const scopes = promptDetails.missingOIDCScope ?? requested;
@@ -97,7 +97,7 @@ function buildConsentView(deps: Pick<InteractionDeps, 'csrf'>, details: Interact
     csrf: deps.csrf.tokenFor(details.uid),
     clientName: client.clientName ?? client.clientId,
     logo: consentLogo(client.logoUri)?.src,
-    scopes: scopes.map((scope) => ({ scope, description: describeScope(scope) })),
+    scopes: scopes.map((scope) => ({ scope, description: describeScope(scope, deps.accounts.attributeDeclarations) })),
     // Links, not loads: following them is the user's choice.
     policyUri: client.policyUri?.startsWith('https://') ? client.policyUri : undefined,
     tosUri: client.tosUri?.startsWith('https://') ? client.tosUri : undefined,
