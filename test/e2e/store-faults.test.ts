@@ -8,7 +8,8 @@ import { startPrivateFerretDb, startPrivateRedis, type PrivateStore } from '../s
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
 const PASSWORD = 'correct horse battery staple';
-// A store call gives up after about 2 s; one request may make two in a row, then answer.
+// A Redis call gives up after 1.5 s and a MongoDB one after about 2.5 s; a request may meet a
+// stalled store up to three times in a row (its call, the audit spool, the error path).
 // The bound is per HTTP request: a sign-in step (a form post and the redirects after it) is
 // several requests, each of which may meet the stalled store.
 const REQUEST_BOUND_MS = 6000;
