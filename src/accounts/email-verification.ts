@@ -1,19 +1,12 @@
-import { createHash, randomBytes } from 'node:crypto';
-
 import type { AccountService } from './account-service.js';
 import type { OneTimeClaims } from './one-time-claims.js';
 import type { ExpiringStore } from '../storage/expiring-store.js';
+import { createMailedLinks } from './mailed-links.js';
 
 /** What a verification link stands for: the account, and the address the mail went to. */
 export interface VerificationGrant {
   readonly accountId: string;
   readonly email: string;
-}
-
-const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
-
-function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('base64url');
 }
 
 /**
@@ -28,23 +21,20 @@ export function createEmailVerification(deps: {
   readonly ttlSeconds: number;
   readonly mailIntervalSeconds: number;
 }) {
+  const links = createMailedLinks<VerificationGrant>({ grants: deps.grants, claims: deps.claims, ttlSeconds: deps.ttlSeconds, purpose: 'verify' });
   return {
     /** A token to mail, or undefined when one was sent a moment ago (throttled per account). */
     async start(accountId: string): Promise<{ token: string; email: string } | undefined> {
       const account = await deps.accounts.findById(accountId);
       if (!account || account.emailVerified) return undefined;
       if (!(await deps.claims.claim(`verify-mail:${accountId}`, deps.mailIntervalSeconds))) return undefined;
-      const token = randomBytes(32).toString('base64url');
-      await deps.grants.set(hashToken(token), { accountId, email: account.email }, deps.ttlSeconds);
+      const token = await links.issue({ accountId, email: account.email });
       return { token, email: account.email };
     },
 
     async complete(token: string): Promise<{ ok: true; accountId: string } | { ok: false }> {
-      if (!TOKEN_SHAPE.test(token)) return { ok: false };
-      const key = hashToken(token);
-      const grant = await deps.grants.get(key);
-      if (!grant || !(await deps.claims.claim(`verify-used:${key}`, deps.ttlSeconds))) return { ok: false };
-      await deps.grants.delete(key);
+      const grant = await links.redeem(token);
+      if (!grant) return { ok: false };
       const account = await deps.accounts.findById(grant.accountId);
       if (!account || account.email !== grant.email) return { ok: false };
       await deps.accounts.markEmailVerified(account.id);

@@ -1,8 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
-
 import type { AccountService } from './account-service.js';
 import type { OneTimeClaims } from './one-time-claims.js';
 import type { ExpiringStore } from '../storage/expiring-store.js';
+import { createMailedLinks } from './mailed-links.js';
 
 /** What a reset link stands for, stored under the hash of its token (the token itself is only in the mail). */
 export interface ResetGrant {
@@ -24,16 +23,13 @@ export type ResetRequest =
 
 export type ResetOutcome = { readonly ok: true; readonly accountId: string; readonly email: string } | { readonly ok: false; readonly reason: 'invalid_link' };
 
-function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('base64url');
-}
-
 /**
  * Password reset by email. The answer to a request never says whether the address has an
  * account; a link works once, for `ttlSeconds`; a reset sets the password only: the second
  * factor is still asked at every sign-in, so a mailbox alone never opens the account.
  */
 export function createPasswordReset(deps: PasswordResetDeps) {
+  const links = createMailedLinks<ResetGrant>({ grants: deps.grants, claims: deps.claims, ttlSeconds: deps.ttlSeconds, purpose: 'reset' });
   return {
     /** Decides whether a mail goes out; the caller sends it without making the answer wait. */
     async request(rawEmail: string): Promise<ResetRequest> {
@@ -41,15 +37,13 @@ export function createPasswordReset(deps: PasswordResetDeps) {
       if (!account || account.status !== 'active') return { kind: 'nothing' };
       // Throttled per address, so nobody can flood a mailbox through this form.
       if (!(await deps.claims.claim(`reset-mail:${account.id}`, deps.mailIntervalSeconds))) return { kind: 'nothing' };
-      const token = randomBytes(32).toString('base64url');
-      await deps.grants.set(hashToken(token), { accountId: account.id }, deps.ttlSeconds);
+      const token = await links.issue({ accountId: account.id });
       return { kind: 'send', email: account.email, token, accountId: account.id };
     },
 
     /** Whether a link still works, without using it up (to show the form). */
     async check(token: string): Promise<boolean> {
-      if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return false;
-      return (await deps.grants.get(hashToken(token))) !== undefined;
+      return (await links.peek(token)) !== undefined;
     },
 
     /**
@@ -59,10 +53,8 @@ export function createPasswordReset(deps: PasswordResetDeps) {
      */
     async complete(token: string, password: string): Promise<ResetOutcome> {
       deps.accounts.checkPasswordPolicy(password);
-      const key = hashToken(token);
-      const grant = /^[A-Za-z0-9_-]{43}$/.test(token) ? await deps.grants.get(key) : undefined;
-      if (!grant || !(await deps.claims.claim(`reset-used:${key}`, deps.ttlSeconds))) return { ok: false, reason: 'invalid_link' };
-      await deps.grants.delete(key);
+      const grant = await links.redeem(token);
+      if (!grant) return { ok: false, reason: 'invalid_link' };
       const account = await deps.accounts.findById(grant.accountId);
       if (!account || account.status !== 'active') return { ok: false, reason: 'invalid_link' };
       // Ends every session and token of the account, as any password change does.
