@@ -17,7 +17,7 @@ import { createInteractionRouter } from './interactions/interaction-router.js';
 import type { Logger } from './logging/create-logger.js';
 import { createRequestUriResolver } from './oidc/request-uri.js';
 import { PASSWORD_RESET_PATH } from './pages/password-reset-pages.js';
-import { ACCOUNT_PATH } from './pages/account-pages.js';
+import { ACCOUNT_PATH } from './oidc/account-client.js';
 
 export interface AppDeps {
   readonly config: AppConfig;

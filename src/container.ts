@@ -45,6 +45,7 @@ import { createPageCsrf } from './http/page-csrf.js';
 import { createDisabledMailer, createSmtpMailer, createTerminalMailer, type Mailer } from './mail/mailer.js';
 import { createPasswordResetPages } from './pages/password-reset-pages.js';
 import { createSecurityNotices } from './mail/security-notices.js';
+import { createMailWriter } from './mail/mail-writer.js';
 import { createEmailVerification, type VerificationGrant } from './accounts/email-verification.js';
 import { createAccountPages, createHomePage } from './pages/account-pages.js';
 import { loadPairwiseKey } from './oidc/pairwise-subject.js';
@@ -310,7 +311,8 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
     });
     const mailer = buildMailer(config, logger);
     if ('close' in mailer) closers.push(async () => mailer.close());
-    const notices = createSecurityNotices({ mailer, renderer, logger, issuer: config.issuer, claims: ephemeral.claims });
+    const mail = createMailWriter({ mailer, renderer, logger, issuer: config.issuer });
+    const notices = createSecurityNotices({ mail, claims: ephemeral.claims });
     const interactions: InteractionDeps = {
       get provider() {
         return current;
@@ -343,10 +345,10 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
         mailIntervalSeconds: config.passwordReset.mailIntervalSeconds,
       }),
       mailer,
+      mail,
       renderer,
       csrf: createPageCsrf(interactions.csrf),
       audit,
-      logger,
       issuer: config.issuer,
       ttlMinutes: Math.round(config.passwordReset.ttlSeconds / 60),
       rateLimit: rateLimits.interactions,
@@ -381,7 +383,7 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
       interactions,
       passwordResetPages,
       accountPages: createAccountPages({
-        provider: () => current, accounts, sessions: ephemeral.sessions, adapter, csrf: createPageCsrf(interactions.csrf), audit, renderer, issuer: config.issuer, notices, mailer, logger,
+        provider: () => current, accounts, sessions: ephemeral.sessions, adapter, csrf: createPageCsrf(interactions.csrf), audit, renderer, issuer: config.issuer, notices, mail,
         verification: createEmailVerification({ accounts, grants: ephemeral.verifyGrants, claims: ephemeral.claims, ttlSeconds: 86_400, mailIntervalSeconds: config.passwordReset.mailIntervalSeconds }),
       }),
       homePage: createHomePage({ renderer }),

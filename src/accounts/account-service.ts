@@ -1,5 +1,5 @@
 import type { Account, AccountStatus, NewAccount } from './account.js';
-import { InvalidAccountInputError } from './account-errors.js';
+import { InvalidAccountInputError, PasswordPolicyError } from './account-errors.js';
 import type { AccountPage, AccountStore } from './account-store.js';
 import { UNNAMED_DATA_KEY_ID } from '../config/load-config.js';
 import type { DataCipher } from './data-cipher.js';
@@ -128,10 +128,10 @@ export function createAccountService(deps: AccountServiceDeps) {
 
   function checkPasswordPolicy(password: string): void {
     if (password.length < passwordPolicy.minLength) {
-      throw new InvalidAccountInputError(`Passwords must be at least ${passwordPolicy.minLength} characters.`);
+      throw new PasswordPolicyError('min', passwordPolicy.minLength);
     }
     if (password.length > passwordPolicy.maxLength) {
-      throw new InvalidAccountInputError(`Passwords must be at most ${passwordPolicy.maxLength} characters.`);
+      throw new PasswordPolicyError('max', passwordPolicy.maxLength);
     }
   }
 

@@ -3,7 +3,8 @@ import Router from '@koa/router';
 
 import type { DemoClient } from '../clients/seed-demo-client.js';
 import type { Renderer } from '../http/renderer.js';
-import { PAGE_CONTENT_SECURITY_POLICY } from '../http/security-headers.js';
+import { sendPage } from '../http/send-page.js';
+import { message } from '../i18n/message.js';
 
 /** The demo client's side of the code flow, so a newcomer sees the round trip end to end. */
 export interface DevRelyingParty {
@@ -36,14 +37,10 @@ export function createDevRelyingParty(deps: { issuer: string; client: DemoClient
 
   const router = new Router();
   router.get('/dev/callback', async (ctx) => {
-    const render = (model: Record<string, unknown>): void => {
-      ctx.type = 'html';
-      ctx.set('Cache-Control', 'no-store');
-      ctx.set('Content-Security-Policy', PAGE_CONTENT_SECURITY_POLICY);
-      ctx.body = deps.renderer.render('dev-callback', { title: 'Demo app', ...model });
-    };
-    if (typeof ctx.query.error === 'string') return render({ error: `${ctx.query.error}: ${String(ctx.query.error_description ?? '')}` });
-    if (ctx.query.state !== state || typeof ctx.query.code !== 'string') return render({ error: 'This callback does not belong to the authorization URL printed at start.' });
+    const render = (model: Record<string, unknown>): void => sendPage(ctx, deps.renderer, 'dev-callback', { title: 'dev.title', ...model });
+    const detail = (text: string) => message('common.detail', { detail: text });
+    if (typeof ctx.query.error === 'string') return render({ error: detail(`${ctx.query.error}: ${String(ctx.query.error_description ?? '')}`) });
+    if (ctx.query.state !== state || typeof ctx.query.code !== 'string') return render({ error: message('dev.foreignCallback') });
     const response = await fetch(`${deps.issuer}/token`, {
       method: 'POST',
       headers: {
@@ -53,7 +50,7 @@ export function createDevRelyingParty(deps: { issuer: string; client: DemoClient
       body: new URLSearchParams({ grant_type: 'authorization_code', code: ctx.query.code, redirect_uri: deps.client.redirectUri, code_verifier: verifier }),
     });
     const tokens = (await response.json()) as { id_token?: string; error?: string; error_description?: string };
-    if (!response.ok || !tokens.id_token) return render({ error: `${tokens.error ?? response.status}: ${tokens.error_description ?? ''}` });
+    if (!response.ok || !tokens.id_token) return render({ error: detail(`${tokens.error ?? response.status}: ${tokens.error_description ?? ''}`) });
     render({ claims: JSON.stringify(decodeJwtPayload(tokens.id_token), null, 2) });
   });
   return { authorizationUrl: url.toString(), router };

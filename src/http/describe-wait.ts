@@ -1,6 +1,7 @@
+import { message, type Message } from '../i18n/message.js';
+
 /** How long to wait, in words a person reads: seconds under a minute and a half, else minutes. */
-export function describeWait(seconds: number): string {
-  if (seconds < 90) return `${seconds} second${seconds === 1 ? '' : 's'}`;
-  const minutes = Math.ceil(seconds / 60);
-  return `${minutes} minute${minutes === 1 ? '' : 's'}`;
+export function describeWait(seconds: number): Message {
+  if (seconds < 90) return message('wait.seconds', { count: seconds });
+  return message('wait.minutes', { count: Math.ceil(seconds / 60) });
 }

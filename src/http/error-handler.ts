@@ -5,6 +5,8 @@ import { AppError } from './app-error.js';
 import { describeWait } from './describe-wait.js';
 import { isStoreUnavailable, respondUnavailable } from './store-unavailable.js';
 import type { Renderer } from './renderer.js';
+import { sendPage } from './send-page.js';
+import { message, type Message } from '../i18n/message.js';
 
 interface HttpLikeError {
   status?: unknown;
@@ -27,6 +29,27 @@ function codeOf(error: unknown, status: number): string {
 }
 
 const GENERIC_MESSAGE = 'Something went wrong on our side. Please try again.';
+
+// What a person reads for the errors people meet; any other is shown as its (English) message.
+const PAGE_TEXT: Readonly<Record<string, string>> = {
+  not_found: 'errorPage.notFound',
+  server_error: 'errorPage.generic',
+  interaction_expired: 'errorPage.interactionExpired',
+  account_unavailable: 'errorPage.accountUnavailable',
+  invalid_csrf_token: 'errorPage.csrf',
+};
+
+function pageText(code: string, exposedMessage: string, status: number, retryAfter: number | undefined): { title: string; description: Message; descriptionLang?: string } {
+  if (status === 429) {
+    // A person is told how long to wait, not just to wait.
+    const known = retryAfter !== undefined && Number.isFinite(retryAfter);
+    return { title: 'errorPage.wait.title', description: known ? message('errorPage.wait.text', { wait: describeWait(Math.max(1, retryAfter)) }) : message('errorPage.wait.textNoTime') };
+  }
+  const key = PAGE_TEXT[code];
+  if (key) return { title: 'errorPage.title', description: message(key) };
+  // Messages of our API errors are English; the page says so to a screen reader.
+  return { title: 'errorPage.title', description: message('common.detail', { detail: exposedMessage }), descriptionLang: 'en' };
+}
 
 /**
  * Maps errors thrown by Latchkey's own routes to a response: JSON for API clients, a rendered
@@ -52,7 +75,7 @@ export function createErrorHandler(deps: { logger: Logger; renderer: Renderer })
       }
       const status = statusOf(error);
       const exposed = error instanceof AppError ? error.expose : status < 500 && (error as HttpLikeError).expose !== false;
-      const message = exposed && typeof (error as HttpLikeError).message === 'string'
+      const description = exposed && typeof (error as HttpLikeError).message === 'string'
         ? String((error as HttpLikeError).message)
         : GENERIC_MESSAGE;
       const code = codeOf(error, status);
@@ -72,12 +95,9 @@ export function createErrorHandler(deps: { logger: Logger; renderer: Renderer })
       }
       // JSON unless the client prefers HTML: browsers say so, API clients often send no Accept at all.
       if (ctx.accepts('json', 'html') === 'html') {
-        ctx.type = 'html';
-        // A person is told how long to wait, not just to wait.
-        const wait = status === 429 && retryAfter !== undefined && Number.isFinite(retryAfter) ? ` Try again in ${describeWait(Math.max(1, retryAfter))}.` : '';
-        ctx.body = deps.renderer.render('error', { title: status === 429 ? 'Please wait' : 'Error', error: code, description: status === 429 && wait ? `Too many requests from your network.${wait}` : message });
+        sendPage(ctx, deps.renderer, 'error', { error: code, ...pageText(code, description, status, retryAfter) });
       } else {
-        ctx.body = { error: code, error_description: message };
+        ctx.body = { error: code, error_description: description };
       }
     }
   };

@@ -2,6 +2,8 @@ import type { Context, Middleware } from 'koa';
 
 import { AppError } from './app-error.js';
 import type { Renderer } from './renderer.js';
+import { sendPage } from './send-page.js';
+import { message } from '../i18n/message.js';
 
 // Names of the errors the Redis and MongoDB clients raise when a store does not answer, or is
 // not connected: a timeout, a refused or dropped connection, no server to select.
@@ -49,8 +51,7 @@ export function respondUnavailable(ctx: Context, renderer: Renderer): void {
   ctx.set('Retry-After', String(UNAVAILABLE_RETRY_AFTER_SECONDS));
   ctx.status = 503;
   if (ctx.accepts('json', 'html') === 'html') {
-    ctx.type = 'html';
-    ctx.body = renderer.render('error', { title: 'Briefly unavailable', error: 'temporarily_unavailable', description: UNAVAILABLE_DESCRIPTION });
+    sendPage(ctx, renderer, 'error', { title: 'errorPage.unavailable.title', error: 'temporarily_unavailable', description: message('errorPage.unavailable.text') });
   } else {
     ctx.body = { error: 'temporarily_unavailable', error_description: UNAVAILABLE_DESCRIPTION };
   }

@@ -3,7 +3,7 @@ import { errors, type InteractionResults } from 'oidc-provider';
 
 import { pathParam } from '../http/path-param.js';
 import { readForm } from '../http/read-form.js';
-import { PAGE_CONTENT_SECURITY_POLICY, pageContentSecurityPolicy } from '../http/security-headers.js';
+import { sendPage, type PageLocaleState } from '../http/send-page.js';
 import type { InteractionDeps } from './interaction-deps.js';
 import { AccountUnavailableError, CsrfError, InteractionExpiredError } from './interaction-errors.js';
 import type { LoginState } from './login-state.js';
@@ -20,6 +20,9 @@ export async function loadInteraction(ctx: Context, deps: Pick<InteractionDeps, 
     throw error;
   }
   if (details.uid !== pathParam(ctx, 'uid')) throw new InteractionExpiredError();
+  // The relying party's ui_locales choose the language of this sign-in's pages.
+  const uiLocales = details.params.ui_locales;
+  if (typeof uiLocales === 'string') (ctx.state as PageLocaleState).uiLocales = uiLocales;
   return details;
 }
 
@@ -33,13 +36,9 @@ export function checkCsrf(deps: Pick<InteractionDeps, 'csrf'>, uid: string, form
   if (!deps.csrf.check(uid, form.csrf)) throw new CsrfError();
 }
 
-/** Writes one of our pages: never cached, never framed, no scripts. */
+/** One of the sign-in pages, in the language of the interaction's request. */
 export function renderPage(ctx: Context, deps: Pick<InteractionDeps, 'renderer'>, view: string, model: Record<string, unknown>, status = 200, imageOrigin?: string): void {
-  ctx.status = status;
-  ctx.type = 'html';
-  ctx.set('Cache-Control', 'no-store');
-  ctx.set('Content-Security-Policy', imageOrigin ? pageContentSecurityPolicy(imageOrigin) : PAGE_CONTENT_SECURITY_POLICY);
-  ctx.body = deps.renderer.render(view, model);
+  sendPage(ctx, deps.renderer, view, model, { status, ...(imageOrigin ? { imageOrigin } : {}) });
 }
 
 /** Hands the result back to the provider and sends the browser on to resume authorization. */

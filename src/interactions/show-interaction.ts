@@ -4,22 +4,25 @@ import QRCode from 'qrcode';
 import type { InteractionDeps } from './interaction-deps.js';
 import { loadInteraction, renderPage, requestParam, type InteractionDetails } from './interaction-page.js';
 import { describeScope } from './scope-descriptions.js';
+import { message, type Message } from '../i18n/message.js';
+import { clientDisplayName } from '../oidc/account-client.js';
 
-export const LOGIN_ERROR = 'The email or password is not right. Check them and try again.';
+export const LOGIN_ERROR = message('login.wrongCredentials');
 
 /** The application behind an interaction, for the pages to say who is asking: name and logo. */
-export async function askingClientOf(deps: Pick<InteractionDeps, 'provider'>, details: InteractionDetails): Promise<{ name?: string; logo?: { src: string; origin?: string } }> {
+export async function askingClientOf(deps: Pick<InteractionDeps, 'provider'>, details: InteractionDetails): Promise<{ name?: string | Message; logo?: { src: string; origin?: string } }> {
   const clientId = requestParam(details, 'client_id');
   const client = clientId ? await deps.provider.Client.find(clientId).catch(() => undefined) : undefined;
   if (!client) return {};
   const logo = consentLogo(client.logoUri);
-  return { ...(client.clientName ? { name: client.clientName } : {}), ...(logo ? { logo } : {}) };
+  const name = clientDisplayName(client);
+  return { ...(name ? { name } : {}), ...(logo ? { logo } : {}) };
 }
 
 /** View model of the login page; `error` when a previous attempt failed. */
-export function buildLoginView(deps: Pick<InteractionDeps, 'csrf'>, uid: string, options: { email?: string; error?: string; asking?: { name?: string; logo?: { src: string } } } = {}): Record<string, unknown> {
+export function buildLoginView(deps: Pick<InteractionDeps, 'csrf'>, uid: string, options: { email?: string; error?: Message; asking?: { name?: string | Message; logo?: { src: string } } } = {}): Record<string, unknown> {
   return {
-    title: 'Sign in',
+    title: 'login.title',
     // Which application is asking, so nobody types their password for an app they did not open.
     clientName: options.asking?.name,
     clientLogo: options.asking?.logo?.src,
@@ -31,9 +34,9 @@ export function buildLoginView(deps: Pick<InteractionDeps, 'csrf'>, uid: string,
   };
 }
 
-export function buildSecondFactorView(deps: Pick<InteractionDeps, 'csrf'>, uid: string, error?: string, login?: string): Record<string, unknown> {
+export function buildSecondFactorView(deps: Pick<InteractionDeps, 'csrf'>, uid: string, error?: Message, login?: string): Record<string, unknown> {
   return {
-    title: 'Two-step verification',
+    title: 'secondFactor.title',
     action: `/interaction/${uid}/second-factor`,
     abortAction: `/interaction/${uid}/abort`,
     restartAction: `/interaction/${uid}/restart`,
@@ -43,12 +46,12 @@ export function buildSecondFactorView(deps: Pick<InteractionDeps, 'csrf'>, uid: 
   };
 }
 
-export async function buildEnrolView(deps: Pick<InteractionDeps, 'csrf' | 'accounts' | 'cipher'>, uid: string, secretEncrypted: string, accountId: string, error?: string): Promise<Record<string, unknown>> {
+export async function buildEnrolView(deps: Pick<InteractionDeps, 'csrf' | 'accounts' | 'cipher'>, uid: string, secretEncrypted: string, accountId: string, error?: Message): Promise<Record<string, unknown>> {
   const secret = deps.cipher.decrypt(secretEncrypted, 'enrolment');
   const account = await deps.accounts.findById(accountId);
   const uri = account ? deps.accounts.buildTotpUri(secret, account.email) : '';
   return {
-    title: 'Set up two-step verification',
+    title: 'enrol.title',
     action: `/interaction/${uid}/enrol`,
     abortAction: `/interaction/${uid}/abort`,
     csrf: deps.csrf.tokenFor(uid),
@@ -92,10 +95,10 @@ function buildConsentView(deps: Pick<InteractionDeps, 'csrf' | 'accounts'>, deta
   const promptDetails = details.prompt.details as { missingOIDCScope?: string[] };
   const scopes = promptDetails.missingOIDCScope ?? requested;
   return {
-    title: 'Allow access',
+    title: 'consent.title',
     action: `/interaction/${details.uid}/consent`,
     csrf: deps.csrf.tokenFor(details.uid),
-    clientName: client.clientName ?? client.clientId,
+    clientName: clientDisplayName(client) ?? client.clientId,
     logo: consentLogo(client.logoUri)?.src,
     scopes: scopes.map((scope) => ({ scope, description: describeScope(scope, deps.accounts.attributeDeclarations) })),
     // Links, not loads: following them is the user's choice.
@@ -119,7 +122,7 @@ export function createShowInteraction(deps: InteractionDeps) {
       if (state.stage === 'enrol') return renderPage(ctx, deps, 'enrol', await buildEnrolView(deps, uid, state.secretEncrypted, state.accountId));
       const codes = JSON.parse(deps.cipher.decrypt(state.codesEncrypted, 'recovery-codes')) as string[];
       return renderPage(ctx, deps, 'recovery-codes', {
-        title: 'Save your recovery codes',
+        title: 'recoveryCodes.title',
         action: `/interaction/${uid}/recovery-codes`,
         csrf: deps.csrf.tokenFor(uid),
         codes,
@@ -127,10 +130,10 @@ export function createShowInteraction(deps: InteractionDeps) {
     }
     if (details.prompt.name === 'consent') {
       const client = await deps.provider.Client.find(requestParam(details, 'client_id') ?? '');
-      if (!client) return renderPage(ctx, deps, 'error', { title: 'Error', error: 'invalid_client', description: 'The application is no longer registered.' }, 400);
+      if (!client) return renderPage(ctx, deps, 'error', { title: 'errorPage.title', error: 'invalid_client', description: message('errorPage.clientGone') }, 400);
       const signedIn = details.session?.accountId ? await deps.accounts.findById(details.session.accountId) : undefined;
       return renderPage(ctx, deps, 'consent', { ...buildConsentView(deps, details, client), signedInAs: signedIn?.email }, 200, consentLogo(client.logoUri)?.origin);
     }
-    return renderPage(ctx, deps, 'error', { title: 'Error', error: 'unsupported_prompt', description: 'This sign-in step is not supported.' }, 400);
+    return renderPage(ctx, deps, 'error', { title: 'errorPage.title', error: 'unsupported_prompt', description: message('errorPage.unsupportedPrompt') }, 400);
   };
 }

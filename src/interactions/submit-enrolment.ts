@@ -2,9 +2,11 @@ import type { Context } from 'koa';
 
 import { auditContextOf } from '../audit/provider-audit.js';
 import type { InteractionDeps } from './interaction-deps.js';
+import { pageLocale } from '../http/send-page.js';
 import { loadSubmittedStep, redirectToInteraction, renderPage, requestParam } from './interaction-page.js';
 import { buildEnrolView } from './show-interaction.js';
 import { describeRefusal, noteCounterEffects, noteRefusal } from './sign-in-refusals.js';
+import { message } from '../i18n/message.js';
 
 /** POST /interaction/:uid/enrol: confirms the new authenticator with a code, then shows recovery codes. */
 export function createSubmitEnrolment(deps: InteractionDeps) {
@@ -22,16 +24,17 @@ export function createSubmitEnrolment(deps: InteractionDeps) {
         return renderPage(ctx, deps, 'enrol', await buildEnrolView(deps, details.uid, state.secretEncrypted, state.accountId, describeRefusal(result.refusal)), 429);
       }
       deps.audit.record({ ...context, type: 'totp.enrolment_failed', outcome: 'failure', details: { reason: result.reason } });
-      noteCounterEffects(deps, context, result, 'enrolment');
+      noteCounterEffects(deps, context, result, 'enrolment', pageLocale(ctx, deps.renderer));
       if (result.reason === 'already_enrolled') {
         await deps.loginStates.delete(details.uid);
         return renderPage(ctx, deps, 'error', {
-          title: 'Already set up',
+          title: 'enrol.already.title',
+          heading: 'enrol.already.title',
           error: 'already_enrolled',
-          description: 'This account already has an authenticator, set up after this sign-in began. Nothing was changed. Start signing in again and use the code from that authenticator.',
+          description: message('enrol.already.text'),
         }, 409);
       }
-      const view = await buildEnrolView(deps, details.uid, state.secretEncrypted, state.accountId, 'That code does not match. Check the time on your phone and try the next code.');
+      const view = await buildEnrolView(deps, details.uid, state.secretEncrypted, state.accountId, message('enrol.wrongCode'));
       return renderPage(ctx, deps, 'enrol', view, 401);
     }
 

@@ -4,6 +4,7 @@ import { toLogin } from '../accounts/account-service.js';
 import { auditContextOf } from '../audit/provider-audit.js';
 import { readForm } from '../http/read-form.js';
 import type { InteractionDeps } from './interaction-deps.js';
+import { pageLocale } from '../http/send-page.js';
 import { checkCsrf, loadInteraction, redirectToInteraction, renderPage, requestParam } from './interaction-page.js';
 import { askingClientOf, buildLoginView, LOGIN_ERROR } from './show-interaction.js';
 import { describeRefusal, noteCounterEffects, noteRefusal } from './sign-in-refusals.js';
@@ -26,7 +27,7 @@ export function createSubmitLogin(deps: InteractionDeps) {
         return renderPage(ctx, deps, 'login', buildLoginView(deps, details.uid, { email, error: describeRefusal(result.refusal), asking }), 429, asking.logo?.origin);
       }
       deps.audit.record({ ...context, type: 'login.password_failed', outcome: 'failure', details: { reason: result.reason } });
-      noteCounterEffects(deps, context, result, 'password');
+      noteCounterEffects(deps, context, result, 'password', pageLocale(ctx, deps.renderer));
       const asking = await askingClientOf(deps, details);
       return renderPage(ctx, deps, 'login', buildLoginView(deps, details.uid, { email, error: LOGIN_ERROR, asking }), 401, asking.logo?.origin);
     }

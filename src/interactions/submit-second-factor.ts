@@ -2,13 +2,15 @@ import type { Context } from 'koa';
 
 import { auditContextOf } from '../audit/provider-audit.js';
 import type { InteractionDeps } from './interaction-deps.js';
+import { pageLocale } from '../http/send-page.js';
 import { finishInteraction, loadSubmittedStep, renderPage, requestParam } from './interaction-page.js';
 import { buildSecondFactorView } from './show-interaction.js';
 import { describeRefusal, noteCounterEffects, noteRefusal } from './sign-in-refusals.js';
 import { buildAmr, SIGN_IN_ACR } from './sign-in-methods.js';
 import { rememberBrowser, seenBefore } from './known-browsers.js';
+import { message } from '../i18n/message.js';
 
-const CODE_ERROR = 'That code is not valid. Each code works once; wait for the next one or use a recovery code.';
+const CODE_ERROR = message('secondFactor.wrongCode');
 
 /**
  * POST /interaction/:uid/second-factor: a TOTP or recovery code, after the password in this
@@ -29,7 +31,7 @@ export function createSubmitSecondFactor(deps: InteractionDeps) {
         return renderPage(ctx, deps, 'second-factor', buildSecondFactorView(deps, details.uid, describeRefusal(result.refusal), state.login), 429);
       }
       deps.audit.record({ ...context, type: 'login.second_factor_failed', outcome: 'failure', details: { reason: result.reason } });
-      noteCounterEffects(deps, context, result, 'second_factor');
+      noteCounterEffects(deps, context, result, 'second_factor', pageLocale(ctx, deps.renderer));
       return renderPage(ctx, deps, 'second-factor', buildSecondFactorView(deps, details.uid, CODE_ERROR, state.login), 401);
     }
 
@@ -37,7 +39,7 @@ export function createSubmitSecondFactor(deps: InteractionDeps) {
     await deps.accounts.completeSignIn(attempt);
     if (!seenBefore(ctx, state.accountId)) {
       const account = await deps.accounts.findById(state.accountId);
-      if (account) deps.notices.newSignIn({ id: account.id, email: account.email }, { address: ctx.ip, userAgent: ctx.get('user-agent'), at: new Date() });
+      if (account) deps.notices.newSignIn({ id: account.id, email: account.email }, { address: ctx.ip, userAgent: ctx.get('user-agent'), at: new Date() }, pageLocale(ctx, deps.renderer));
     }
     rememberBrowser(ctx, state.accountId);
     if (result.method === 'recovery_code') deps.audit.record({ ...context, type: 'recovery_code.used', outcome: 'success' });

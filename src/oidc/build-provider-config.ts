@@ -2,7 +2,8 @@ import type { AdapterFactory, Configuration, FindAccount, KoaContextWithOIDC } f
 import type { JWK } from 'jose';
 
 import type { AppConfig } from '../config/app-config.js';
-import { PAGE_CONTENT_SECURITY_POLICY } from '../http/security-headers.js';
+import { sendPage } from '../http/send-page.js';
+import { message } from '../i18n/message.js';
 import type { Renderer } from '../http/renderer.js';
 import { buildScopeClaims } from './claims.js';
 import { createPairwiseIdentifier } from './pairwise-subject.js';
@@ -19,7 +20,7 @@ import { buildSignInClaims } from './sign-in-claims.js';
 import type { ResourceService } from '../resources/resource-service.js';
 import { createPkceRequired } from './pkce-policy.js';
 import { errorPageFor } from './error-page.js';
-import { accountClientMetadata } from '../pages/account-pages.js';
+import { accountClientMetadata } from './account-client.js';
 import { checkRevocationAllowed, createIntrospectionPolicy } from './token-policies.js';
 
 export interface ProviderConfigDeps {
@@ -82,16 +83,12 @@ function buildFeatures(config: AppConfig, renderer: Renderer, resources: Pick<Re
 /** Provider errors as our own error page, without stack traces or internal detail. */
 function buildRenderError(renderer: Renderer): NonNullable<Configuration['renderError']> {
   return (ctx: KoaContextWithOIDC, out) => {
-    ctx.type = 'html';
-    ctx.set('Content-Security-Policy', PAGE_CONTENT_SECURITY_POLICY);
-    const page = errorPageFor(out.error, (ctx.oidc as { route?: string } | undefined)?.route);
-    ctx.body = renderer.render('error', {
-      title: page.heading,
-      heading: page.heading,
-      explanation: page.explanation,
-      error: out.error,
-      description: out.error_description ?? 'The request could not be completed.',
-    });
+    const oidc = ctx.oidc as { route?: string; params?: { ui_locales?: unknown } } | undefined;
+    const page = errorPageFor(out.error, oidc?.route);
+    const uiLocales = oidc?.params?.ui_locales;
+    // The provider's description is for the application's developers, in the protocol's English.
+    const description = out.error_description ? message('common.detail', { detail: out.error_description }) : message('errorPage.providerDetail');
+    sendPage(ctx, renderer, 'error', { title: page.heading, heading: page.heading, explanation: page.explanation, error: out.error, description, ...(out.error_description ? { descriptionLang: 'en' } : {}) }, typeof uiLocales === 'string' ? { uiLocales } : {});
   };
 }
 
@@ -136,5 +133,7 @@ export function buildProviderConfig(deps: ProviderConfigDeps): Configuration {
     rotateRefreshToken: true,
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     renderError: buildRenderError(deps.renderer),
+    // The languages our pages are written in (views/locales), chosen by ui_locales.
+    discovery: { ui_locales_supported: [...deps.renderer.locales] },
   };
 }

@@ -1,61 +1,35 @@
+import { message, type Message } from '../i18n/message.js';
+
 /** What a person sees when the provider refuses a request in the browser: plain words, a next step. */
 export interface ErrorPage {
+  /** Catalogue key of the heading. */
   readonly heading: string;
-  readonly explanation: string;
+  readonly explanation: Message;
 }
 
-const BACK = 'Go back to the application you came from and try again. If it keeps happening, tell the people who run that application: the details below are for them.';
+const BACK = message('errorPage.back');
+
+function page(heading: string, explanation: string, withBack = true): ErrorPage {
+  return { heading, explanation: message(explanation, withBack ? { back: BACK } : undefined) };
+}
 
 const PAGES: Readonly<Record<string, ErrorPage>> = {
-  invalid_redirect_uri: {
-    heading: 'This sign-in link is not set up correctly',
-    explanation: `The application asked to send you back to an address it has not registered with us (its redirect_uri), so we did not send you there. ${BACK}`,
-  },
-  invalid_client: {
-    heading: 'We do not know this application',
-    explanation: `The application that sent you here is not registered with us, or it has been removed. ${BACK}`,
-  },
-  unauthorized_client: {
-    heading: 'This application may not sign you in this way',
-    explanation: `The application asked for a kind of sign-in it is not allowed to use. ${BACK}`,
-  },
-  unsupported_response_type: {
-    heading: 'This application asked for something we do not offer',
-    explanation: `The application asked for a kind of answer we do not give (its response_type). ${BACK}`,
-  },
-  invalid_scope: {
-    heading: 'This application asked for access we cannot give',
-    explanation: `The application asked for a kind of access (scope) it is not allowed. ${BACK}`,
-  },
-  invalid_request_object: {
-    heading: 'The sign-in request could not be verified',
-    explanation: `The application sent its request in a signed form we could not check. ${BACK}`,
-  },
-  invalid_request_uri: {
-    heading: 'This sign-in link has expired or was already used',
-    explanation: `Sign-in links like this one work once and for a short time. ${BACK}`,
-  },
-  invalid_request: {
-    heading: 'The sign-in request is incomplete',
-    explanation: `The application sent a request we cannot act on. ${BACK}`,
-  },
-  temporarily_unavailable: {
-    heading: 'Sign-in is briefly unavailable',
-    explanation: 'Please try again in a moment.',
-  },
-  server_error: {
-    heading: 'Something went wrong on our side',
-    explanation: 'Please try again in a moment. If it keeps happening, let us know.',
-  },
+  invalid_redirect_uri: page('errorPage.invalidRedirectUri.heading', 'errorPage.invalidRedirectUri.text'),
+  invalid_client: page('errorPage.invalidClient.heading', 'errorPage.invalidClient.text'),
+  unauthorized_client: page('errorPage.unauthorizedClient.heading', 'errorPage.unauthorizedClient.text'),
+  unsupported_response_type: page('errorPage.unsupportedResponseType.heading', 'errorPage.unsupportedResponseType.text'),
+  invalid_scope: page('errorPage.invalidScope.heading', 'errorPage.invalidScope.text'),
+  invalid_request_object: page('errorPage.invalidRequestObject.heading', 'errorPage.invalidRequestObject.text'),
+  invalid_request_uri: page('errorPage.invalidRequestUri.heading', 'errorPage.invalidRequestUri.text'),
+  invalid_request: page('errorPage.invalidRequest.heading', 'errorPage.invalidRequest.text'),
+  temporarily_unavailable: page('errorPage.temporarilyUnavailable.heading', 'errorPage.temporarilyUnavailable.text', false),
+  server_error: page('errorPage.serverError.heading', 'errorPage.serverError.text', false),
 };
 
-const UNKNOWN: ErrorPage = { heading: 'We could not complete this request', explanation: BACK };
+const UNKNOWN: ErrorPage = { heading: 'errorPage.unknown.heading', explanation: BACK };
 
 // RP-initiated logout: any refusal means the same to the person, whose session is untouched.
-const SIGN_OUT: ErrorPage = {
-  heading: 'This sign-out link is not valid',
-  explanation: `The application asked us to sign you out with a link we cannot act on (for example one that names a return address it has not registered, or a token that is not ours), so nothing was changed: you may still be signed in here. ${BACK}`,
-};
+const SIGN_OUT = page('errorPage.signOut.heading', 'errorPage.signOut.text');
 
 /**
  * The page for an OAuth error code; the provider's own description goes under it as detail.

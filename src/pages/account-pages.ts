@@ -1,18 +1,15 @@
 import { createHash, randomBytes } from 'node:crypto';
 import Router from '@koa/router';
 import type Provider from 'oidc-provider';
-import type { ClientMetadata } from 'oidc-provider';
 import type { Context } from 'koa';
 
 import type { AdapterFactory } from 'oidc-provider';
 
-import { InvalidAccountInputError } from '../accounts/account-errors.js';
+import { InvalidAccountInputError, passwordRefusal } from '../accounts/account-errors.js';
 import type { AccountService, TotpReplacement } from '../accounts/account-service.js';
 import QRCode from 'qrcode';
-import type { SecurityNotices } from '../mail/security-notices.js';
-import type { Mailer } from '../mail/mailer.js';
-import type { Logger } from '../logging/create-logger.js';
-import { errorMessage } from '../logging/error-message.js';
+import type { SecurityChange, SecurityNotices } from '../mail/security-notices.js';
+import type { MailWriter } from '../mail/mail-writer.js';
 import type { EmailVerification } from '../accounts/email-verification.js';
 import { pathParam } from '../http/path-param.js';
 import type { AuditLog } from '../audit/audit-log.js';
@@ -22,36 +19,22 @@ import { readForm } from '../http/read-form.js';
 import { CsrfError } from '../interactions/interaction-errors.js';
 import type { AccountSessions } from '../storage/account-sessions.js';
 import type { Renderer } from '../http/renderer.js';
-import { PAGE_CONTENT_SECURITY_POLICY } from '../http/security-headers.js';
+import { pageLocale, sendPage } from '../http/send-page.js';
+import { ACCOUNT_CLIENT_ID, ACCOUNT_PATH } from '../oidc/account-client.js';
+import { message, type Message } from '../i18n/message.js';
 
-/**
- * The account area signs people in the way every application does, through the provider as a
- * client of its own: the same password and second factor, the same session (so someone signed in
- * for an application is signed in here, and signing out here signs out there).
- */
-export const ACCOUNT_CLIENT_ID = 'latchkey-account';
-export const ACCOUNT_PATH = '/account';
 
-/** The account area's client, built into the provider's configuration (never stored). */
-export function accountClientMetadata(issuer: string): ClientMetadata {
-  return {
-    client_id: ACCOUNT_CLIENT_ID,
-    client_name: 'Your account',
-    redirect_uris: [`${issuer}${ACCOUNT_PATH}/callback`],
-    post_logout_redirect_uris: [`${issuer}/`],
-    grant_types: ['authorization_code'],
-    response_types: ['code'],
-    token_endpoint_auth_method: 'none',
-    scope: 'openid',
-    first_party: true,
-  };
-}
-
+// Catalogue keys of the standard claims' labels; an operator's own attributes show their name.
 const LABELS: Readonly<Record<string, string>> = {
-  name: 'Name', given_name: 'Given name', family_name: 'Family name', middle_name: 'Middle name', nickname: 'Nickname',
-  preferred_username: 'Username', profile: 'Profile page', picture: 'Picture', website: 'Website', gender: 'Gender',
-  birthdate: 'Birthdate', zoneinfo: 'Time zone', locale: 'Language', phone_number: 'Phone', address: 'Address',
+  name: 'claim.name', given_name: 'claim.givenName', family_name: 'claim.familyName', middle_name: 'claim.middleName', nickname: 'claim.nickname',
+  preferred_username: 'claim.preferredUsername', profile: 'claim.profile', picture: 'claim.picture', website: 'claim.website', gender: 'claim.gender',
+  birthdate: 'claim.birthdate', zoneinfo: 'claim.zoneinfo', locale: 'claim.locale', phone_number: 'claim.phoneNumber', address: 'claim.address',
 };
+
+function labelOf(claim: string): Message {
+  const key = LABELS[claim];
+  return key ? message(key) : message('common.detail', { detail: claim });
+}
 
 function formatAddress(address: Record<string, unknown>): string {
   if (typeof address.formatted === 'string') return address.formatted;
@@ -69,8 +52,7 @@ export interface AccountPagesDeps {
   readonly issuer: string;
   readonly notices: SecurityNotices;
   readonly verification: EmailVerification;
-  readonly mailer: Mailer;
-  readonly logger: Logger;
+  readonly mail: MailWriter;
 }
 
 interface GrantPayload {
@@ -126,12 +108,7 @@ export function createAccountPages(deps: AccountPagesDeps): Router {
     }
     return { form, current };
   };
-  const page = (ctx: Context, view: string, model: Record<string, unknown>): void => {
-    ctx.type = 'html';
-    ctx.set('Cache-Control', 'no-store');
-    ctx.set('Content-Security-Policy', PAGE_CONTENT_SECURITY_POLICY);
-    ctx.body = deps.renderer.render(view, model);
-  };
+  const page = (ctx: Context, view: string, model: Record<string, unknown>): void => sendPage(ctx, deps.renderer, view, model);
 
   router.get('/', async (ctx) => {
     const current = await signedIn(ctx);
@@ -153,25 +130,25 @@ export function createAccountPages(deps: AccountPagesDeps): Router {
     }));
     const devices = open.sessions
       .sort((a, b) => b.loginTs - a.loginTs)
-      .map((entry) => ({ uid: entry.uid, signedInAt: new Date(entry.loginTs * 1000).toISOString().replace('T', ' ').slice(0, 16) + ' UTC', current: entry.uid === current.sessionUid }));
+      .map((entry) => ({ uid: entry.uid, signedInAt: new Date(entry.loginTs * 1000), current: entry.uid === current.sessionUid }));
     const profile = [
-      ...(account.name ? [{ claim: 'name', label: LABELS.name, value: account.name }] : []),
+      ...(account.name ? [{ claim: 'name', label: labelOf('name'), value: account.name }] : []),
       ...Object.entries(account.profile).map(([claim, value]) => ({
         claim,
-        label: LABELS[claim] ?? claim,
+        label: labelOf(claim),
         value: claim === 'address' && typeof value === 'object' && value !== null ? formatAddress(value as Record<string, unknown>) : String(value),
       })).filter((entry) => entry.claim !== 'phone_number_verified'),
     ];
     const signOut = new URL(`${deps.issuer}/session/end`);
     signOut.search = new URLSearchParams({ client_id: ACCOUNT_CLIENT_ID, post_logout_redirect_uri: `${deps.issuer}/` }).toString();
     page(ctx, 'account', {
-      title: 'Your account', email: account.email, emailVerified: account.emailVerified, verifyAction: `${ACCOUNT_PATH}/verify-email`, verifySent: ctx.query.sent === 'verify', profile, signOutHref: signOut.toString(), apps, devices,
+      title: 'account.title', email: account.email, emailVerified: account.emailVerified, verifyAction: `${ACCOUNT_PATH}/verify-email`, verifySent: ctx.query.sent === 'verify', profile, signOutHref: signOut.toString(), apps, devices,
       csrf: deps.csrf.tokenFor(ctx), revokeAction: `${ACCOUNT_PATH}/apps/revoke`, endSessionAction: `${ACCOUNT_PATH}/sessions/end`,
       passwordHref: `${ACCOUNT_PATH}/password`, recoveryCodesHref: `${ACCOUNT_PATH}/recovery-codes`, authenticatorHref: `${ACCOUNT_PATH}/authenticator`,
     });
   });
 
-  const notify = (email: string, accountId: string, what: string): void => deps.notices.securityChange({ id: accountId, email }, what);
+  const notify = (ctx: Context, email: string, accountId: string, change: SecurityChange): void => deps.notices.securityChange({ id: accountId, email }, change, pageLocale(ctx, deps.renderer));
 
   /** Mails a link that confirms the address (at most one a minute). */
   router.post('/verify-email', async (ctx) => {
@@ -180,13 +157,13 @@ export function createAccountPages(deps: AccountPagesDeps): Router {
     const { current } = posted;
     const started = await deps.verification.start(current.account.id);
     if (started) {
-      const model = { email: started.email, site: new URL(deps.issuer).host, link: `${deps.issuer}${ACCOUNT_PATH}/verify-email/${started.token}` };
-      deps.mailer.send({
-        to: started.email,
-        subject: 'Confirm your email address',
-        text: deps.renderer.render('mail/verify-email-text', model),
-        html: deps.renderer.render('mail/verify-email', model),
-      }).catch((error: unknown) => deps.logger.error({ err: { message: errorMessage(error) }, accountId: current.account.id }, 'verification mail could not be sent'));
+      deps.mail.send({
+        to: { id: current.account.id, email: started.email },
+        subject: message('mail.verifyEmail.subject'),
+        view: 'verify-email',
+        model: { link: `${deps.issuer}${ACCOUNT_PATH}/verify-email/${started.token}` },
+        locale: pageLocale(ctx, deps.renderer),
+      });
     }
     ctx.status = 303;
     ctx.redirect(`${ACCOUNT_PATH}?sent=verify`);
@@ -197,14 +174,14 @@ export function createAccountPages(deps: AccountPagesDeps): Router {
     const outcome = await deps.verification.complete(pathParam(ctx, 'token'));
     if (!outcome.ok) {
       ctx.status = 410;
-      return page(ctx, 'account-done', { title: 'This link does not work', message: 'The link has expired, was used already, or the account has another address now. Ask for a new one from your account.', back: ACCOUNT_PATH });
+      return page(ctx, 'account-done', { title: 'link.invalid.title', message: 'account.verify.invalid', back: ACCOUNT_PATH });
     }
     deps.audit.record({ ...auditContextOf(ctx), type: 'account.email_verified', outcome: 'success', accountId: outcome.accountId });
-    page(ctx, 'account-done', { title: 'Email address confirmed', message: 'Thank you: applications you sign in to are told that this address is yours.', back: ACCOUNT_PATH });
+    page(ctx, 'account-done', { title: 'account.verify.done.title', message: 'account.verify.done.text', back: ACCOUNT_PATH });
   });
 
-  const passwordView = (ctx: Context, error?: string) => ({
-    title: 'Change your password', action: `${ACCOUNT_PATH}/password`, csrf: deps.csrf.tokenFor(ctx), back: ACCOUNT_PATH, ...(error ? { error } : {}),
+  const passwordView = (ctx: Context, error?: Message) => ({
+    title: 'account.password.title', action: `${ACCOUNT_PATH}/password`, csrf: deps.csrf.tokenFor(ctx), back: ACCOUNT_PATH, ...(error ? { error } : {}),
   });
 
   router.get('/password', async (ctx) => {
@@ -220,31 +197,31 @@ export function createAccountPages(deps: AccountPagesDeps): Router {
     const posted = await submitted(ctx);
     if (!posted) return;
     const { form, current } = posted;
-    const retry = (error: string) => {
+    const retry = (error: Message) => {
       ctx.status = 400;
       page(ctx, 'account-password', passwordView(ctx, error));
     };
     const password = form.password ?? '';
-    if (password !== (form.password_repeat ?? '')) return retry('The two new passwords are not the same.');
+    if (password !== (form.password_repeat ?? '')) return retry(message('password.mismatch'));
     try {
       deps.accounts.checkPasswordPolicy(password);
     } catch (error) {
-      if (error instanceof InvalidAccountInputError) return retry(error.message);
+      if (error instanceof InvalidAccountInputError) return retry(passwordRefusal(error));
       throw error;
     }
     const check = await deps.accounts.reauthenticate(current.account.id, form.current_password ?? '', form.code ?? '', ctx.ip);
     if (!check.ok) {
       deps.audit.record({ ...auditContextOf(ctx), type: 'account.password_change_failed', outcome: 'failure', accountId: current.account.id, details: { reason: check.reason } });
-      return retry(check.reason === 'throttled' ? 'Too many attempts. Wait a few minutes and try again.' : 'The current password or the code is not right.');
+      return retry(message(check.reason === 'throttled' ? 'account.tooManyAttempts' : 'account.password.wrong'));
     }
     await deps.accounts.setPassword(current.account.id, password);
     deps.audit.record({ ...auditContextOf(ctx), type: 'account.password_changed', outcome: 'success', accountId: current.account.id });
-    notify(current.account.email, current.account.id, 'password changed');
-    page(ctx, 'password-reset-done', { title: 'Password changed' });
+    notify(ctx, current.account.email, current.account.id, 'password');
+    page(ctx, 'password-reset-done', { title: 'passwordReset.done.title' });
   });
 
-  const authenticatorView = async (ctx: Context, extra: { replacement?: TotpReplacement; error?: string } = {}) => ({
-    title: 'Replace your authenticator',
+  const authenticatorView = async (ctx: Context, extra: { replacement?: TotpReplacement; error?: Message } = {}) => ({
+    title: 'account.authenticator.title',
     action: `${ACCOUNT_PATH}/authenticator`,
     confirmAction: `${ACCOUNT_PATH}/authenticator/confirm`,
     csrf: deps.csrf.tokenFor(ctx),
@@ -274,7 +251,7 @@ export function createAccountPages(deps: AccountPagesDeps): Router {
     const { form, current } = posted;
     if (!(await deps.accounts.confirmSecondFactor(current.account.id, form.code ?? '', ctx.ip))) {
       ctx.status = 400;
-      return page(ctx, 'account-authenticator', await authenticatorView(ctx, { error: 'That code is not right, or was used already.' }));
+      return page(ctx, 'account-authenticator', await authenticatorView(ctx, { error: message('account.wrongCode') }));
     }
     page(ctx, 'account-authenticator', await authenticatorView(ctx, { replacement: await deps.accounts.beginTotpReplacement(current.account.id) }));
   });
@@ -288,20 +265,20 @@ export function createAccountPages(deps: AccountPagesDeps): Router {
     const outcome = await deps.accounts.completeTotpReplacement(current.account.id, pending, form.code ?? '', ctx.ip);
     if (outcome === 'ok') {
       deps.audit.record({ ...auditContextOf(ctx), type: 'totp.replaced', outcome: 'success', accountId: current.account.id });
-      notify(current.account.email, current.account.id, 'new authenticator app');
-      return page(ctx, 'account-done', { title: 'Authenticator replaced', message: 'From now on, sign in with codes from the new app. The old app no longer works.', back: ACCOUNT_PATH });
+      notify(ctx, current.account.email, current.account.id, 'authenticator');
+      return page(ctx, 'account-done', { title: 'account.authenticator.done.title', message: 'account.authenticator.done.text', back: ACCOUNT_PATH });
     }
     ctx.status = 400;
     const replacement = await deps.accounts.openTotpReplacement(current.account.id, pending);
     if (outcome === 'invalid' && replacement) {
-      return page(ctx, 'account-authenticator', await authenticatorView(ctx, { replacement, error: 'That code is not right, or was used already: wait for the next one.' }));
+      return page(ctx, 'account-authenticator', await authenticatorView(ctx, { replacement, error: message('account.authenticator.wrongNewCode') }));
     }
-    const why = outcome === 'changed' ? 'Your authenticator was changed meanwhile.' : outcome === 'throttled' ? 'Too many attempts. Wait a few minutes.' : 'This setup has expired.';
-    page(ctx, 'account-authenticator', await authenticatorView(ctx, { error: `${why} Start again.` }));
+    const why = outcome === 'changed' ? 'account.authenticator.changedMeanwhile' : outcome === 'throttled' ? 'account.authenticator.throttled' : 'account.authenticator.expired';
+    page(ctx, 'account-authenticator', await authenticatorView(ctx, { error: message(why) }));
   });
 
   const codesView = (ctx: Context, extra: Record<string, unknown> = {}) => ({
-    title: 'New recovery codes', action: `${ACCOUNT_PATH}/recovery-codes`, csrf: deps.csrf.tokenFor(ctx), back: ACCOUNT_PATH, ...extra,
+    title: 'account.recoveryCodes.title', action: `${ACCOUNT_PATH}/recovery-codes`, csrf: deps.csrf.tokenFor(ctx), back: ACCOUNT_PATH, ...extra,
   });
 
   router.get('/recovery-codes', async (ctx) => {
@@ -317,15 +294,17 @@ export function createAccountPages(deps: AccountPagesDeps): Router {
     const second = await deps.accounts.confirmSecondFactor(current.account.id, form.code ?? '', ctx.ip);
     if (!second) {
       ctx.status = 400;
-      return page(ctx, 'account-recovery-codes', codesView(ctx, { error: 'That code is not right, or was used already.' }));
+      return page(ctx, 'account-recovery-codes', codesView(ctx, { error: message('account.wrongCode') }));
     }
     const codes = await deps.accounts.regenerateRecoveryCodes(current.account.id);
     deps.audit.record({ ...auditContextOf(ctx), type: 'recovery_codes.regenerated', outcome: 'success', accountId: current.account.id });
-    notify(current.account.email, current.account.id, 'new recovery codes');
+    notify(ctx, current.account.email, current.account.id, 'recoveryCodes');
     ctx.set('Cache-Control', 'no-store');
     page(ctx, 'account-recovery-codes', codesView(ctx, {
       codes,
-      download: `data:text/plain;charset=utf-8,${encodeURIComponent(`Recovery codes for ${current.account.email} at ${new URL(deps.issuer).host}\n\n${codes.join('\n')}\n`)}`,
+      // The page writes the file (a data: link, in the page's language): nothing else holds the codes.
+      email: current.account.email,
+      site: new URL(deps.issuer).host,
     }));
   });
 
@@ -388,9 +367,7 @@ export function createAccountPages(deps: AccountPagesDeps): Router {
 export function createHomePage(deps: { readonly renderer: Renderer }): Router {
   const router = new Router();
   router.get('/', (ctx) => {
-    ctx.type = 'html';
-    ctx.set('Content-Security-Policy', PAGE_CONTENT_SECURITY_POLICY);
-    ctx.body = deps.renderer.render('home', { title: 'Welcome' });
+    sendPage(ctx, deps.renderer, 'home', { title: 'home.title' });
   });
   return router;
 }

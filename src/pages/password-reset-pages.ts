@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 
-import { InvalidAccountInputError } from '../accounts/account-errors.js';
+import { InvalidAccountInputError, passwordRefusal } from '../accounts/account-errors.js';
 import type { PasswordReset } from '../accounts/password-reset.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { auditContextOf } from '../audit/provider-audit.js';
@@ -9,19 +9,20 @@ import { pathParam } from '../http/path-param.js';
 import type { PageCsrf } from '../http/page-csrf.js';
 import { readForm } from '../http/read-form.js';
 import type { Renderer } from '../http/renderer.js';
-import { PAGE_CONTENT_SECURITY_POLICY } from '../http/security-headers.js';
-import type { Logger } from '../logging/create-logger.js';
-import { errorMessage } from '../logging/error-message.js';
+import { pageLocale, sendPage } from '../http/send-page.js';
+import { message, type Message } from '../i18n/message.js';
 import type { Mailer } from '../mail/mailer.js';
+import type { MailWriter } from '../mail/mail-writer.js';
 import { CsrfError } from '../interactions/interaction-errors.js';
 
 export interface PasswordResetPagesDeps {
   readonly reset: PasswordReset;
-  readonly mailer: Mailer;
+  /** Whether reset mails reach anyone (the request page says so when not). */
+  readonly mailer: Pick<Mailer, 'delivers'>;
+  readonly mail: MailWriter;
   readonly renderer: Renderer;
   readonly csrf: PageCsrf;
   readonly audit: Pick<AuditLog, 'record'>;
-  readonly logger: Logger;
   readonly issuer: string;
   readonly ttlMinutes: number;
   readonly rateLimit: Middleware;
@@ -30,11 +31,7 @@ export interface PasswordResetPagesDeps {
 export const PASSWORD_RESET_PATH = '/password-reset';
 
 function page(ctx: Context, renderer: Renderer, view: string, model: Record<string, unknown>, status = 200): void {
-  ctx.status = status;
-  ctx.type = 'html';
-  ctx.set('Cache-Control', 'no-store');
-  ctx.set('Content-Security-Policy', PAGE_CONTENT_SECURITY_POLICY);
-  ctx.body = renderer.render(view, model);
+  sendPage(ctx, renderer, view, model, { status });
 }
 
 /**
@@ -46,20 +43,8 @@ function page(ctx: Context, renderer: Renderer, view: string, model: Record<stri
 export function createPasswordResetPages(deps: PasswordResetPagesDeps): Router {
   const router = new Router({ prefix: PASSWORD_RESET_PATH });
   const requestView = (ctx: Context, extra: Record<string, unknown> = {}) => ({
-    title: 'Reset your password', action: PASSWORD_RESET_PATH, csrf: deps.csrf.tokenFor(ctx), delivers: deps.mailer.delivers, ...extra,
+    title: 'passwordReset.request.title', action: PASSWORD_RESET_PATH, csrf: deps.csrf.tokenFor(ctx), delivers: deps.mailer.delivers, ...extra,
   });
-
-  async function sendResetMail(email: string, token: string): Promise<void> {
-    const link = `${deps.issuer}${PASSWORD_RESET_PATH}/${token}`;
-    // The site by name, not as a URL: the mail holds one link, the one to follow.
-    const model = { link, email, site: new URL(deps.issuer).host, ttlMinutes: deps.ttlMinutes };
-    await deps.mailer.send({
-      to: email,
-      subject: 'Reset your password',
-      text: deps.renderer.render('mail/password-reset-text', model),
-      html: deps.renderer.render('mail/password-reset', model),
-    });
-  }
 
   router.get('/', (ctx) => page(ctx, deps.renderer, 'password-reset-request', requestView(ctx)));
 
@@ -68,7 +53,7 @@ export function createPasswordResetPages(deps: PasswordResetPagesDeps): Router {
     if (!deps.csrf.check(ctx, form.csrf)) throw new CsrfError();
     const email = (form.email ?? '').trim();
     if (!email.includes('@') || email.length > 254) {
-      return page(ctx, deps.renderer, 'password-reset-request', requestView(ctx, { error: 'Enter the email address you sign in with.', email }), 400);
+      return page(ctx, deps.renderer, 'password-reset-request', requestView(ctx, { error: message('passwordReset.request.missingEmail'), email }), 400);
     }
     let decision: Awaited<ReturnType<PasswordReset['request']>> = { kind: 'nothing' };
     try {
@@ -78,43 +63,48 @@ export function createPasswordResetPages(deps: PasswordResetPagesDeps): Router {
     }
     if (decision.kind === 'send') {
       deps.audit.record({ ...auditContextOf(ctx), type: 'password_reset.requested', outcome: 'success', accountId: decision.accountId });
-      // Not awaited: the answer must take the same time whether or not a mail goes out.
-      sendResetMail(decision.email, decision.token).catch((error: unknown) => {
-        deps.logger.error({ err: { message: errorMessage(error) }, accountId: decision.accountId }, 'password reset mail could not be sent');
+      // Sent after the answer: it must take the same time whether or not a mail goes out.
+      deps.mail.send({
+        to: { id: decision.accountId, email: decision.email },
+        subject: message('mail.passwordReset.subject'),
+        view: 'password-reset',
+        model: { link: `${deps.issuer}${PASSWORD_RESET_PATH}/${decision.token}`, ttlMinutes: deps.ttlMinutes },
+        locale: pageLocale(ctx, deps.renderer),
       });
     }
-    page(ctx, deps.renderer, 'password-reset-sent', { title: 'Check your email', email, ttlMinutes: deps.ttlMinutes });
+    page(ctx, deps.renderer, 'password-reset-sent', { title: 'passwordReset.sent.title', email, ttlMinutes: deps.ttlMinutes });
   });
 
   router.get('/:token', async (ctx) => {
     const token = pathParam(ctx, 'token');
-    if (!(await deps.reset.check(token))) return page(ctx, deps.renderer, 'password-reset-invalid', { title: 'This link does not work', restart: PASSWORD_RESET_PATH }, 410);
-    page(ctx, deps.renderer, 'password-reset-form', { title: 'Choose a new password', action: `${PASSWORD_RESET_PATH}/${token}`, csrf: deps.csrf.tokenFor(ctx) });
+    if (!(await deps.reset.check(token))) return page(ctx, deps.renderer, 'password-reset-invalid', { title: 'link.invalid.title', restart: PASSWORD_RESET_PATH }, 410);
+    page(ctx, deps.renderer, 'password-reset-form', { title: 'passwordReset.form.title', action: `${PASSWORD_RESET_PATH}/${token}`, csrf: deps.csrf.tokenFor(ctx) });
   });
 
   router.post('/:token', deps.rateLimit, async (ctx) => {
     const token = pathParam(ctx, 'token');
     const form = await readForm(ctx);
     if (!deps.csrf.check(ctx, form.csrf)) throw new CsrfError();
-    const retry = (error: string) => page(ctx, deps.renderer, 'password-reset-form', { title: 'Choose a new password', action: `${PASSWORD_RESET_PATH}/${token}`, csrf: deps.csrf.tokenFor(ctx), error }, 400);
+    const retry = (error: Message) => page(ctx, deps.renderer, 'password-reset-form', { title: 'passwordReset.form.title', action: `${PASSWORD_RESET_PATH}/${token}`, csrf: deps.csrf.tokenFor(ctx), error }, 400);
     const password = form.password ?? '';
-    if (password !== (form.password_repeat ?? '')) return retry('The two passwords are not the same.');
+    if (password !== (form.password_repeat ?? '')) return retry(message('password.mismatch'));
     let outcome: Awaited<ReturnType<PasswordReset['complete']>>;
     try {
       outcome = await deps.reset.complete(token, password);
     } catch (error) {
-      if (error instanceof InvalidAccountInputError) return retry(error.message);
+      if (error instanceof InvalidAccountInputError) return retry(passwordRefusal(error));
       throw error;
     }
-    if (!outcome.ok) return page(ctx, deps.renderer, 'password-reset-invalid', { title: 'This link does not work', restart: PASSWORD_RESET_PATH }, 410);
+    if (!outcome.ok) return page(ctx, deps.renderer, 'password-reset-invalid', { title: 'link.invalid.title', restart: PASSWORD_RESET_PATH }, 410);
     deps.audit.record({ ...auditContextOf(ctx), type: 'account.password_reset', outcome: 'success', accountId: outcome.accountId });
-    deps.mailer.send({
-      to: outcome.email,
-      subject: 'Your password was changed',
-      text: deps.renderer.render('mail/password-changed-text', { email: outcome.email, site: new URL(deps.issuer).host, restart: `${deps.issuer}${PASSWORD_RESET_PATH}` }),
-      html: deps.renderer.render('mail/password-changed', { email: outcome.email, site: new URL(deps.issuer).host, restart: `${deps.issuer}${PASSWORD_RESET_PATH}` }),
-    }).catch((error: unknown) => deps.logger.error({ err: { message: errorMessage(error) }, accountId: outcome.accountId }, 'password change notice could not be sent'));
-    page(ctx, deps.renderer, 'password-reset-done', { title: 'Password changed' });
+    deps.mail.send({
+      to: { id: outcome.accountId, email: outcome.email },
+      subject: message('mail.passwordChanged.subject'),
+      view: 'password-changed',
+      model: { restart: `${deps.issuer}${PASSWORD_RESET_PATH}` },
+      locale: pageLocale(ctx, deps.renderer),
+    });
+    page(ctx, deps.renderer, 'password-reset-done', { title: 'passwordReset.done.title' });
   });
 
   return router;

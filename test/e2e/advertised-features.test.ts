@@ -36,6 +36,8 @@ const ADVERTISED_LISTS: Record<string, readonly string[]> = {
   acr_values_supported: [SIGN_IN_ACR],
   request_object_signing_alg_values_supported: ['ES256', 'Ed25519', 'EdDSA', 'HS256', 'PS256', 'RS256'],
   userinfo_signing_alg_values_supported: ['ES256', 'RS256'],
+  // e2e/page-language.test.ts: the pages follow ui_locales
+  ui_locales_supported: ['de', 'en'],
 };
 const ADVERTISED_ENDPOINTS = [
   'authorization_endpoint',

@@ -147,4 +147,33 @@ describe('every page state, in Chromium at desktop and phone sizes, with no WCAG
     expect(shots).toBe(2 * 16);
     expect(violations).toEqual([]);
   });
+
+  it('shows the pages in German for a German browser (longer words, same layout) and axe finds no violation', async () => {
+    const client = await registerClient(server.container, { client_name: 'Fotodrucker', grant_types: ['authorization_code'], response_types: ['code'], redirect_uris: [REDIRECT_URI], scope: 'openid email' });
+    const authorize = `${server.url}/auth?${new URLSearchParams({ client_id: client.clientId, response_type: 'code', scope: 'openid email', redirect_uri: REDIRECT_URI, state: 's', nonce: 'n' })}`;
+    const english = page;
+    const context = await browser.newContext({ bypassCSP: true, locale: 'de-DE' });
+    page = await context.newPage();
+    const before = shots;
+    violations.length = 0;
+    try {
+      await page.goto(`${server.url}/`);
+      expect(await page.getAttribute('html', 'lang')).toBe('de');
+      await capture('de-landing');
+      await page.goto(authorize);
+      await page.fill('input[name=email]', `niemand-${randomUUID()}@example.com`);
+      await page.fill('input[name=password]', 'not the password at all');
+      await submit('form button[type=submit]:not(.secondary)');
+      await capture('de-login-error');
+      await page.goto(`${server.url}/auth?client_id=nobody&response_type=code&scope=openid`);
+      await capture('de-error');
+      await page.goto(`${server.url}/password-reset`);
+      await capture('de-password-reset');
+    } finally {
+      await context.close();
+      page = english;
+    }
+    expect(shots - before).toBe(2 * 4);
+    expect(violations).toEqual([]);
+  });
 });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 
@@ -118,6 +119,26 @@ describe('password reset by email', () => {
     expect(isPage(signedIn) ? signedIn.html : new URL(signedIn.redirectedTo).searchParams.has('code')).toBe(true);
   });
 
+  it('writes the pages and the mails in the language the person reads (German), and the link works the same', async () => {
+    const de = JSON.parse(readFileSync('views/locales/de.json', 'utf8')) as Record<string, string>;
+    const user = await createUser();
+    const browser = new Browser(REDIRECT_URI).setHeader('accept-language', 'de-DE,de;q=0.9');
+    const form = expectPage(await browser.open(`${server.url}/password-reset`));
+    expect(form.document.querySelector('h1')?.text).toBe(de['passwordReset.request.title']);
+    const sent = expectPage(await browser.submit(form, { containing: 'input[name="email"]', fields: { email: user.email } }));
+    expect(sent.document.querySelector('h1')?.text).toBe(de['passwordReset.sent.title']);
+    const message = await waitFor(() => mailsTo(user.email, de['mail.passwordReset.subject'] ?? '')[0]);
+    expect(message.text).toContain('30 Minuten');
+    const link = [...String(message.text).matchAll(/https?:\/\/\S+/g)].map((match) => match[0])[0] ?? '';
+    const page = expectPage(await browser.open(link));
+    const tooShort = expectPage(await browser.submit(page, { containing: 'input[name="password"]', fields: { password: 'short', password_repeat: 'short' } }));
+    expect(tooShort.document.querySelector('.error')?.text).toMatch(/^Passwörter müssen mindestens \d+ Zeichen lang sein\.$/);
+    const done = expectPage(await browser.submit(tooShort, { containing: 'input[name="password"]', fields: { password: NEW_PASSWORD, password_repeat: NEW_PASSWORD } }));
+    expect(done.document.querySelector('h1')?.text).toBe(de['passwordReset.done.title']);
+    const notice = await waitFor(() => mailsTo(user.email, de['mail.passwordChanged.subject'] ?? '')[0]);
+    expect(notice.html).toContain('lang="de"');
+  });
+
   it('answers an unknown address exactly like a known one, and sends nothing', async () => {
     const browser = new Browser(REDIRECT_URI);
     const form = expectPage(await browser.open(`${server.url}/password-reset`));
@@ -199,9 +220,14 @@ describe('password reset by email', () => {
     const links = [...String(message.text).matchAll(/https?:\/\/\S+/g)].map((match) => match[0]);
     expect(links).toHaveLength(1);
 
-    const confirmed = expectPage(await new Browser(REDIRECT_URI).open(links[0] ?? ''));
-    expect(confirmed.html).toContain('Email address confirmed');
-    expect((await server.container.accounts.findByEmail(user.email))?.emailVerified).toBe(true);
+    // Opened in four browsers at once (a mail client's link preview, the person's click, ...): one confirms.
+    const opened = await Promise.all([0, 1, 2, 3].map(async () => expectPage(await new Browser(REDIRECT_URI).open(links[0] ?? ''))));
+    expect(opened.map((page) => page.status).sort()).toEqual([200, 410, 410, 410]);
+    expect(opened.find((page) => page.status === 200)?.html).toContain('Email address confirmed');
+    const verified = await server.container.accounts.findByEmail(user.email);
+    expect(verified?.emailVerified).toBe(true);
+    await server.container.audit.flush();
+    expect(await server.container.auditStore.query({ accountId: verified?.id ?? '', type: 'account.email_verified', limit: 10 })).toHaveLength(1);
     expect(expectPage(await new Browser(REDIRECT_URI).open(links[0] ?? '')).status).toBe(410);
     expect(expectPage(await browser.open(`${server.url}/account`)).document.querySelector('[data-email-unverified]')).toBeNull();
   });

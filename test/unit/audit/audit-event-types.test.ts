@@ -21,6 +21,8 @@ describe('the list of audit event types', () => {
       for (const match of text.matchAll(/^\s+'?[a-z-]+'?: '([a-z_]+\.[a-z_]+)',$/gm)) recorded.add(match[1] ?? '');
     }
     recorded.delete('');
+    // Page text is named by catalogue keys of the same shape (`title: 'login.title',`): not events.
+    for (const key of Object.keys(JSON.parse(readFileSync('views/locales/en.json', 'utf8')) as object)) recorded.delete(key);
     expect([...recorded].sort()).toEqual([...AUDIT_EVENT_TYPES].sort());
   });
 });
