@@ -370,12 +370,17 @@ export function createAccountService(deps: AccountServiceDeps) {
     },
 
     /** New recovery codes in place of the old ones (used or not); returned once, stored hashed. */
-    async regenerateRecoveryCodes(accountId: string): Promise<string[]> {
+    /**
+     * A new set of recovery codes, stored by compare-and-set against the authenticator and the
+     * codes just read: undefined when either changed meanwhile (another regeneration, a reset by
+     * an administrator), so a set that is shown is always the set that works.
+     */
+    async regenerateRecoveryCodes(accountId: string): Promise<string[] | undefined> {
       const account = await requireAccount(accountId);
       if (!account.totpSecretEncrypted) throw new InvalidAccountInputError('Set up an authenticator first.');
       const generated = recoveryCodes.generate();
-      await store.update(accountId, { recoveryCodes: generated.stored });
-      return generated.codes;
+      const expected = { totpSecretEncrypted: account.totpSecretEncrypted, firstHash: account.recoveryCodes[0]?.hash ?? null };
+      return (await store.replaceRecoveryCodes(accountId, expected, generated.stored)) ? generated.codes : undefined;
     },
 
     /** Removes the authenticator and recovery codes, and ends every session and token. */

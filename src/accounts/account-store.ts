@@ -31,5 +31,11 @@ export interface AccountStore {
    * compare-and-set), so two codes used at once are both recorded and no code works twice.
    */
   useRecoveryCode(id: string, index: number, hash: string, at: Date): Promise<boolean>;
+  /**
+   * Replaces the recovery codes only while the account still has the authenticator and the set
+   * of codes the caller read (`firstHash`: the first code's hash, unique to each set; null for
+   * none). Two regenerations at once: one set is stored and shown, the other caller is told.
+   */
+  replaceRecoveryCodes(id: string, expected: { readonly totpSecretEncrypted: string; readonly firstHash: string | null }, next: readonly StoredRecoveryCode[]): Promise<boolean>;
   delete(id: string): Promise<void>;
 }

@@ -24,6 +24,7 @@ export function createLockedAccountStore(inner: AccountStore, lock: KeyedLock): 
     replaceTotpCiphertext: (id, expected, next) => serially(id, () => inner.replaceTotpCiphertext(id, expected, next)),
     enrolTotp: (id, enrolment) => serially(id, () => inner.enrolTotp(id, enrolment)),
     useRecoveryCode: (id, index, hash, at) => serially(id, () => inner.useRecoveryCode(id, index, hash, at)),
+    replaceRecoveryCodes: (id, expected, next) => serially(id, () => inner.replaceRecoveryCodes(id, expected, next)),
     delete: (id) => serially(id, () => inner.delete(id)),
   };
 }

@@ -48,6 +48,12 @@ export function createMemoryAccountStore(): AccountStore {
       byId.set(id, { ...account, recoveryCodes, updatedAt: at });
       return true;
     },
+    async replaceRecoveryCodes(id, expected, next) {
+      const account = byId.get(id);
+      if (!account || account.totpSecretEncrypted !== expected.totpSecretEncrypted || (account.recoveryCodes[0]?.hash ?? null) !== expected.firstHash) return false;
+      byId.set(id, { ...account, recoveryCodes: [...next], updatedAt: new Date() });
+      return true;
+    },
     async replaceTotpCiphertext(id, expected, next) {
       const account = byId.get(id);
       if (account?.totpSecretEncrypted !== expected) return false;

@@ -123,6 +123,11 @@ export function createMongoAccountStore(connection: Connection): AccountStore & 
       const result = await model.updateOne({ _id: id, [`${path}.hash`]: hash, [`${path}.usedAt`]: null }, { $set: { [`${path}.usedAt`]: at, updatedAt: at } });
       return result.modifiedCount === 1;
     },
+    async replaceRecoveryCodes(id, expected, next) {
+      const codes = expected.firstHash === null ? { 'recoveryCodes.0': { $exists: false } } : { 'recoveryCodes.0.hash': expected.firstHash };
+      const result = await model.updateOne({ _id: id, totpSecretEncrypted: expected.totpSecretEncrypted, ...codes }, { $set: { recoveryCodes: [...next], updatedAt: new Date() } });
+      return result.modifiedCount === 1;
+    },
     async replaceTotpCiphertext(id, expected, next) {
       const result = await model.updateOne({ _id: id, totpSecretEncrypted: expected }, { $set: { totpSecretEncrypted: next, updatedAt: new Date() } });
       return result.modifiedCount === 1;

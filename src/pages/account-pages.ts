@@ -297,6 +297,11 @@ export function createAccountPages(deps: AccountPagesDeps): Router {
       return page(ctx, 'account-recovery-codes', codesView(ctx, { error: message('account.wrongCode') }));
     }
     const codes = await deps.accounts.regenerateRecoveryCodes(current.account.id);
+    if (!codes) {
+      // Another regeneration (another tab) or an administrator's reset got there first.
+      ctx.status = 409;
+      return page(ctx, 'account-recovery-codes', codesView(ctx, { error: message('account.recoveryCodes.changedMeanwhile') }));
+    }
     deps.audit.record({ ...auditContextOf(ctx), type: 'recovery_codes.regenerated', outcome: 'success', accountId: current.account.id });
     notify(ctx, current.account.email, current.account.id, 'recoveryCodes');
     ctx.set('Cache-Control', 'no-store');

@@ -153,7 +153,7 @@ describe('the landing page and the account area', () => {
     const email = `replace-${randomUUID()}@example.com`;
     const { account, totp } = await server.container.accounts.createAccount({ email, password: PASSWORD, withTotp: true });
     const oldSecret = totp?.secret ?? '';
-    const [loginCode = '', laterCode = ''] = await server.container.accounts.regenerateRecoveryCodes(account.id);
+    const [loginCode = '', laterCode = ''] = (await server.container.accounts.regenerateRecoveryCodes(account.id)) ?? [];
     const browser = new Browser(REDIRECT_URI);
     // Signed in with a recovery code, so both TOTP steps below are still unused.
     const login = expectPage(await browser.open(`${server.url}/account`));
@@ -182,5 +182,90 @@ describe('the landing page and the account area', () => {
     expect(withOld.document.querySelector('input[name="code"]')).not.toBeNull();
     const inside = expectPage(await submitCode(fresh, withOld, laterCode));
     expect(inside.document.querySelector('[data-account-email]')?.text).toBe(email);
+  });
+
+  it('shows one set of new recovery codes when two are asked for at once: the set shown is the set that works', async () => {
+    const email = `regenerate-${randomUUID()}@example.com`;
+    const { account } = await server.container.accounts.createAccount({ email, password: PASSWORD, withTotp: true });
+    const [signInCode = '', first = '', second = '', unused = ''] = (await server.container.accounts.regenerateRecoveryCodes(account.id)) ?? [];
+    const browser = new Browser(REDIRECT_URI);
+    const login = expectPage(await browser.open(`${server.url}/account`));
+    expectPage(await submitCode(browser, await submitPassword(browser, login, email, PASSWORD), signInCode));
+
+    // Two tabs, each confirming with a recovery code of its own (both valid), submitted together.
+    const form = expectPage(await browser.open(`${server.url}/account/recovery-codes`));
+    const pages = await Promise.all([first, second].map(async (code) => expectPage(await browser.submit(form, { containing: 'input[name="code"]', fields: { code } }))));
+    // The other tab is refused: 409 if it got past its code before the first stored (the
+    // compare-and-set), 400 if its code was already part of the replaced set.
+    const statuses = pages.map((page) => page.status).sort();
+    expect(statuses[0]).toBe(200);
+    expect([400, 409]).toContain(statuses[1]);
+    const shown = pages.find((page) => page.status === 200)?.document.querySelectorAll('[data-recovery-code]').map((element) => element.getAttribute('data-recovery-code') ?? '') ?? [];
+    expect(shown).toHaveLength(10);
+    expect(pages.find((page) => page.status !== 200)?.document.querySelector('.error')).not.toBeNull();
+
+    // The shown set is the stored one: its codes sign in, and the codes of the old set do not.
+    const fresh = new Browser(REDIRECT_URI);
+    const step = await submitPassword(fresh, expectPage(await fresh.open(`${server.url}/account`)), email, PASSWORD);
+    const old = expectPage(await submitCode(fresh, step, unused));
+    expect(old.document.querySelector('input[name="code"]')).not.toBeNull();
+    const inside = expectPage(await submitCode(fresh, old, shown[0] ?? ''));
+    expect(inside.document.querySelector('[data-account-email]')?.text).toBe(email);
+  });
+
+  it('lets one of two confirmations of a new authenticator win, and stores the secret that was confirmed', async () => {
+    const email = `replace-race-${randomUUID()}@example.com`;
+    const { account, totp } = await server.container.accounts.createAccount({ email, password: PASSWORD, withTotp: true });
+    const [signInCode = ''] = (await server.container.accounts.regenerateRecoveryCodes(account.id)) ?? [];
+    const browser = new Browser(REDIRECT_URI);
+    const login = expectPage(await browser.open(`${server.url}/account`));
+    expectPage(await submitCode(browser, await submitPassword(browser, login, email, PASSWORD), signInCode));
+    const start = expectPage(await browser.open(`${server.url}/account/authenticator`));
+    const setup = expectPage(await browser.submit(start, { containing: 'input[name="code"]', fields: { code: await totpCode(totp?.secret ?? '', 0) } }));
+    const newSecret = setup.document.querySelector('[data-totp-secret]')?.getAttribute('data-totp-secret') ?? '';
+
+    // The same pending setup confirmed four times at once, with codes of two different steps.
+    const codes = [await totpCode(newSecret, 0), await totpCode(newSecret, 1), await totpCode(newSecret, 0), await totpCode(newSecret, 1)];
+    const results = await Promise.all(codes.map(async (code) => expectPage(await browser.submit(setup, { containing: 'input[name="pending"]', fields: { code } }))));
+    expect(results.filter((page) => page.status === 200)).toHaveLength(1);
+    expect(results.filter((page) => page.status === 400)).toHaveLength(3);
+    const stored = (await server.container.accounts.findById(account.id))?.totpSecretEncrypted ?? '';
+    expect(server.container.interactions.cipher.decrypt(stored, `totp-secret:${account.id}`)).toBe(newSecret);
+  });
+
+  describe('a form posted to the account area from elsewhere', () => {
+    const ROUTES: ReadonlyArray<[string, Record<string, string>]> = [
+      ['/account/verify-email', {}],
+      ['/account/password', { current_password: PASSWORD, code: '000000', password: 'another long passphrase', password_repeat: 'another long passphrase' }],
+      ['/account/authenticator', { code: '000000' }],
+      ['/account/authenticator/confirm', { pending: 'x', code: '000000' }],
+      ['/account/recovery-codes', { code: '000000' }],
+      ['/account/apps/revoke', { client_id: 'x' }],
+      ['/account/sessions/end', { session: 'x' }],
+    ];
+
+    it.each(ROUTES)('%s: refused without the form token (403) though signed in, and sent to sign in without a session; nothing changes', async (path, fields) => {
+      const email = `forged-${randomUUID()}@example.com`;
+      const { account, totp } = await server.container.accounts.createAccount({ email, password: PASSWORD, withTotp: true });
+      const browser = new Browser(REDIRECT_URI);
+      await openAccount(browser, email, totp?.secret ?? '', 0);
+      const before = await server.container.accounts.findById(account.id);
+      const post = (cookie: string, body: Record<string, string>) => fetch(`${server.url}${path}`, {
+        method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html', cookie }, body: new URLSearchParams(body),
+      });
+
+      // Signed in, but the post carries no token (another site's form would not have one).
+      expect((await post(browser.cookiesFor(server.url), fields)).status).toBe(403);
+      // A valid token of a browser that is not signed in (taken from a page that hands one out).
+      const stranger = new Browser(REDIRECT_URI);
+      const tokenPage = expectPage(await stranger.open(`${server.url}/password-reset`));
+      const csrf = tokenPage.document.querySelector('input[name="csrf"]')?.getAttribute('value') ?? '';
+      const anonymous = await post(stranger.cookiesFor(server.url), { ...fields, csrf });
+      expect(anonymous.status).toBe(302);
+      expect(anonymous.headers.get('location')).toBe('/account/sign-in');
+
+      expect(await server.container.accounts.findById(account.id)).toEqual(before);
+      expect(expectPage(await browser.open(`${server.url}/account`)).document.querySelector('[data-account-email]')?.text).toBe(email);
+    });
   });
 });

@@ -85,6 +85,25 @@ function describeAccountStore(name: string, setup: () => Promise<{ store: Accoun
       expect(await store.useRecoveryCode(other.id, 4, 'k.wrong', at)).toBe(false);
     });
 
+    it('replaces recovery codes only while the authenticator and the codes read are still there; of concurrent replacements one wins', async () => {
+      const first = [{ hash: 'k.first0', usedAt: null }, { hash: 'k.first1', usedAt: null }];
+      const account = await store.create({ email: 'regenerate@example.com', name: null, passwordHash: 'h', totpSecretEncrypted: 'totp', recoveryCodes: first });
+      const next = (tag: string) => [{ hash: `k.${tag}0`, usedAt: null }, { hash: `k.${tag}1`, usedAt: null }];
+      expect(await store.replaceRecoveryCodes(account.id, { totpSecretEncrypted: 'other', firstHash: 'k.first0' }, next('x'))).toBe(false);
+      expect(await store.replaceRecoveryCodes(account.id, { totpSecretEncrypted: 'totp', firstHash: 'k.stale' }, next('x'))).toBe(false);
+      expect(await store.replaceRecoveryCodes(account.id, { totpSecretEncrypted: 'totp', firstHash: null }, next('x'))).toBe(false);
+      expect((await store.findById(account.id))?.recoveryCodes).toEqual(first);
+
+      const racing = await Promise.all(['a', 'b', 'c', 'd'].map((tag) => store.replaceRecoveryCodes(account.id, { totpSecretEncrypted: 'totp', firstHash: 'k.first0' }, next(tag))));
+      expect(racing.filter(Boolean)).toHaveLength(1);
+      const winner = ['a', 'b', 'c', 'd'][racing.indexOf(true)] ?? '';
+      expect((await store.findById(account.id))?.recoveryCodes).toEqual(next(winner));
+
+      const none = await store.create({ email: 'no-codes@example.com', name: null, passwordHash: 'h', totpSecretEncrypted: 'totp' });
+      expect(await store.replaceRecoveryCodes(none.id, { totpSecretEncrypted: 'totp', firstHash: null }, next('y'))).toBe(true);
+      expect(await store.replaceRecoveryCodes('missing', { totpSecretEncrypted: 'totp', firstHash: null }, next('y'))).toBe(false);
+    });
+
     it('pages through every account exactly once', async () => {
       for (let i = 0; i < 5; i += 1) await store.create({ email: `page${i}@example.com`, name: null, passwordHash: 'h' });
       const seen: string[] = [];

@@ -126,4 +126,23 @@ describe('account service rules', () => {
     const service = build();
     await expect(service.createAccount({ email: 'short@example.com', password: 'short' })).rejects.toThrow('at least 12');
   });
+
+  it('of recovery codes regenerated at once, stores and returns exactly one set, and none after a reset made meanwhile', async () => {
+    const store = createMemoryAccountStore();
+    const service = build(BASE, store);
+    const { account } = await service.createAccount({ email: 'regenerate@example.com', password: PASSWORD, withTotp: true });
+    const sets = await Promise.all([0, 1, 2, 3].map(() => service.regenerateRecoveryCodes(account.id)));
+    const returned = sets.filter((set): set is string[] => set !== undefined);
+    expect(returned).toHaveLength(1);
+    const winner = returned[0] ?? [];
+    expect((await store.findById(account.id))?.recoveryCodes).toHaveLength(winner.length);
+    // The returned set is the stored one: its code passes as a second factor.
+    expect(await service.confirmSecondFactor(account.id, winner[0] ?? '', OWNER)).toBe(true);
+
+    // An administrator's reset between the read and the write wins: no codes for an account without an authenticator.
+    const racing = service.regenerateRecoveryCodes(account.id);
+    await service.resetTotp(account.id);
+    expect(await racing).toBeUndefined();
+    expect((await store.findById(account.id))?.recoveryCodes).toEqual([]);
+  });
 });
