@@ -54,6 +54,7 @@ import { createMongoSettingStore } from './settings/mongo-setting-store.js';
 import { createRememberedConsents, type RememberedConsent } from './oidc/remembered-consents.js';
 import { createRoutingAdapterFactory } from './storage/adapter-factory.js';
 import { createDurableAdapterFactory } from './storage/durable-adapter.js';
+import type { CacheInvalidation } from './storage/coherent-cache.js';
 import type { ExpiringStore } from './storage/expiring-store.js';
 import { createMemoryOneTimeClaims } from './storage/memory-account-guards.js';
 import { createMemorySignInThrottle } from './storage/memory-sign-in-throttle.js';
@@ -223,6 +224,7 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
     let auditStore: AuditStore = createMemoryAuditStore();
     let resourceStore: ResourceStore = createMemoryResourceStore();
     let settings: SettingStore = createMemorySettingStore();
+    let invalidation: CacheInvalidation | undefined;
     let mongo: Connection | undefined;
     if (config.mongodbUri) {
       const connected = await connectMongo(config.mongodbUri);
@@ -247,6 +249,7 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
       });
       closers.push(() => built.close());
       durable = built.factory;
+      invalidation = built.invalidation;
       uncachedDurable = built.uncached;
       directory = createMongoClientDirectory(connected, withoutSealedSecret);
       readinessChecks.push({ name: 'mongodb', check: () => pingMongo(connected) });
@@ -278,7 +281,7 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
     const pairwiseKey = await loadPairwiseKey(settings, cipher);
     const accounts = buildAccountService(config, { store: accountStore, throttle: ephemeral.throttle, claims: ephemeral.claims, sessions: ephemeral.sessions });
     const consents = createRememberedConsents(ephemeral.consents);
-    const resources = createResourceService({ store: resourceStore, cacheSeconds: config.clientCacheSeconds });
+    const resources = createResourceService({ store: resourceStore, cacheSeconds: config.clientCacheSeconds, ...(invalidation ? { invalidation } : {}) });
     const renderer = createRenderer(undefined, { brand: config.branding });
     const adapter = createRoutingAdapterFactory(durable, ephemeral.adapter);
     // A provider is built per key set: oidc-provider has no way to swap keys in a running

@@ -119,7 +119,7 @@ export async function openClientServices(config: AppConfig): Promise<ClientServi
   // Building it generates an RSA key, wasted on list, show, delete and every resources command.
   let building: Promise<Provider> | undefined;
   const provider = (): Promise<Provider> => (building ??= createAdminProvider(config, durable.factory));
-  const resources = createResourceService({ store: createMongoResourceStore(mongo), cacheSeconds: 0 });
+  const resources = createResourceService({ store: createMongoResourceStore(mongo), cacheSeconds: 0, ...(durable.invalidation ? { invalidation: durable.invalidation } : {}) });
   const clients = createClientService({
     adapter: durable.factory,
     directory: createMongoClientDirectory(mongo, withoutSealedSecret),

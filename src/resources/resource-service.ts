@@ -1,5 +1,6 @@
 import type { AccessTokenFormat, ResourceServer, ResourceStore } from './resource-server.js';
 import { InvalidResourceInputError, ResourceExistsError, ResourceNotFoundError } from './resource-errors.js';
+import { createCoherentCache, type CacheInvalidation } from '../storage/coherent-cache.js';
 
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 const MIN_TTL = 60;
@@ -57,20 +58,14 @@ export function toResourceJson(resource: ResourceServer): Record<string, unknown
   };
 }
 
-interface CachedResource {
-  readonly resource: ResourceServer | undefined;
-  readonly expiresAt: number;
-}
-
 /**
  * Resource server administration, and the lookup the provider makes for every token with a
- * `resource`: cached for a few seconds so token issuance does not wait on MongoDB each time.
+ * `resource`: cached for a few seconds so token issuance does not wait on MongoDB each time; a
+ * change through any instance (or the CLI) evicts it on every instance at once.
  */
-export function createResourceService(deps: { store: ResourceStore; cacheSeconds: number }) {
-  const cache = new Map<string, CachedResource>();
-  const forget = (identifier: string): void => {
-    cache.delete(identifier);
-  };
+export function createResourceService(deps: { store: ResourceStore; cacheSeconds: number; invalidation?: CacheInvalidation }) {
+  const cache = createCoherentCache<ResourceServer | undefined>({ kind: 'Resource', ttlSeconds: deps.cacheSeconds, maxEntries: 1000, ...(deps.invalidation ? { invalidation: deps.invalidation } : {}) });
+  const forget = (identifier: string): Promise<void> => cache.invalidate(identifier);
   return {
     async create(input: ResourceInput): Promise<ResourceServer> {
       const resource: ResourceServer = {
@@ -83,7 +78,7 @@ export function createResourceService(deps: { store: ResourceStore; cacheSeconds
       };
       if (await deps.store.find(resource.identifier)) throw new ResourceExistsError(resource.identifier);
       await deps.store.create(resource);
-      forget(resource.identifier);
+      await forget(resource.identifier);
       return resource;
     },
     async get(identifier: string): Promise<ResourceServer> {
@@ -91,13 +86,8 @@ export function createResourceService(deps: { store: ResourceStore; cacheSeconds
       if (!resource) throw new ResourceNotFoundError(identifier);
       return resource;
     },
-    async lookup(identifier: string): Promise<ResourceServer | undefined> {
-      const cached = cache.get(identifier);
-      if (cached && cached.expiresAt > Date.now()) return cached.resource;
-      const resource = await deps.store.find(identifier);
-      if (cache.size > 1000) cache.clear();
-      cache.set(identifier, { resource, expiresAt: Date.now() + deps.cacheSeconds * 1000 });
-      return resource;
+    lookup(identifier: string): Promise<ResourceServer | undefined> {
+      return cache.get(identifier, () => deps.store.find(identifier));
     },
     list: (options: { limit: number; after?: string }) => deps.store.list(options),
     async update(identifier: string, patch: Omit<ResourceInput, 'identifier'>): Promise<ResourceServer> {
@@ -108,12 +98,12 @@ export function createResourceService(deps: { store: ResourceStore; cacheSeconds
         ...(patch.introspectors !== undefined ? { introspectors: [...new Set(patch.introspectors)] } : {}),
       });
       if (!updated) throw new ResourceNotFoundError(identifier);
-      forget(identifier);
+      await forget(identifier);
       return updated;
     },
     async delete(identifier: string): Promise<void> {
       if (!(await deps.store.delete(identifier))) throw new ResourceNotFoundError(identifier);
-      forget(identifier);
+      await forget(identifier);
     },
   };
 }

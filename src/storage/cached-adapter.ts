@@ -1,19 +1,8 @@
 import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
 
-/**
- * Tells every instance that a cached record changed. The Redis implementation publishes on a
- * channel all instances subscribe to; a single process needs nothing beyond its own cache.
- */
-export interface CacheInvalidation {
-  publish(model: string, id: string): Promise<void>;
-  onInvalidate(handler: (model: string, id: string) => void): void;
-}
+import { createCoherentCache, type CacheInvalidation, type CoherentCache } from './coherent-cache.js';
 
-interface CachedEntry {
-  /** The payload as JSON, parsed afresh per read so that no caller can change the cached copy. */
-  readonly serialized: string | undefined;
-  readonly expiresAt: number;
-}
+export type { CacheInvalidation } from './coherent-cache.js';
 
 export interface CachedAdapterOptions {
   readonly models: ReadonlySet<string>;
@@ -23,37 +12,26 @@ export interface CachedAdapterOptions {
 }
 
 class CachedAdapter implements Adapter {
-  readonly #model: string;
   readonly #inner: Adapter;
-  readonly #cache: Map<string, CachedEntry>;
-  readonly #options: CachedAdapterOptions;
+  // The payload as JSON, parsed afresh per read so that no caller can change the cached copy.
+  // Misses are cached too, so a flood of unknown client ids does not become a flood of queries.
+  readonly #cache: CoherentCache<string | undefined>;
 
-  constructor(model: string, inner: Adapter, cache: Map<string, CachedEntry>, options: CachedAdapterOptions) {
-    this.#model = model;
+  constructor(inner: Adapter, cache: CoherentCache<string | undefined>) {
     this.#inner = inner;
     this.#cache = cache;
-    this.#options = options;
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
-    const key = `${this.#model}:${id}`;
-    const cached = this.#cache.get(key);
-    if (cached && cached.expiresAt > Date.now()) return cached.serialized === undefined ? undefined : (JSON.parse(cached.serialized) as AdapterPayload);
-    const payload = (await this.#inner.find(id)) ?? undefined;
-    const serialized = payload ? JSON.stringify(payload) : undefined;
-    // Misses are cached too, so a flood of unknown client ids does not become a flood of queries.
-    if (this.#cache.size >= this.#options.maxEntries) {
-      const oldest = this.#cache.keys().next();
-      if (!oldest.done) this.#cache.delete(oldest.value);
-    }
-    this.#cache.set(key, { serialized, expiresAt: Date.now() + this.#options.ttlSeconds * 1000 });
-    // The inner store's object is this caller's own; the cache keeps only the string.
-    return payload;
+    const serialized = await this.#cache.get(id, async () => {
+      const payload = (await this.#inner.find(id)) ?? undefined;
+      return payload ? JSON.stringify(payload) : undefined;
+    });
+    return serialized === undefined ? undefined : (JSON.parse(serialized) as AdapterPayload);
   }
 
   async #changed(id: string): Promise<void> {
-    this.#cache.delete(`${this.#model}:${id}`);
-    await this.#options.invalidation?.publish(this.#model, id);
+    await this.#cache.invalidate(id);
   }
 
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
@@ -87,10 +65,15 @@ class CachedAdapter implements Adapter {
 /**
  * Read-through cache for records read on every request but rarely written (clients: every
  * token request looks its client up). A write through any instance evicts the record on all
- * instances at once; the TTL bounds staleness from writes that bypass Latchkey entirely.
+ * instances at once, and wins over a read that was under way (coherent-cache.ts).
  */
 export function createCachedAdapterFactory(inner: AdapterFactory, options: CachedAdapterOptions): AdapterFactory {
-  const cache = new Map<string, CachedEntry>();
-  options.invalidation?.onInvalidate((model, id) => cache.delete(`${model}:${id}`));
-  return (model: string) => (options.models.has(model) ? new CachedAdapter(model, inner(model), cache, options) : inner(model));
+  const caches = new Map<string, CoherentCache<string | undefined>>();
+  for (const model of options.models) {
+    caches.set(model, createCoherentCache({ kind: model, ttlSeconds: options.ttlSeconds, maxEntries: options.maxEntries, ...(options.invalidation ? { invalidation: options.invalidation } : {}) }));
+  }
+  return (model: string) => {
+    const cache = caches.get(model);
+    return cache ? new CachedAdapter(inner(model), cache) : inner(model);
+  };
 }

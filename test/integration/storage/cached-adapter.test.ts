@@ -110,6 +110,86 @@ describe('cached client adapter', () => {
     }
   });
 
+  it('puts nothing stale back: a read under way when another instance changes the record is not cached (Redis pub/sub)', async () => {
+    const redis = new Redis(requireEnv('REDIS_URL'));
+    const channel = `${uniqueRedisPrefix()}invalidate`;
+    const { logger } = createCapturingLogger();
+    const shared = createMemoryAdapterFactory(createMemoryStorage());
+    const first = await createRedisInvalidation(redis, channel, logger);
+    const second = await createRedisInvalidation(redis, channel, logger);
+    try {
+      let release: () => void = () => undefined;
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      // Instance B's store answers its first read late: with the record as it was when asked.
+      let slow = true;
+      const lateReads: AdapterFactory = (model) => {
+        const adapter = shared(model);
+        return Object.assign(Object.create(adapter) as typeof adapter, {
+          find: async (id: string) => {
+            const payload = await adapter.find(id);
+            if (slow) {
+              slow = false;
+              await held;
+            }
+            return payload;
+          },
+        });
+      };
+      const instanceA = createCachedAdapterFactory(shared, { models: CLIENT, ttlSeconds: 600, maxEntries: 100, invalidation: first });
+      const instanceB = createCachedAdapterFactory(lateReads, { models: CLIENT, ttlSeconds: 600, maxEntries: 100, invalidation: second });
+      await instanceA('Client').upsert('c1', { client_id: 'c1', client_secret: 'old' });
+      const reading = instanceB('Client').find('c1');
+      await instanceA('Client').upsert('c1', { client_id: 'c1', client_secret: 'rotated' });
+      // The message reaches B while its read is still out.
+      await eventually(async () => expect(second.listening).toBe(true));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      release();
+      expect(await reading).toMatchObject({ client_secret: 'old' });
+      expect(await instanceB('Client').find('c1')).toMatchObject({ client_secret: 'rotated' });
+    } finally {
+      await first.close();
+      await second.close();
+      await redis.quit();
+    }
+  });
+
+  it('drops what it holds when its subscription is lost, and caches again once it is back', async () => {
+    const redis = new Redis(requireEnv('REDIS_URL'));
+    const channel = `${uniqueRedisPrefix()}invalidate`;
+    const { logger } = createCapturingLogger();
+    const store = countingFactory(createMemoryAdapterFactory(createMemoryStorage()));
+    const subscriberIds = async (): Promise<Set<string>> => new Set(String(await redis.call('CLIENT', 'LIST', 'TYPE', 'pubsub')).split('\n').map((line) => /\bid=(\d+)/.exec(line)?.[1]).filter((id): id is string => id !== undefined));
+    const before = await subscriberIds();
+    const invalidation = await createRedisInvalidation(redis, channel, logger);
+    const ours = [...(await subscriberIds())].filter((id) => !before.has(id));
+    try {
+      expect(ours).toHaveLength(1);
+      const cached = createCachedAdapterFactory(store.factory, { models: CLIENT, ttlSeconds: 600, maxEntries: 100, invalidation });
+      await store.factory('Client').upsert('c1', { client_id: 'c1', client_secret: 'old' });
+      await cached('Client').find('c1');
+      // The subscriber is cut off; a change published meanwhile never reaches it.
+      await redis.call('CLIENT', 'KILL', 'ID', ours[0] ?? '');
+      await eventually(async () => expect(invalidation.listening).toBe(false));
+      await store.factory('Client').upsert('c1', { client_id: 'c1', client_secret: 'rotated' });
+      await redis.publish(channel, 'Client:c1');
+      expect(await cached('Client').find('c1')).toMatchObject({ client_secret: 'rotated' });
+      const readsWhileDeaf = store.reads();
+      await cached('Client').find('c1');
+      expect(store.reads()).toBe(readsWhileDeaf + 1);
+      // Back: cached again.
+      await eventually(async () => expect(invalidation.listening).toBe(true), 5000);
+      await cached('Client').find('c1');
+      const readsAfter = store.reads();
+      await cached('Client').find('c1');
+      expect(store.reads()).toBe(readsAfter);
+    } finally {
+      await invalidation.close();
+      await redis.quit();
+    }
+  });
+
   it('leaves models it does not cache alone', async () => {
     const store = countingFactory(createMemoryAdapterFactory(createMemoryStorage()));
     const cached = createCachedAdapterFactory(store.factory, { models: CLIENT, ttlSeconds: 60, maxEntries: 100 });
