@@ -103,6 +103,38 @@ start_redis() {
   log "started $(redis-server --version | cut -d' ' -f1-3) at $REDIS_URL"
 }
 
+# A Redis Cluster of three masters on loopback ports (no replicas): the adapter contract suite
+# and an end-to-end sign-in run against it, so that no command may span two hash slots.
+start_redis_cluster() {
+  ensure_redis
+  local port ports=() seeds=()
+  for _ in 1 2 3; do
+    port=$(free_port)
+    mkdir -p "$STATE/redis-cluster-$port"
+    exec_pinned redis-server --port "$port" --bind 127.0.0.1 --dir "$STATE/redis-cluster-$port" --save '' --appendonly no \
+      --cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout 5000 \
+      --protected-mode yes --logfile "$STATE/redis-cluster-$port.log" &
+    PIDS+=($!)
+    wait_for_port "$port" "redis-cluster-$port"
+    ports+=("127.0.0.1:$port")
+    seeds+=("redis://127.0.0.1:$port")
+  done
+  redis-cli --cluster create "${ports[@]}" --cluster-replicas 0 --cluster-yes >"$STATE/redis-cluster-create.log" 2>&1
+  local tries=0
+  until redis-cli -p "${ports[0]##*:}" cluster info 2>/dev/null | grep -q '^cluster_state:ok'; do
+    tries=$((tries + 1))
+    if [ "$tries" -gt 100 ]; then
+      log "the Redis Cluster did not come up; redis-cli said:"
+      cat "$STATE/redis-cluster-create.log" >&2
+      exit 1
+    fi
+    sleep 0.1
+  done
+  export REDIS_CLUSTER_URL
+  REDIS_CLUSTER_URL=$(IFS=,; echo "${seeds[*]}")
+  log "started a Redis Cluster of three masters at $REDIS_CLUSTER_URL"
+}
+
 start_ferretdb() {
   ensure_ferretdb
   local port

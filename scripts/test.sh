@@ -2,10 +2,11 @@
 # The one test command (`npm test`): type-check, lint, audit dependencies, build, then every jest suite against a real
 # Redis and a real MongoDB-protocol server, on this machine's Node and again on Node 24.
 #
-# Without REDIS_URL / MONGODB_URI it provisions what is missing (Redis from apt, FerretDB from
-# the Go module proxy), starts both on free loopback ports with throwaway data directories, and
-# stops them on exit. With those variables set it uses the given servers instead (for example
-# the MongoDB 7 and Redis 7 of docker-compose.yml).
+# Without REDIS_URL / REDIS_CLUSTER_URL / MONGODB_URI it provisions what is missing (Redis from
+# apt, FerretDB from the Go module proxy), starts a Redis, a Redis Cluster of three masters and
+# FerretDB on free loopback ports with throwaway data directories, and stops them on exit. With
+# those variables set it uses the given servers instead (for example the MongoDB 7 and Redis 7
+# of docker-compose.yml, and its redis-cluster profile).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -82,6 +83,7 @@ echo "$AUDIT_LINE"
 npm run --silent build
 
 if [ -n "${REDIS_URL:-}" ]; then log "using Redis from REDIS_URL"; else start_redis; fi
+if [ -n "${REDIS_CLUSTER_URL:-}" ]; then log "using the Redis Cluster from REDIS_CLUSTER_URL"; else start_redis_cluster; fi
 if [ -n "${MONGODB_URI:-}" ]; then log "using MongoDB from MONGODB_URI"; else start_ferretdb; fi
 # The store fault test starts, stops and kills servers of its own: it needs both binaries.
 ensure_redis

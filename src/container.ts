@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './storage/redis-connection.js';
 import type Router from '@koa/router';
 import type { Middleware } from 'koa';
 import compose from 'koa-compose';
@@ -124,7 +124,7 @@ function describeError(error: unknown): { message: string } {
   return { message: errorMessage(error) };
 }
 
-/** Stores with a lifetime: Redis when configured, else one process's memory. */
+/** Stores with a lifetime: RedisClient when configured, else one process's memory. */
 interface EphemeralStores {
   readonly adapter: AdapterFactory;
   readonly throttle: SignInThrottle;
@@ -134,10 +134,10 @@ interface EphemeralStores {
   readonly consents: ExpiringStore<RememberedConsent>;
   readonly resetGrants: ExpiringStore<ResetGrant>;
   readonly verifyGrants: ExpiringStore<VerificationGrant>;
-  readonly rateLimitDb: Redis | Map<string, unknown>;
+  readonly rateLimitDb: RedisClient | Map<string, unknown>;
 }
 
-function buildRedisStores(redis: Redis, config: AppConfig): EphemeralStores {
+function buildRedisStores(redis: RedisClient, config: AppConfig): EphemeralStores {
   const prefix = config.redisKeyPrefix;
   const keys = createRedisKeys(prefix);
   const adapter = createRedisAdapterFactory(redis, keys);
@@ -199,15 +199,16 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
         memory.indexes.sweep();
         memory.grants.sweep();
         memory.accounts.sweep();
+        memory.revokedGrants.sweep();
       }, SWEEP_INTERVAL_MS);
       sweep.unref();
       closers.push(async () => clearInterval(sweep));
     }
 
-    let redis: Redis | undefined;
+    let redis: RedisClient | undefined;
     let ephemeral = buildMemoryStores(memory, config);
     if (config.redisUrl) {
-      const connected = await connectRedis(config.redisUrl, logger);
+      const connected = await connectRedis({ url: config.redisUrl, cluster: config.redisCluster }, logger);
       redis = connected;
       closers.push(async () => {
         await connected.quit();

@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
 
+import type { RedisClient } from '../storage/redis-connection.js';
 import type { AuditEvent } from './audit-event.js';
 
 /** An audit event waiting in the spool, under the spool's own id. */
@@ -28,8 +28,8 @@ function toEvent(json: string): AuditEvent {
   return { ...stored, time: new Date(stored.time) };
 }
 
-/** The spool as a Redis stream (XADD to append, XRANGE and XDEL to drain). */
-export function createRedisAuditSpool(redis: Redis, key: string): AuditSpool {
+/** The spool as a RedisClient stream (XADD to append, XRANGE and XDEL to drain). */
+export function createRedisAuditSpool(redis: RedisClient, key: string): AuditSpool {
   return {
     async append(events) {
       if (events.length === 0) return;

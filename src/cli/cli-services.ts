@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../storage/redis-connection.js';
 import type { Connection } from 'mongoose';
 import type Provider from 'oidc-provider';
 
@@ -79,7 +79,7 @@ export interface ClientServices {
  * Audit records written straight to MongoDB (or, with REDIS_URL, to the servers' spool while
  * MongoDB is unavailable); close() waits for them before the command exits.
  */
-async function openAuditLog(config: AppConfig, mongo: Connection, redis: Redis | undefined): Promise<AuditLog> {
+async function openAuditLog(config: AppConfig, mongo: Connection, redis: RedisClient | undefined): Promise<AuditLog> {
   const store = createMongoAuditStore(mongo);
   await store.ensureIndexes();
   return createAuditLog({
@@ -107,7 +107,7 @@ export async function openClientServices(config: AppConfig): Promise<ClientServi
   const logger = createLogger('error');
   const mongo = await connectMongo(uri);
   await closeOnFailure(mongo, () => checkDataKeysInMongo(config, mongo));
-  const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : undefined;
+  const redis = config.redisUrl ? await connectRedis({ url: config.redisUrl, cluster: config.redisCluster }, logger) : undefined;
   const durable = await createDurableAdapterFactory({
     connection: mongo,
     cipher: createDataCipher(config.dataEncryptionKeys.value),
@@ -153,7 +153,7 @@ export async function openSecretServices(config: AppConfig): Promise<SecretServi
   const uri = requireDatabase(config, 'secrets commands');
   const mongo = await connectMongo(uri);
   await closeOnFailure(mongo, () => checkDataKeysInMongo(config, mongo));
-  const redis = config.redisUrl ? await connectRedis(config.redisUrl, createLogger('error')) : undefined;
+  const redis = config.redisUrl ? await connectRedis({ url: config.redisUrl, cluster: config.redisCluster }, createLogger('error')) : undefined;
   const store = createLockedAccountStore(createMongoAccountStore(mongo), redis ? createRedisKeyedLock(redis, config.redisKeyPrefix) : createMemoryKeyedLock());
   const accounts = buildAccountService(config, { store, throttle: createMemorySignInThrottle(config.bruteForce), claims: createMemoryOneTimeClaims(), sessions: createUnreachableAccountSessions() });
   const audit = await openAuditLog(config, mongo, redis);
@@ -170,7 +170,7 @@ export async function openSecretServices(config: AppConfig): Promise<SecretServi
 
 /**
  * The account service against the server's own databases. MongoDB is required (the accounts
- * live there); Redis, when set, lets `users unlock` lift the throttling the servers share.
+ * live there); RedisClient, when set, lets `users unlock` lift the throttling the servers share.
  */
 export async function openAccountServices(config: AppConfig): Promise<AccountServices> {
   const uri = requireDatabase(config, 'user commands');
@@ -179,7 +179,7 @@ export async function openAccountServices(config: AppConfig): Promise<AccountSer
   await closeOnFailure(mongo, () => checkDataKeysInMongo(config, mongo));
   const mongoStore = createMongoAccountStore(mongo);
   await mongoStore.ensureIndexes();
-  const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : undefined;
+  const redis = config.redisUrl ? await connectRedis({ url: config.redisUrl, cluster: config.redisCluster }, logger) : undefined;
   const keys = createRedisKeys(config.redisKeyPrefix);
   // Without REDIS_URL the CLI's writes are serialised only among themselves (see the README).
   const store = createLockedAccountStore(mongoStore, redis ? createRedisKeyedLock(redis, config.redisKeyPrefix) : createMemoryKeyedLock());

@@ -51,7 +51,10 @@ export interface AppConfig {
   readonly port: number;
   readonly issuer: string;
   readonly mongodbUri: string | undefined;
+  /** One server's URL, or with `redisCluster` the comma-separated seed nodes of a cluster. */
   readonly redisUrl: string | undefined;
+  /** REDIS_CLUSTER=true: REDIS_URL names Redis Cluster nodes (multi-key commands stay in one slot). */
+  readonly redisCluster: boolean;
   readonly redisKeyPrefix: string;
   /** How long an instance may serve a client record from memory when no invalidation reaches it. */
   readonly clientCacheSeconds: number;

@@ -207,6 +207,30 @@ function readUrl(env: Env, name: string, protocols: readonly string[]): string |
   return raw;
 }
 
+function readRedisCluster(env: Env): boolean {
+  const raw = (env.REDIS_CLUSTER ?? '').trim();
+  if (raw === '' || raw === 'false') return false;
+  if (raw === 'true') return true;
+  throw new ConfigError('REDIS_CLUSTER', 'must be true or false');
+}
+
+/**
+ * REDIS_URL: one server's URL; with REDIS_CLUSTER=true, one or more cluster nodes separated by
+ * commas (any of them: the client learns the rest). A cluster has only database 0.
+ */
+function readRedisUrl(env: Env): string | undefined {
+  const raw = env.REDIS_URL;
+  if (raw === undefined || raw === '') return undefined;
+  const cluster = readRedisCluster(env);
+  if (!cluster && raw.includes(',')) throw new ConfigError('REDIS_URL', 'names several servers: set REDIS_CLUSTER=true for a Redis Cluster');
+  const urls = cluster ? raw.split(',').map((url) => url.trim()) : [raw];
+  for (const url of urls) {
+    readUrl({ REDIS_URL: url }, 'REDIS_URL', ['redis:', 'rediss:']);
+    if (cluster && !['', '/', '/0'].includes(new URL(url).pathname)) throw new ConfigError('REDIS_URL', 'a Redis Cluster has only database 0: leave the /<db> off');
+  }
+  return urls.join(',');
+}
+
 const MIN_COOKIE_KEY_LENGTH = 32;
 const MIN_SECRET_BITS = 128;
 
@@ -497,7 +521,8 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig
     port,
     issuer: read(() => readIssuer(env, port, mode), ''),
     mongodbUri: read(() => readUrl(env, 'MONGODB_URI', ['mongodb:', 'mongodb+srv:']), undefined),
-    redisUrl: read(() => readUrl(env, 'REDIS_URL', ['redis:', 'rediss:']), undefined),
+    redisUrl: read(() => readRedisUrl(env), undefined),
+    redisCluster: read(() => readRedisCluster(env), false),
     redisKeyPrefix: defaults.redisKeyPrefix,
     clientCacheSeconds: defaults.clientCacheSeconds,
     cookieKeys: read(() => readCookieKeys(env, mode, examples), { value: [], generated: false }),

@@ -1,11 +1,11 @@
 import type { Context, Middleware } from 'koa';
 import ratelimit from 'koa-ratelimit';
 
-type RateLimitDb = ratelimit.MiddlewareOptions['db'];
+import type { RedisClient } from '../storage/redis-connection.js';
 
 export interface RateLimitOptions {
-  /** A Redis connection (shared counters) or a Map (one process). */
-  readonly db: RateLimitDb;
+  /** A Redis connection or cluster (shared counters) or a Map (one process). */
+  readonly db: RedisClient | Map<string, unknown>;
   readonly namespace: string;
   readonly perMinute: number;
   readonly id?: (ctx: Context) => string | false;
@@ -18,7 +18,9 @@ export interface RateLimitOptions {
 export function createRateLimit(options: RateLimitOptions): Middleware {
   return ratelimit({
     driver: options.db instanceof Map ? 'memory' : 'redis',
-    db: options.db,
+    // koa-ratelimit's types name ioredis' Redis only; its limiter defines one Lua command over a
+    // single key per call, which a Cluster routes and runs the same way.
+    db: options.db as ratelimit.MiddlewareOptions['db'],
     namespace: options.namespace,
     duration: 60_000,
     max: options.perMinute,

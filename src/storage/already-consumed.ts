@@ -20,3 +20,8 @@ export function alreadyConsumed(model: string): Error {
 export function noLongerExists(model: string): Error {
   return notRedeemable(model, 'no longer exists');
 }
+
+/** upsert() of an artifact bound to a grant that was revoked while it was being issued. */
+export function grantRevoked(model: string): Error {
+  return new errors.InvalidGrant(`${model} belongs to a grant that was revoked`);
+}

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
 import type { Connection } from 'mongoose';
 import type { AdapterFactory } from 'oidc-provider';
 
@@ -15,14 +15,14 @@ const CLIENT_CACHE_ENTRIES = 10_000;
 
 /**
  * The store for the provider's durable models as every process that writes them must build it:
- * MongoDB, client secrets sealed, clients cached per instance and evicted everywhere over Redis
+ * MongoDB, client secrets sealed, clients cached per instance and evicted everywhere over RedisClient
  * pub/sub when anyone (server, CLI, admin API) changes one. The same channel (`invalidation`)
  * serves the other caches of durable records (resource servers).
  */
 export async function createDurableAdapterFactory(deps: {
   connection: Connection;
   cipher: DataCipher;
-  redis: Redis | undefined;
+  redis: RedisClient | undefined;
   channel: string;
   cacheSeconds: number;
   logger: Logger;

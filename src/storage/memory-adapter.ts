@@ -1,7 +1,7 @@
 import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
 
 import type { ClientDirectory } from '../clients/client-directory.js';
-import { alreadyConsumed, noLongerExists } from './already-consumed.js';
+import { alreadyConsumed, grantRevoked, noLongerExists } from './already-consumed.js';
 import { copyPayload } from './copy-payload.js';
 import { endMembers, type AccountSessions } from './account-sessions.js';
 import { ACCOUNT_BOUND_MODELS, GRANT_BOUND_MODELS } from './model-names.js';
@@ -64,10 +64,12 @@ export interface MemoryStorage {
   readonly grants: ExpiringMap<Set<string>>;
   /** Per account: its sessions and grants as `Model:id`. */
   readonly accounts: ExpiringMap<Set<string>>;
+  /** Grants revoked: an artifact stored for one afterwards is refused, as in Redis. */
+  readonly revokedGrants: ExpiringMap<true>;
 }
 
 export function createMemoryStorage(): MemoryStorage {
-  return { artifacts: new ExpiringMap(), indexes: new ExpiringMap(), grants: new ExpiringMap(), accounts: new ExpiringMap() };
+  return { artifacts: new ExpiringMap(), indexes: new ExpiringMap(), grants: new ExpiringMap(), accounts: new ExpiringMap(), revokedGrants: new ExpiringMap() };
 }
 
 // Adds members to an index set that lives as long as its longest-lived member.
@@ -99,6 +101,7 @@ class MemoryAdapter implements Adapter {
 
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
     const key = this.#key(id);
+    if (GRANT_BOUND_MODELS.has(this.#model) && payload.grantId && this.#storage.revokedGrants.get(payload.grantId)) throw grantRevoked(this.#model);
     // Stored as a copy, like a serialised Redis value: later mutation by the caller must not leak in.
     this.#storage.artifacts.set(key, copyPayload(payload), expiresIn);
     if (this.#model === 'Session' && payload.uid) this.#storage.indexes.set(`uid:${payload.uid}`, id, expiresIn);
@@ -147,6 +150,8 @@ class MemoryAdapter implements Adapter {
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {
+    const ttl = this.#storage.grants.expiresAt(grantId);
+    this.#storage.revokedGrants.set(grantId, true, ttl !== undefined && Number.isFinite(ttl) ? Math.ceil((ttl - Date.now()) / 1000) + 60 : 86_460);
     const members = this.#storage.grants.get(grantId);
     if (!members) return;
     for (const member of members) {

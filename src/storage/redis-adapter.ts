@@ -1,7 +1,8 @@
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
+import type { ChainableCommander } from 'ioredis';
 import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
 
-import { alreadyConsumed, noLongerExists } from './already-consumed.js';
+import { alreadyConsumed, grantRevoked, noLongerExists } from './already-consumed.js';
 import { ACCOUNT_BOUND_MODELS, CONSUMABLE_MODELS, GRANT_BOUND_MODELS } from './model-names.js';
 import { endMembers, type AccountSessions } from './account-sessions.js';
 import type { RedisKeys } from './redis-keys.js';
@@ -19,7 +20,7 @@ if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 return redis.call('HSETNX', KEYS[1], '${CONSUMED_FIELD}', ARGV[1])
 `;
 
-function setExpiring(target: Redis | ChainableCommander, key: string, value: string, expiresIn?: number): unknown {
+function setExpiring(target: RedisClient | ChainableCommander, key: string, value: string, expiresIn?: number): unknown {
   return expiresIn ? target.set(key, value, 'EX', expiresIn) : target.set(key, value);
 }
 
@@ -35,6 +36,32 @@ function addToIndex(tx: ChainableCommander, indexKey: string, members: readonly 
   }
 }
 
+// A grant's index (the keys of the artifacts bound to it) and its revocation marker share the
+// grant's hash tag, so each script below runs in one slot, on one Redis or a Redis Cluster.
+// Adding refuses once the grant is revoked (returns 0); the caller then deletes the artifact it
+// has just written. Because the artifact is written before it is added, and revocation marks
+// before it reads the index, every artifact is either in the index revocation read, or refused.
+const ADD_TO_GRANT_SCRIPT = `
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+redis.call('SADD', KEYS[1], unpack(ARGV, 2))
+if ARGV[1] == '' then
+  redis.call('PERSIST', KEYS[1])
+else
+  redis.call('EXPIRE', KEYS[1], ARGV[1], 'NX')
+  redis.call('EXPIRE', KEYS[1], ARGV[1], 'GT')
+end
+return 1
+`;
+
+// Marks the grant revoked for as long as anything could still be added to it (the index's TTL,
+// else a day), and returns the index's members for the caller to delete.
+const REVOKE_GRANT_SCRIPT = `
+local ttl = redis.call('TTL', KEYS[1])
+if ttl < 0 then ttl = 86400 end
+redis.call('SET', KEYS[2], '1', 'EX', ttl + 60)
+return redis.call('SMEMBERS', KEYS[1])
+`;
+
 function epochSeconds(): number {
   return Math.floor(Date.now() / 1000);
 }
@@ -49,10 +76,10 @@ function parsePayload(raw: string | null, consumed: string | null): AdapterPaylo
 
 class RedisAdapter implements Adapter {
   readonly #model: string;
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #keys: RedisKeys;
 
-  constructor(model: string, redis: Redis, keys: RedisKeys) {
+  constructor(model: string, redis: RedisClient, keys: RedisKeys) {
     this.#model = model;
     this.#redis = redis;
     this.#keys = keys;
@@ -62,36 +89,47 @@ class RedisAdapter implements Adapter {
     return CONSUMABLE_MODELS.has(this.#model);
   }
 
+  /**
+   * One command for most artifacts (the hot client_credentials path). Otherwise each key is
+   * written in its own slot: the artifact (a consumable one as a hash, in one MULTI), its lookup
+   * pointers and the account index at once, then the grant index, which may refuse (see
+   * ADD_TO_GRANT_SCRIPT).
+   */
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
     const key = this.#keys.artifact(this.#model, id);
     const value = JSON.stringify(payload);
     const accountId = ACCOUNT_BOUND_MODELS.has(this.#model) ? payload.accountId : undefined;
-    const indexed = (this.#model === 'Session' && payload.uid) || payload.userCode || (GRANT_BOUND_MODELS.has(this.#model) && payload.grantId) || accountId;
+    const grantId = GRANT_BOUND_MODELS.has(this.#model) ? payload.grantId : undefined;
+    const indexed = (this.#model === 'Session' && payload.uid) || payload.userCode || grantId || accountId;
     if (!this.#consumable && !indexed) {
       await setExpiring(this.#redis, key, value, expiresIn);
       return;
     }
-    const tx = this.#redis.multi();
+    const writes: Array<Promise<unknown>> = [];
     if (this.#consumable) {
-      tx.del(key);
-      tx.hset(key, PAYLOAD_FIELD, value);
+      const tx = this.#redis.multi().del(key).hset(key, PAYLOAD_FIELD, value);
       if (expiresIn) tx.expire(key, expiresIn);
+      writes.push(tx.exec());
     } else {
-      setExpiring(tx, key, value, expiresIn);
+      writes.push(Promise.resolve(setExpiring(this.#redis, key, value, expiresIn)));
     }
-
-    if (this.#model === 'Session' && payload.uid) setExpiring(tx, this.#keys.sessionUid(payload.uid), id, expiresIn);
-
-    const indexKeys = [key];
-    if (payload.userCode) {
-      const userCodeKey = this.#keys.userCode(payload.userCode);
-      indexKeys.push(userCodeKey);
-      setExpiring(tx, userCodeKey, id, expiresIn);
+    if (this.#model === 'Session' && payload.uid) writes.push(Promise.resolve(setExpiring(this.#redis, this.#keys.sessionUid(payload.uid), id, expiresIn)));
+    const userCodeKey = payload.userCode ? this.#keys.userCode(payload.userCode) : undefined;
+    if (userCodeKey) writes.push(Promise.resolve(setExpiring(this.#redis, userCodeKey, id, expiresIn)));
+    if (accountId) {
+      const tx = this.#redis.multi();
+      addToIndex(tx, this.#keys.account(accountId), [`${this.#model}:${id}`], expiresIn);
+      writes.push(tx.exec());
     }
+    await Promise.all(writes);
 
-    if (GRANT_BOUND_MODELS.has(this.#model) && payload.grantId) addToIndex(tx, this.#keys.grant(payload.grantId), indexKeys, expiresIn);
-    if (accountId) addToIndex(tx, this.#keys.account(accountId), [`${this.#model}:${id}`], expiresIn);
-    await tx.exec();
+    if (!grantId) return;
+    const members = userCodeKey ? [key, userCodeKey] : [key];
+    const added = await this.#redis.eval(ADD_TO_GRANT_SCRIPT, 2, this.#keys.grant(grantId), this.#keys.grantRevoked(grantId), expiresIn ? String(expiresIn) : '', ...members);
+    if (added === 0) {
+      await Promise.all(members.map((member) => this.#redis.del(member)));
+      throw grantRevoked(this.#model);
+    }
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
@@ -128,26 +166,25 @@ class RedisAdapter implements Adapter {
     const key = this.#keys.artifact(this.#model, id);
     const raw = this.#consumable ? await this.#redis.hget(key, PAYLOAD_FIELD) : await this.#redis.get(key);
     const payload = parsePayload(raw, null);
-    const tx = this.#redis.multi();
-    tx.del(key);
-    if (payload?.uid && this.#model === 'Session') tx.del(this.#keys.sessionUid(payload.uid));
-    if (payload?.userCode) tx.del(this.#keys.userCode(payload.userCode));
-    if (payload?.grantId && GRANT_BOUND_MODELS.has(this.#model)) tx.srem(this.#keys.grant(payload.grantId), key);
-    await tx.exec();
+    // Each key in its own slot: the artifact first, then what points at it.
+    const removals: Array<Promise<unknown>> = [this.#redis.del(key)];
+    if (payload?.uid && this.#model === 'Session') removals.push(this.#redis.del(this.#keys.sessionUid(payload.uid)));
+    if (payload?.userCode) removals.push(this.#redis.del(this.#keys.userCode(payload.userCode)));
+    if (payload?.grantId && GRANT_BOUND_MODELS.has(this.#model)) removals.push(this.#redis.srem(this.#keys.grant(payload.grantId), key));
+    await Promise.all(removals);
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {
     const grantKey = this.#keys.grant(grantId);
-    const members = await this.#redis.smembers(grantKey);
-    const tx = this.#redis.multi();
-    for (const member of members) tx.del(member);
-    tx.del(grantKey);
-    await tx.exec();
+    const members = (await this.#redis.eval(REVOKE_GRANT_SCRIPT, 2, grantKey, this.#keys.grantRevoked(grantId))) as string[];
+    // One DEL per member: on a cluster they live in different slots.
+    await Promise.all(members.map((member) => this.#redis.del(member)));
+    await this.#redis.del(grantKey);
   }
 }
 
-/** oidc-provider adapter factory storing every artifact in Redis with its TTL. */
-export function createRedisAdapterFactory(redis: Redis, keys: RedisKeys): AdapterFactory {
+/** oidc-provider adapter factory storing every artifact in RedisClient with its TTL. */
+export function createRedisAdapterFactory(redis: RedisClient, keys: RedisKeys): AdapterFactory {
   return (model: string) => new RedisAdapter(model, redis, keys);
 }
 
@@ -156,7 +193,7 @@ export function createRedisAdapterFactory(redis: Redis, keys: RedisKeys): Adapte
  * deleting or re-crediting an account needs, on every instance at once since all of it lives
  * here. The index is written by the adapter as sessions and grants are stored.
  */
-export function createRedisAccountSessions(redis: Redis, keys: RedisKeys, adapter: AdapterFactory): AccountSessions {
+export function createRedisAccountSessions(redis: RedisClient, keys: RedisKeys, adapter: AdapterFactory): AccountSessions {
   return {
     async endAll(accountId) {
       const indexKey = keys.account(accountId);

@@ -1,9 +1,9 @@
-import type { Redis } from 'ioredis';
 
+import type { RedisClient } from './redis-connection.js';
 import type { ExpiringStore } from './expiring-store.js';
 
-/** An ExpiringStore in Redis under `<prefix><namespace>:{<key>}`. */
-export function createRedisExpiringStore<T>(redis: Redis, prefix: string, namespace: string): ExpiringStore<T> {
+/** An ExpiringStore in RedisClient under `<prefix><namespace>:{<key>}`. */
+export function createRedisExpiringStore<T>(redis: RedisClient, prefix: string, namespace: string): ExpiringStore<T> {
   const keyFor = (key: string): string => `${prefix}${namespace}:{${key}}`;
   return {
     async get(key) {

@@ -1,16 +1,16 @@
-import type { Redis } from 'ioredis';
 
+import type { RedisClient } from './redis-connection.js';
 import type { Logger } from '../logging/create-logger.js';
 import type { CacheInvalidation } from './coherent-cache.js';
 
 /**
- * Cache invalidation across instances over Redis pub/sub; the subscriber needs its own
+ * Cache invalidation across instances over RedisClient pub/sub; the subscriber needs its own
  * connection. Pub/sub does not keep messages for a subscriber that is away, so when the
  * subscription is lost the caches drop everything (onReset) and cache nothing while
  * `listening` is false, and drop again once it is back.
  */
 export async function createRedisInvalidation(
-  redis: Redis,
+  redis: RedisClient,
   channel: string,
   logger: Logger,
 ): Promise<CacheInvalidation & { close(): Promise<void> }> {

@@ -1,5 +1,5 @@
+import type { RedisClient } from './redis-connection.js';
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
 
 import type { KeyedLock } from '../accounts/locked-account-store.js';
 
@@ -19,11 +19,11 @@ export class LockTimeoutError extends Error {
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * A lock per key in one Redis: SET NX with an expiry (a crashed holder frees it), released
+ * A lock per key in one RedisClient: SET NX with an expiry (a crashed holder frees it), released
  * only by its holder. Work under it must be short; the expiry bounds how long a stuck holder
  * can block others.
  */
-export function createRedisKeyedLock(redis: Redis, prefix: string, options: { holdMs?: number; waitMs?: number } = {}): KeyedLock {
+export function createRedisKeyedLock(redis: RedisClient, prefix: string, options: { holdMs?: number; waitMs?: number } = {}): KeyedLock {
   const holdMs = options.holdMs ?? 10_000;
   const waitMs = options.waitMs ?? 5_000;
   return {

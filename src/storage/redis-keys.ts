@@ -1,13 +1,17 @@
 /**
- * Key names for provider artifacts in Redis. The id sits in a hash tag so that on a Redis
- * Cluster every artifact key, and each index key, maps to a slot by the id alone; no command
- * or script in the adapter needs two differently tagged keys in one slot.
+ * Key names for provider artifacts in Redis. Every key carries a hash tag ({...}), so that on a
+ * Redis Cluster all keys one command or script touches are in one slot: an artifact by its id,
+ * a grant's index and revocation marker by the grant id, an account's index by the account id.
+ * Operations that touch several of these (storing a token bound to a grant, revoking a grant)
+ * are ordered so that they stay safe without a transaction across slots (redis-adapter.ts).
  */
 export interface RedisKeys {
   artifact(model: string, id: string): string;
   sessionUid(uid: string): string;
   userCode(userCode: string): string;
   grant(grantId: string): string;
+  /** Set when the grant is revoked: artifacts stored for it afterwards are refused. */
+  grantRevoked(grantId: string): string;
   /** The sessions and grants of one account, so that they can all be ended at once. */
   account(accountId: string): string;
 }
@@ -18,6 +22,7 @@ export function createRedisKeys(prefix: string): RedisKeys {
     sessionUid: (uid) => `${prefix}Session:uid:{${uid}}`,
     userCode: (userCode) => `${prefix}userCode:{${userCode}}`,
     grant: (grantId) => `${prefix}grant:{${grantId}}`,
+    grantRevoked: (grantId) => `${prefix}grant:{${grantId}}:revoked`,
     account: (accountId) => `${prefix}account:{${accountId}}`,
   };
 }

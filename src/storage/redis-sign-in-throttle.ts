@@ -1,5 +1,5 @@
+import type { RedisClient } from './redis-connection.js';
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
 
 import type { SignInThrottle, ThrottlePolicy } from '../accounts/sign-in-throttle.js';
 
@@ -55,8 +55,8 @@ function seconds(pttl: number, fallback: number): number {
   return pttl > 0 ? Math.ceil(pttl / 1000) : fallback;
 }
 
-/** The sign-in throttle in Redis: every instance counts into the same counters. */
-export function createRedisSignInThrottle(redis: Redis, prefix: string, policy: ThrottlePolicy): SignInThrottle {
+/** The sign-in throttle in RedisClient: every instance counts into the same counters. */
+export function createRedisSignInThrottle(redis: RedisClient, prefix: string, policy: ThrottlePolicy): SignInThrottle {
   const tag = (login: string): string => `${prefix}throttle:{${createHash('sha256').update(login).digest('base64url').slice(0, 22)}}`;
   const keys = (login: string) => ({
     delay: `${tag(login)}:delay`,

@@ -9,7 +9,7 @@ import type { AppConfig } from '../../src/config/app-config.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { createLogger, type Logger } from '../../src/logging/create-logger.js';
 
-export function requireEnv(name: 'REDIS_URL' | 'MONGODB_URI'): string {
+export function requireEnv(name: 'REDIS_URL' | 'MONGODB_URI' | 'REDIS_CLUSTER_URL'): string {
   const value = process.env[name];
   if (!value) throw new Error(`${name} is not set: run the suite with \`npm test\``);
   return value;
@@ -63,7 +63,8 @@ export function createTestConfig(options: { keysDir: string; port: number; memor
     ...options.env,
   };
   if (!options.memory) {
-    env.REDIS_URL = requireEnv('REDIS_URL');
+    // A suite may name its own Redis (a cluster); otherwise the one the test script started.
+    env.REDIS_URL = options.env?.REDIS_URL ?? requireEnv('REDIS_URL');
     env.MONGODB_URI = uniqueMongoUri();
   }
   const config = loadConfig(env);

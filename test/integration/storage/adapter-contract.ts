@@ -151,6 +151,36 @@ export function describeEphemeralAdapterContract(name: string, setup: () => Prom
       expect(await subject.factory('AccessToken').find(unrelated)).toBeDefined();
     });
 
+    it('refuses an artifact stored for a grant after it was revoked, and keeps nothing of it', async () => {
+      const grantId = id();
+      await subject.factory('AccessToken').revokeByGrantId(grantId);
+      const late = id();
+      const userCode = `UC-${id().slice(0, 8)}`;
+      await expect(subject.factory('AccessToken').upsert(late, { jti: late, grantId }, 60)).rejects.toBeInstanceOf(errors.InvalidGrant);
+      await expect(subject.factory('DeviceCode').upsert(late, { jti: late, grantId, userCode }, 60)).rejects.toBeInstanceOf(errors.InvalidGrant);
+      expect(await subject.factory('AccessToken').find(late)).toBeUndefined();
+      expect(await subject.factory('DeviceCode').findByUserCode(userCode)).toBeUndefined();
+      // Artifacts of other grants are stored as ever.
+      const other = id();
+      await subject.factory('AccessToken').upsert(other, { jti: other, grantId: id() }, 60);
+      expect(await subject.factory('AccessToken').find(other)).toBeDefined();
+    });
+
+    it('leaves no token alive when a grant is revoked while tokens for it are being stored', async () => {
+      for (let round = 0; round < 5; round += 1) {
+        const grantId = id();
+        const jtis = Array.from({ length: 24 }, () => id());
+        const stores = jtis.map((jti, index) => subject.factory(index % 2 ? 'AccessToken' : 'RefreshToken').upsert(jti, { jti, grantId }, 60).then(() => 'stored', (error: unknown) => (error instanceof errors.InvalidGrant ? 'refused' : 'failed')));
+        await sleep(round);
+        const revoking = subject.factory('AccessToken').revokeByGrantId(grantId);
+        const outcomes = await Promise.all(stores);
+        await revoking;
+        expect(outcomes.filter((outcome) => outcome === 'failed')).toEqual([]);
+        const alive = (await Promise.all(jtis.map(async (jti, index) => subject.factory(index % 2 ? 'AccessToken' : 'RefreshToken').find(jti)))).filter(Boolean);
+        expect(alive).toEqual([]);
+      }
+    });
+
     it('keeps the grant index as long as its longest-lived member', async () => {
       const grantId = id();
       const shortLived = id();

@@ -78,6 +78,8 @@ describe('loadConfig', () => {
     ['ISSUER', 'https://id.example.com/?x=1', 'ISSUER: must not contain a query or fragment'],
     ['MONGODB_URI', 'postgres://db', 'MONGODB_URI: must start with mongodb:// or mongodb+srv://'],
     ['REDIS_URL', 'http://cache', 'REDIS_URL: must start with redis:// or rediss://'],
+    ['REDIS_URL', 'redis://a:6379,redis://b:6379', 'REDIS_URL: names several servers: set REDIS_CLUSTER=true for a Redis Cluster'],
+    ['REDIS_CLUSTER', 'yes', 'REDIS_CLUSTER: must be true or false'],
     ['COOKIE_KEYS', 'short', 'COOKIE_KEYS: every key must be at least 32 characters'],
     ['DATA_ENCRYPTION_KEY', 'not base64!', 'DATA_ENCRYPTION_KEY: must be base64 (e.g. `openssl rand -base64 32`)'],
     ['DATA_ENCRYPTION_KEY', Buffer.alloc(16).toString('base64'), 'DATA_ENCRYPTION_KEY: must decode to 32 bytes, got 16'],
@@ -91,6 +93,14 @@ describe('loadConfig', () => {
     ['RATE_LIMIT_TOKEN_PER_MINUTE', '0', 'RATE_LIMIT_TOKEN_PER_MINUTE: must be a positive whole number, got "0"'],
   ])('rejects %s=%s with one line naming it', (name, value, message) => {
     expect(errorOf(() => loadConfig({ [name]: value })).message).toBe(message);
+  });
+
+  it('reads a Redis Cluster as REDIS_CLUSTER=true and its seed nodes in REDIS_URL, database 0 only', () => {
+    const config = loadConfig({ REDIS_CLUSTER: 'true', REDIS_URL: 'redis://10.0.0.1:7000, rediss://user:pw@10.0.0.2:7001' });
+    expect(config).toMatchObject({ redisCluster: true, redisUrl: 'redis://10.0.0.1:7000,rediss://user:pw@10.0.0.2:7001' });
+    expect(loadConfig({ REDIS_URL: 'redis://cache:6379/2' })).toMatchObject({ redisCluster: false, redisUrl: 'redis://cache:6379/2' });
+    expect(errorOf(() => loadConfig({ REDIS_CLUSTER: 'true', REDIS_URL: 'redis://10.0.0.1:7000/3' })).message).toBe('REDIS_URL: a Redis Cluster has only database 0: leave the /<db> off');
+    expect(errorOf(() => loadConfig({ REDIS_CLUSTER: 'true', REDIS_URL: 'redis://10.0.0.1:7000,http://x' })).message).toBe('REDIS_URL: must start with redis:// or rediss://');
   });
 
   it.each([
