@@ -26,4 +26,9 @@ npm run --silent build
 export SERVER_CPU=1
 if [ -z "${REDIS_URL:-}" ]; then start_redis; fi
 if [ -z "${MONGODB_URI:-}" ]; then start_ferretdb; fi
+# `npm run bench -- footprint`: bytes per session and token in Redis instead of throughput.
+if [ "${1:-}" = "footprint" ]; then
+  node --import tsx bench/redis-footprint.ts
+  exit 0
+fi
 taskset -c 1 node --import tsx bench/run-bench.ts

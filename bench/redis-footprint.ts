@@ -1,0 +1,109 @@
+/**
+ * `npm run bench -- footprint`: what Latchkey keeps in Redis per signed-in person and per token,
+ * measured with MEMORY USAGE (the bytes Redis itself accounts to each key) after real sign-ins
+ * through the pages (password, TOTP, consent, code with PKCE, offline_access) and real
+ * client_credentials token requests. Writes bench/footprint.md.
+ */
+import { randomUUID } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+
+import * as oidc from 'openid-client';
+
+import { connectRedis } from '../src/storage/redis-connection.js';
+import { Browser } from '../test/support/browser.js';
+import { basicAuthorization, registerClient } from '../test/support/register-client.js';
+import { approveConsent, buildAuthorizationRequest, openLogin, redeem, REDIRECT_URI, submitCode, submitPassword, totpCode } from '../test/support/sign-in.js';
+import { createCapturingLogger } from '../test/support/test-env.js';
+import { startTestServer } from '../test/support/test-server.js';
+
+const PEOPLE = Number(process.env.FOOTPRINT_PEOPLE ?? 50);
+const SERVICE_TOKENS = Number(process.env.FOOTPRINT_TOKENS ?? 200);
+const PASSWORD = 'correct horse battery staple';
+const RESULTS_FILE = new URL('./footprint.md', import.meta.url);
+
+/** The kind of a key: its model (or index) name between the prefix and the hash tag. */
+function kindOf(key: string, prefix: string): string {
+  return key.slice(prefix.length).replace(/:?\{.*$/, '').replace(/:$/, '') || key;
+}
+
+async function main(): Promise<void> {
+  const server = await startTestServer();
+  const prefix = server.container.config.redisKeyPrefix;
+  const redis = await connectRedis({ url: server.container.config.redisUrl ?? '', cluster: false }, createCapturingLogger().logger);
+  try {
+    const app = await registerClient(server.container, {
+      client_name: 'Footprint', grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], redirect_uris: [REDIRECT_URI], scope: 'openid email offline_access',
+    });
+    const config = await oidc.discovery(new URL(server.url), app.clientId, { client_secret: app.clientSecret }, oidc.ClientSecretBasic(app.clientSecret), { execute: [oidc.allowInsecureRequests] });
+    for (let person = 0; person < PEOPLE; person += 1) {
+      const email = `footprint-${randomUUID()}@example.com`;
+      const { totp } = await server.container.accounts.createAccount({ email, password: PASSWORD, withTotp: true });
+      const browser = new Browser(REDIRECT_URI);
+      const request = await buildAuthorizationRequest(config, { scope: 'openid email offline_access', prompt: 'consent' });
+      const second = await submitPassword(browser, await openLogin(browser, request), email, PASSWORD);
+      const consent = await submitCode(browser, second, await totpCode(totp?.secret ?? ''));
+      if ('redirectedTo' in consent) throw new Error('expected the consent page');
+      await redeem(config, await approveConsent(browser, consent), request);
+    }
+    const measure = async (): Promise<Map<string, { kind: string; bytes: number }>> => {
+      const sizes = new Map<string, { kind: string; bytes: number }>();
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+        cursor = next;
+        for (const key of keys) sizes.set(key, { kind: kindOf(key, prefix), bytes: Number(await redis.call('MEMORY', 'USAGE', key, 'SAMPLES', '0')) });
+      } while (cursor !== '0');
+      return sizes;
+    };
+    const summarise = (sizes: Iterable<{ kind: string; bytes: number }>): Map<string, { keys: number; bytes: number }> => {
+      const byKind = new Map<string, { keys: number; bytes: number }>();
+      for (const { kind, bytes } of sizes) {
+        const total = byKind.get(kind) ?? { keys: 0, bytes: 0 };
+        byKind.set(kind, { keys: total.keys + 1, bytes: total.bytes + bytes });
+      }
+      return byKind;
+    };
+    const afterSignIns = await measure();
+    const people = summarise(afterSignIns.values());
+
+    const service = await registerClient(server.container, { client_name: 'Footprint service', scope: 'openid' });
+    for (let token = 0; token < SERVICE_TOKENS; token += 1) {
+      const response = await fetch(`${server.url}/token`, {
+        method: 'POST',
+        headers: { authorization: basicAuthorization(service.clientId, service.clientSecret), 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'client_credentials' }),
+      });
+      if (!response.ok) throw new Error(`token request failed: ${response.status}`);
+    }
+    const serviceTokens = [...(await measure())].filter(([key, size]) => !afterSignIns.has(key) && size.kind === 'ClientCredentials').map(([, size]) => size.bytes);
+
+    const perPerson = (kinds: readonly string[]): number => kinds.reduce((sum, kind) => sum + (people.get(kind)?.bytes ?? 0), 0) / PEOPLE;
+    const session = ['Session', 'Session:uid', 'Grant', 'account', 'grant', 'consent'];
+    const rows = [...people].sort(([a], [b]) => a.localeCompare(b)).map(([kind, { keys, bytes }]) => `| ${kind} | ${keys} | ${Math.round(bytes / keys)} | ${Math.round(bytes)} |`);
+    const average = (values: readonly number[]): number => Math.round(values.reduce((sum, value) => sum + value, 0) / Math.max(1, values.length));
+    const report = [
+      '# Redis footprint',
+      '',
+      `Measured ${new Date().toISOString().slice(0, 10)} by \`npm run bench -- footprint\` on Redis ${String(await redis.info('server')).match(/redis_version:(\S+)/)?.[1] ?? '?'}: ${PEOPLE} people signed in`,
+      'through the pages (password, TOTP, consent, code with PKCE, `offline_access`), each holding the access and refresh token of that',
+      'sign-in. Bytes are what Redis accounts to each key (`MEMORY USAGE <key> SAMPLES 0`), its per-key overhead included. Keys',
+      'that expire within minutes (interactions, the consumed code, rate-limit windows) are counted while they still exist.',
+      '',
+      '| key kind | keys | bytes per key | bytes in all |',
+      '| --- | ---: | ---: | ---: |',
+      ...rows,
+      '',
+      `- A signed-in person (${session.join(', ')}): **${Math.round(perPerson(session))} bytes**.`,
+      `- The same with the tokens of that sign-in (AccessToken, RefreshToken): **${Math.round(perPerson([...session, 'AccessToken', 'RefreshToken']))} bytes**.`,
+      `- An opaque client_credentials access token (ClientCredentials, ${serviceTokens.length} issued): **${average(serviceTokens)} bytes**.`,
+      '',
+    ].join('\n');
+    await writeFile(RESULTS_FILE, report);
+    process.stdout.write(report);
+  } finally {
+    await redis.quit();
+    await server.stop();
+  }
+}
+
+await main();
