@@ -19,6 +19,9 @@ import { createRequestUriResolver } from './oidc/request-uri.js';
 import { PASSWORD_RESET_PATH } from './pages/password-reset-pages.js';
 import { ACCOUNT_PATH } from './oidc/account-client.js';
 
+// oidc-provider's default route for the public keys.
+const JWKS_PATH = '/jwks';
+
 export interface AppDeps {
   readonly config: AppConfig;
   readonly logger: Logger;
@@ -103,6 +106,12 @@ export function createApp(deps: AppDeps): Koa {
     // expires: per address, so that one client cannot grow Redis without bound.
     else if (ctx.path === AUTHORIZATION_PATH || ctx.path.startsWith(`${AUTHORIZATION_PATH}/`)) await deps.rateLimits.authorization(ctx, next);
     else await next();
+  });
+  // Verifiers may keep the JWKS for max-age: signing keys are published at least that long
+  // before they sign (keys/key-lifecycle.ts), so a cached copy never lacks a signing key.
+  app.use(async function cacheJwks(ctx, next) {
+    await next();
+    if (ctx.path === JWKS_PATH && ctx.status === 200) ctx.set('Cache-Control', `public, max-age=${deps.config.signingKeys.jwksMaxAgeSeconds}`);
   });
   app.use(createRequestUriResolver({ authorizationPath: AUTHORIZATION_PATH, discoveryPath: DISCOVERY_PATH, privateNetworkHosts: deps.config.privateNetworkHosts }));
   // Mounted at the root as a plain middleware chain, as koa-mount does without a prefix.

@@ -35,7 +35,14 @@ import { createRenderer, type Renderer } from './http/renderer.js';
 import { createCsrf } from './interactions/csrf.js';
 import type { InteractionDeps } from './interactions/interaction-deps.js';
 import type { LoginState } from './interactions/login-state.js';
-import { generateKeySet, KeySetError, loadKeySet, toProviderJwks, type KeySet } from './keys/key-set.js';
+import type { JWK } from 'jose';
+
+import { generateKeySet, KeySetError, loadKeySet, type KeySet } from './keys/key-set.js';
+import { jwksAt, stateAt, type SigningKeyRecord } from './keys/key-lifecycle.js';
+import { createKeyWatcher } from './keys/key-watcher.js';
+import { createMemorySigningKeyStore } from './keys/memory-signing-key-store.js';
+import { createMongoSigningKeyStore } from './keys/mongo-signing-key-store.js';
+import { createSigningKeys, type SigningKeys } from './keys/signing-keys.js';
 import type { Logger } from './logging/create-logger.js';
 import { createProvider } from './oidc/create-provider.js';
 import { createClientValidator } from './oidc/client-validator.js';
@@ -82,12 +89,15 @@ export interface Container {
   readonly adapter: AdapterFactory;
   /** Reads a client record from its store, past every cache: for decisions that must not lag. */
   loadClientRecord(clientId: string): Promise<AdapterPayload | undefined>;
-  /** The provider for the current key set; read it per use, it changes on reloadKeys(). */
+  /** The provider for the keys of the moment; read it per use, it changes as keys change state. */
   readonly provider: Provider;
-  readonly keySet: KeySet;
+  /** The signing keys as this instance last read them, with their schedule. */
+  readonly signingKeys: readonly SigningKeyRecord[];
+  /** Rotation and retirement of the signing keys every instance shares. */
+  readonly keys: SigningKeys;
   /** Mounts whichever provider is current. */
   readonly providerMiddleware: Middleware;
-  /** Re-reads KEYS_DIR (after `keys rotate`): new requests sign with the new keys. */
+  /** Re-reads the signing keys now (SIGHUP) instead of at the next refresh. */
   reloadKeys(): Promise<void>;
   readonly accounts: AccountService;
   readonly clients: ClientService;
@@ -106,6 +116,7 @@ export interface Container {
   close(): Promise<void>;
 }
 
+/** Development without MongoDB: the keys of KEYS_DIR/jwks.json, generated there on first start. */
 async function loadOrCreateKeySet(config: AppConfig, logger: Logger): Promise<KeySet> {
   try {
     return await loadKeySet(config.keysDir);
@@ -190,8 +201,8 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
   };
 
   try {
-    // Keys first: a missing key set is the cheapest start-up failure to report.
-    const keySet = await loadOrCreateKeySet(config, logger);
+    // Without MongoDB (development) the signing keys come from KEYS_DIR, made there if missing.
+    if (!config.mongodbUri) await loadOrCreateKeySet(config, logger);
     const memory = createMemoryStorage();
     if (!config.redisUrl || !config.mongodbUri) {
       const sweep = setInterval(() => {
@@ -287,11 +298,11 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
     const adapter = createRoutingAdapterFactory(durable, ephemeral.adapter);
     // A provider is built per key set: oidc-provider has no way to swap keys in a running
     // instance, so a reload builds a new one and every consumer reads `current` per request.
-    const buildForKeys = (keys: KeySet): Provider => {
+    const buildForKeys = (jwks: { keys: JWK[] }): Provider => {
       const built = createProvider({
         config,
         adapter,
-        jwks: toProviderJwks(keys),
+        jwks,
         findAccount: createFindAccount(accounts, config.customClaims),
         consents,
         resources,
@@ -302,10 +313,36 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
       recordProviderEvents(built, audit);
       return built;
     };
-    let currentKeys = keySet;
-    let current = buildForKeys(keySet);
-    let mounted = compose(current.middleware);
-    const provider = current;
+    const signingKeys = createSigningKeys({ store: mongo ? createMongoSigningKeyStore(mongo) : createMemorySigningKeyStore(), cipher, timings: config.signingKeys, settings });
+    const bootstrapped = await signingKeys.bootstrap(config.keysDir);
+    if (bootstrapped.imported > 0) logger.info({ keysDir: config.keysDir, keys: bootstrapped.imported }, 'signing keys imported from KEYS_DIR');
+    if (bootstrapped.generated > 0 && mongo) logger.info({ keys: bootstrapped.generated }, 'signing keys generated');
+    let current: Provider | undefined;
+    // Replaced by the first apply() below, before the server can take a request.
+    let mounted: Middleware = () => {
+      throw new Error('the provider is not built yet');
+    };
+    const watcher = createKeyWatcher({
+      signingKeys,
+      refreshSeconds: config.signingKeys.refreshSeconds,
+      logger,
+      apply(keys, now) {
+        const first = current === undefined;
+        const next = buildForKeys(jwksAt(keys, now));
+        current = next;
+        mounted = compose(next.middleware);
+        if (!first) logger.info({ keys: keys.map((key) => ({ kid: key.kid, alg: key.alg, state: stateAt(key, now) })) }, 'signing keys changed');
+      },
+      onChanged({ rotated, removed }) {
+        for (const key of rotated) audit.record({ type: 'signing_keys.rotated', outcome: 'success', details: { kid: key.kid, alg: key.alg, activates_at: key.activatesAt.toISOString(), scheduled: true } });
+        if (removed.length > 0) audit.record({ type: 'signing_keys.retired', outcome: 'success', details: { kids: removed.join(' ') } });
+      },
+    });
+    await watcher.start();
+    closers.push(async () => watcher.close());
+    if (!current) throw new KeySetError('missing', 'no signing keys could be loaded');
+    const provider: Provider = current;
+    const currentProvider = (): Provider => current ?? provider;
     const clients = createClientService({
       adapter,
       directory,
@@ -319,7 +356,7 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
     const notices = createSecurityNotices({ mail, claims: ephemeral.claims });
     const interactions: InteractionDeps = {
       get provider() {
-        return current;
+        return currentProvider();
       },
       accounts,
       cipher,
@@ -365,20 +402,16 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
       adapter,
       loadClientRecord: async (clientId) => (await uncachedDurable('Client').find(clientId)) ?? undefined,
       get provider() {
-        return current;
+        return currentProvider();
       },
-      get keySet() {
-        return currentKeys;
+      get signingKeys() {
+        return watcher.keys;
       },
-      providerMiddleware: (ctx, next) => mounted(ctx, next),
-      async reloadKeys() {
-        const keys = await loadKeySet(config.keysDir);
-        const next = buildForKeys(keys);
-        current = next;
-        mounted = compose(next.middleware);
-        currentKeys = keys;
-        logger.info({ kids: keys.keys.map((key) => ({ kid: key.kid, status: key.latchkey_status })) }, 'signing keys reloaded');
+      providerMiddleware: async (ctx, next) => {
+        await mounted(ctx, next);
       },
+      reloadKeys: () => watcher.reload(),
+      keys: signingKeys,
       accounts,
       clients,
       resources,
@@ -387,7 +420,7 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
       interactions,
       passwordResetPages,
       accountPages: createAccountPages({
-        provider: () => current, accounts, sessions: ephemeral.sessions, adapter, csrf: createPageCsrf(interactions.csrf), audit, renderer, issuer: config.issuer, notices, mail,
+        provider: currentProvider, accounts, sessions: ephemeral.sessions, adapter, csrf: createPageCsrf(interactions.csrf), audit, renderer, issuer: config.issuer, notices, mail,
         verification: createEmailVerification({ accounts, grants: ephemeral.verifyGrants, claims: ephemeral.claims, ttlSeconds: 86_400, mailIntervalSeconds: config.passwordReset.mailIntervalSeconds }),
       }),
       homePage: createHomePage({ renderer }),

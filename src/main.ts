@@ -76,7 +76,7 @@ async function main(argv: readonly string[]): Promise<void> {
       },
     );
   };
-  // `latchkey keys rotate` writes the key set; each instance picks it up on SIGHUP.
+  // Keys are re-read every refresh period; SIGHUP re-reads them now (after `latchkey keys rotate`).
   process.on('SIGHUP', () => {
     container.reloadKeys().catch((error: unknown) => {
       logger.error({ err: { message: errorMessage(error) } }, 'signing keys not reloaded; keeping the current ones');

@@ -20,6 +20,7 @@ export const AUDIT_EVENT_TYPES = [
   'revocation.error',
   'secrets.reencrypted',
   'server.error',
+  'signing_keys.retired', 'signing_keys.rotated',
   'token.error', 'token.issued', 'token.revoked',
   'totp.enrolled', 'totp.enrolment_failed', 'totp.replaced', 'totp.reset',
   'userinfo.error',

@@ -38,6 +38,8 @@ import { checkDataKeysInMongo } from '../secrets/check-data-keys-in-mongo.js';
 import { createMongoSettingStore } from '../settings/mongo-setting-store.js';
 import { createMongoCanaryStore } from '../secrets/mongo-canary-store.js';
 import { reencryptSecrets, type ReencryptionReport } from '../secrets/reencrypt-secrets.js';
+import { createMongoSigningKeyStore } from '../keys/mongo-signing-key-store.js';
+import { createSigningKeys, type SigningKeys } from '../keys/signing-keys.js';
 
 export interface AccountServices {
   readonly accounts: AccountService;
@@ -142,6 +144,33 @@ export async function openClientServices(config: AppConfig): Promise<ClientServi
   };
 }
 
+export interface KeyServices {
+  readonly signingKeys: SigningKeys;
+  readonly audit: AuditLog;
+  close(): Promise<void>;
+}
+
+/** The signing keys in the server's MongoDB (their private parts under DATA_ENCRYPTION_KEY). */
+export async function openKeyServices(config: AppConfig): Promise<KeyServices> {
+  const uri = requireDatabase(config, 'keys list, rotate and retire');
+  const mongo = await connectMongo(uri);
+  await closeOnFailure(mongo, () => checkDataKeysInMongo(config, mongo));
+  const redis = config.redisUrl ? await connectRedis({ url: config.redisUrl, cluster: config.redisCluster }, createLogger('error')) : undefined;
+  const signingKeys = createSigningKeys({ store: createMongoSigningKeyStore(mongo), cipher: createDataCipher(config.dataEncryptionKeys.value), timings: config.signingKeys, settings: createMongoSettingStore(mongo) });
+  // A first `keys list` on an empty database sets the keys up as the server would.
+  await signingKeys.bootstrap(config.keysDir);
+  const audit = await openAuditLog(config, mongo, redis);
+  return {
+    signingKeys,
+    audit,
+    async close() {
+      await audit.close();
+      await redis?.quit();
+      await mongo.close();
+    },
+  };
+}
+
 export interface SecretServices {
   reencrypt(): Promise<ReencryptionReport>;
   readonly audit: AuditLog;
@@ -158,7 +187,11 @@ export async function openSecretServices(config: AppConfig): Promise<SecretServi
   const accounts = buildAccountService(config, { store, throttle: createMemorySignInThrottle(config.bruteForce), claims: createMemoryOneTimeClaims(), sessions: createUnreachableAccountSessions() });
   const audit = await openAuditLog(config, mongo, redis);
   return {
-    reencrypt: () => reencryptSecrets({ connection: mongo, cipher: createDataCipher(config.dataEncryptionKeys.value), accounts, canaries: createMongoCanaryStore(mongo), settings: createMongoSettingStore(mongo) }),
+    reencrypt: () => {
+      const cipher = createDataCipher(config.dataEncryptionKeys.value);
+      const signingKeys = createSigningKeys({ store: createMongoSigningKeyStore(mongo), cipher, timings: config.signingKeys, settings: createMongoSettingStore(mongo) });
+      return reencryptSecrets({ connection: mongo, cipher, accounts, canaries: createMongoCanaryStore(mongo), settings: createMongoSettingStore(mongo), signingKeys });
+    },
     audit,
     async close() {
       await audit.close();

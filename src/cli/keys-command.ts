@@ -1,14 +1,19 @@
 import { parseArgs } from 'node:util';
 
 import type { AppConfig } from '../config/app-config.js';
-import { generateKeySet, KeySetError, loadKeySet, retireKeys, rotateKeySet, SIGNING_ALGORITHMS, summariseKeys, type SigningAlgorithm } from '../keys/key-set.js';
+import { generateKeySet, KeySetError, SIGNING_ALGORITHMS, summariseKeys, type SigningAlgorithm } from '../keys/key-set.js';
+import { stateAt, type SigningKeyRecord } from '../keys/key-lifecycle.js';
+import { CLI_CONTEXT } from './cli-audit-context.js';
 import { CliError, toCliFailure, unknownSubcommand, UsageError } from './cli-error.js';
+import type { KeyServices } from './cli-services.js';
 import { formatTable, type CliOutput } from './cli-output.js';
 
-export const KEYS_USAGE = `latchkey keys generate [--alg ES256|EdDSA|RS256]   create KEYS_DIR/jwks.json (RS256 + ES256), or add one key
-latchkey keys list                                 show the signing keys (ids, algorithms, status)
-latchkey keys rotate                               new active keys; the old ones keep verifying (then SIGHUP the servers)
-latchkey keys retire [--force]                     drop retiring keys once no token they signed can be valid`;
+export const KEYS_USAGE = `latchkey keys list                     the signing keys in MongoDB: state (next, active, retired) and when each changes
+latchkey keys rotate [--immediately]   a successor for every signing key: published now, signing after one JWKS cache
+                                       period; --immediately signs with it at once (a key that must stop now)
+latchkey keys retire                   remove keys whose retirement time has passed (servers also do this by themselves)
+latchkey keys generate [--alg ALG]     write KEYS_DIR/jwks.json (RS256 + ES256, or add ES256|EdDSA|RS256): the keys a
+                                       server imports into an empty MongoDB, and uses as they are without MongoDB (development)`;
 
 function checkAlgorithm(value: string | undefined): SigningAlgorithm | undefined {
   if (value === undefined) return undefined;
@@ -17,16 +22,29 @@ function checkAlgorithm(value: string | undefined): SigningAlgorithm | undefined
   return alg;
 }
 
-function toKeyJson(key: ReturnType<typeof summariseKeys>[number]): Record<string, string> {
-  return { kid: key.kid, alg: key.alg, kty: key.kty, status: key.status, created_at: key.createdAt, ...(key.retiredAt ? { retired_at: key.retiredAt } : {}) };
+function iso(time: Date | null): string {
+  return time ? time.toISOString() : '';
 }
 
-function keyRows(summaries: ReturnType<typeof summariseKeys>): string {
-  return formatTable(['KID', 'ALG', 'STATUS', 'CREATED'], summaries.map((key) => [key.kid, key.alg, key.status, key.createdAt]));
+function toKeyJson(key: SigningKeyRecord, now: Date): Record<string, string> {
+  return {
+    kid: key.kid,
+    alg: key.alg,
+    state: stateAt(key, now),
+    created_at: iso(key.createdAt),
+    activates_at: iso(key.activatesAt),
+    ...(key.deactivatesAt ? { deactivates_at: iso(key.deactivatesAt) } : {}),
+    ...(key.retiresAt ? { retires_at: iso(key.retiresAt) } : {}),
+  };
 }
 
-/** `latchkey keys ...`: manages the private signing key set in KEYS_DIR. */
-export async function runKeysCommand(args: readonly string[], deps: { config: AppConfig; output: CliOutput }): Promise<void> {
+function keyRows(keys: readonly SigningKeyRecord[], now: Date): string {
+  const ordered = [...keys].sort((a, b) => a.alg.localeCompare(b.alg) || a.activatesAt.getTime() - b.activatesAt.getTime());
+  return formatTable(['KID', 'ALG', 'STATE', 'SIGNS FROM', 'SIGNS UNTIL', 'RETIRES'], ordered.map((key) => [key.kid, key.alg, stateAt(key, now), iso(key.activatesAt), iso(key.deactivatesAt), iso(key.retiresAt)]));
+}
+
+/** `latchkey keys ...`: the signing keys every instance shares (MongoDB), and the KEYS_DIR bootstrap file. */
+export async function runKeysCommand(args: readonly string[], deps: { config: AppConfig; output: CliOutput; openKeys: () => Promise<KeyServices> }): Promise<void> {
   const [subcommand, ...rest] = args;
   try {
     switch (subcommand) {
@@ -35,35 +53,57 @@ export async function runKeysCommand(args: readonly string[], deps: { config: Ap
         const { created } = await generateKeySet(deps.config.keysDir, checkAlgorithm(values.alg));
         const createdIds = new Set(created.map((key) => key.kid));
         const summaries = summariseKeys({ keys: created }).filter((key) => createdIds.has(key.kid));
-        deps.output.result({ keys_dir: deps.config.keysDir, keys: summaries.map(toKeyJson) }, () => `Wrote ${summaries.length} key(s) to ${deps.config.keysDir}/jwks.json\n${keyRows(summaries)}`);
+        deps.output.result(
+          { keys_dir: deps.config.keysDir, keys: summaries.map((key) => ({ kid: key.kid, alg: key.alg, kty: key.kty, created_at: key.createdAt })) },
+          () => `Wrote ${summaries.length} key(s) to ${deps.config.keysDir}/jwks.json\n${formatTable(['KID', 'ALG', 'CREATED'], summaries.map((key) => [key.kid, key.alg, key.createdAt]))}`,
+        );
         return;
       }
       case 'list': {
         parseArgs({ args: [...rest], options: {}, strict: true });
-        const summaries = summariseKeys(await loadKeySet(deps.config.keysDir));
-        deps.output.result({ keys_dir: deps.config.keysDir, keys: summaries.map(toKeyJson) }, () => keyRows(summaries));
+        const services = await deps.openKeys();
+        try {
+          const now = new Date();
+          const keys = await services.signingKeys.load();
+          deps.output.result({ keys: keys.map((key) => toKeyJson(key, now)) }, () => keyRows(keys, now));
+        } finally {
+          await services.close();
+        }
         return;
       }
       case 'rotate': {
-        parseArgs({ args: [...rest], options: {}, strict: true });
-        const { created, retiring } = await rotateKeySet(deps.config.keysDir);
-        const summaries = summariseKeys({ keys: [...created, ...retiring] });
-        deps.output.result(
-          { keys_dir: deps.config.keysDir, keys: summaries.map(toKeyJson) },
-          () => `${keyRows(summaries)}\nReload running servers (kill -HUP <pid>) so they sign with the new keys.`,
-        );
+        const { values } = parseArgs({ args: [...rest], options: { immediately: { type: 'boolean' } }, strict: true });
+        const services = await deps.openKeys();
+        try {
+          const now = new Date();
+          const outcome = await services.signingKeys.rotate(now, { immediately: values.immediately ?? false });
+          for (const key of outcome.created) {
+            services.audit.record({ ...CLI_CONTEXT, type: 'signing_keys.rotated', outcome: 'success', details: { kid: key.kid, alg: key.alg, activates_at: key.activatesAt.toISOString(), immediately: values.immediately ?? false } });
+          }
+          const keys = await services.signingKeys.load();
+          deps.output.result(
+            { created: outcome.created.map((key) => toKeyJson(key, now)), already_scheduled: outcome.alreadyScheduled, keys: keys.map((key) => toKeyJson(key, now)) },
+            () => [
+              keyRows(keys, now),
+              ...outcome.created.map((key) => `New ${key.alg} key ${key.kid} signs from ${key.activatesAt.toISOString()} on every instance (nothing to reload).`),
+              ...outcome.alreadyScheduled.map((alg) => `${alg}: a successor is already scheduled; left as it is.`),
+            ].join('\n'),
+          );
+        } finally {
+          await services.close();
+        }
         return;
       }
       case 'retire': {
-        const { values } = parseArgs({ args: [...rest], options: { force: { type: 'boolean' } }, strict: true });
-        const ttl = deps.config.ttl;
-        // Nothing signed before a rotation outlives the longest token lifetime (resource servers may ask up to a day).
-        const minAgeSeconds = Math.max(ttl.accessTokenSeconds, ttl.idTokenSeconds, ttl.clientCredentialsSeconds, 86_400);
-        const { removed, waiting } = await retireKeys(deps.config.keysDir, { minAgeSeconds, force: values.force ?? false });
-        deps.output.result(
-          { removed: removed.map((key) => key.kid), waiting: waiting.map((key) => key.kid), min_age_seconds: minAgeSeconds },
-          () => `Removed ${removed.length} key(s); ${waiting.length} still retiring (kept ${minAgeSeconds} s after rotation).`,
-        );
+        parseArgs({ args: [...rest], options: {}, strict: true });
+        const services = await deps.openKeys();
+        try {
+          const removed = await services.signingKeys.removeRetired(new Date());
+          if (removed.length > 0) services.audit.record({ ...CLI_CONTEXT, type: 'signing_keys.retired', outcome: 'success', details: { kids: removed.join(' ') } });
+          deps.output.result({ removed }, () => `Removed ${removed.length} retired key(s).`);
+        } finally {
+          await services.close();
+        }
         return;
       }
       default:

@@ -8,7 +8,7 @@ import { withDevSecrets } from '../dev/dev-secrets.js';
 import { CliError, toCliFailure, unknownSubcommand, UsageError } from './cli-error.js';
 import { createCliOutput } from './cli-output.js';
 import { AUDIT_USAGE, parseAuditArgs, runAuditCommand } from './audit-command.js';
-import { openAccountServices, openAuditStore, openClientServices, openSecretServices } from './cli-services.js';
+import { openAccountServices, openAuditStore, openClientServices, openKeyServices, openSecretServices } from './cli-services.js';
 import { runSecretsCommand, SECRETS_SUBCOMMANDS, SECRETS_USAGE } from './secrets-command.js';
 import { CLIENTS_SUBCOMMANDS, CLIENTS_USAGE, runClientsCommand } from './clients-command.js';
 import { RESOURCES_SUBCOMMANDS, RESOURCES_USAGE, runResourcesCommand } from './resources-command.js';
@@ -125,7 +125,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     const config = loadConfig(withDevSecrets(io.env).env, { requireProductionServices: false });
     switch (group) {
       case 'keys':
-        await runKeysCommand(rest, { config, output });
+        await runKeysCommand(rest, { config, output, openKeys: () => openKeyServices(config) });
         return 0;
       case 'users':
         checkSubcommand('users', rest[0], USERS_SUBCOMMANDS, USERS_USAGE);

@@ -46,6 +46,17 @@ export interface RegistrationPolicy {
 }
 
 /** Everything Latchkey reads from the environment and config/, validated once at start. */
+export interface SigningKeyConfig {
+  /** Cache-Control max-age of the JWKS. */
+  readonly jwksMaxAgeSeconds: number;
+  readonly prepublishSeconds: number;
+  readonly retireAfterSeconds: number;
+  /** 0: no scheduled rotation. */
+  readonly rotateAfterSeconds: number;
+  /** How often an instance re-reads the keys. */
+  readonly refreshSeconds: number;
+}
+
 export interface AppConfig {
   readonly mode: RuntimeMode;
   readonly port: number;
@@ -107,6 +118,8 @@ export interface AppConfig {
    * Unset: development prints mail to the terminal; production sends none.
    */
   readonly mail: { readonly smtpUrl: string | undefined; readonly from: string };
+  /** Signing key rotation (keys/key-lifecycle.ts): all in seconds. */
+  readonly signingKeys: SigningKeyConfig;
   /** How long a password reset link works, and how often one address may be sent one. */
   readonly passwordReset: { readonly ttlSeconds: number; readonly mailIntervalSeconds: number };
   /**

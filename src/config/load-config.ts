@@ -13,6 +13,7 @@ import {
   REGISTRATION_GRANT_TYPES,
   type RuntimeMode,
   type TrustProxy,
+  type SigningKeyConfig,
 } from './app-config.js';
 import { ConfigError, type ConfigProblem } from './config-error.js';
 import { AUDIT_STORAGE_CLASSES, type AuditStorage } from '../audit/audit-storage-policy.js';
@@ -87,6 +88,13 @@ const defaultsSchema = z.strictObject({
   totpIssuer: z.string().min(1),
   branding: z.strictObject({ name: z.string().min(1).max(60), accentColor: z.string(), logoFile: z.string().optional() }),
   passwordReset: z.strictObject({ ttlSeconds: z.number().int().min(60).max(86_400), mailIntervalSeconds: z.number().int().min(1) }),
+  signingKeys: z.strictObject({
+    // 0: no scheduled rotation (keys rotate only with `latchkey keys rotate`).
+    rotateAfterDays: z.number().int().min(0),
+    jwksMaxAgeSeconds: z.number().int().min(0).max(86_400),
+    prepublishMarginSeconds: z.number().int().min(0),
+    refreshSeconds: z.number().int().min(1).max(3600),
+  }),
   audit: z.strictObject({
     retentionDays: z.number().int().min(1),
     flushIntervalMs: z.number().int().min(10),
@@ -229,6 +237,31 @@ function readRedisUrl(env: Env): string | undefined {
     if (cluster && !['', '/', '/0'].includes(new URL(url).pathname)) throw new ConfigError('REDIS_URL', 'a Redis Cluster has only database 0: leave the /<db> off');
   }
   return urls.join(',');
+}
+
+// Resource servers may ask for access tokens of up to a day (resources/resource-service.ts).
+const LONGEST_RESOURCE_TOKEN_SECONDS = 86_400;
+
+function buildSigningKeys(defaults: ConfigDefaults, rotateAfterDays: number): SigningKeyConfig {
+  const { signingKeys: keys, ttl } = defaults;
+  return Object.freeze({
+    jwksMaxAgeSeconds: keys.jwksMaxAgeSeconds,
+    // A new key is published for one whole JWKS cache period (plus a margin, and the time
+    // instances take to read it) before it signs.
+    prepublishSeconds: keys.jwksMaxAgeSeconds + keys.prepublishMarginSeconds + keys.refreshSeconds,
+    // Nothing a key signed outlives the longest token lifetime (JWT access and ID tokens).
+    retireAfterSeconds: Math.max(ttl.accessTokenSeconds, ttl.idTokenSeconds, ttl.clientCredentialsSeconds, LONGEST_RESOURCE_TOKEN_SECONDS),
+    rotateAfterSeconds: rotateAfterDays * 86_400,
+    refreshSeconds: keys.refreshSeconds,
+  });
+}
+
+/** KEY_ROTATION_DAYS: how often signing keys rotate by themselves (0: only by hand). */
+function readSigningKeys(env: Env, defaults: ConfigDefaults): SigningKeyConfig {
+  const raw = (env.KEY_ROTATION_DAYS ?? '').trim();
+  if (raw === '') return buildSigningKeys(defaults, defaults.signingKeys.rotateAfterDays);
+  if (!/^\d+$/.test(raw)) throw new ConfigError('KEY_ROTATION_DAYS', `must be a whole number of days (0: rotate by hand only), got "${raw}"`);
+  return buildSigningKeys(defaults, Number(raw));
 }
 
 const MIN_COOKIE_KEY_LENGTH = 32;
@@ -554,6 +587,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig
     branding: read(() => readBranding(env, defaults.branding, cwd), { name: defaults.branding.name, accentColor: '#2f5bd3', logoDataUri: undefined }),
     mail: read(() => readMail(env), { smtpUrl: undefined, from: 'Latchkey <no-reply@localhost>' }),
     passwordReset: Object.freeze({ ...defaults.passwordReset }),
+    signingKeys: read(() => readSigningKeys(env, defaults), buildSigningKeys(defaults, defaults.signingKeys.rotateAfterDays)),
     audit: Object.freeze({ ...defaults.audit, storage: read(() => readAuditStorage(env, defaults.audit.storage), Object.freeze({ ...defaults.audit.storage })) }),
   };
   if (problems.length > 0) throw new ConfigError(problems);

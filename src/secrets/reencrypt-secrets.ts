@@ -7,11 +7,13 @@ import { rewriteDurableField } from '../storage/mongo-adapter.js';
 import type { CanaryStore } from './canary-store.js';
 import { resealPairwiseKey } from '../oidc/pairwise-subject.js';
 import type { SettingStore } from '../settings/setting-store.js';
+import type { SigningKeys } from '../keys/signing-keys.js';
 
 export interface ReencryptionReport {
   readonly currentKeyId: string;
   readonly clientSecrets: number;
   readonly totpSecrets: number;
+  readonly signingKeys: number;
   /** Whether the pairwise subject key was moved to the current key. */
   readonly pairwiseKey: boolean;
   /** Older keys nothing depends on any more: they may leave DATA_ENCRYPTION_KEY. */
@@ -25,11 +27,12 @@ export interface ReencryptionReport {
  * write a compare-and-set so that a change made meanwhile wins, then retires the canary of
  * every older key that nothing needs any more.
  */
-export async function reencryptSecrets(deps: { connection: Connection; cipher: DataCipher; accounts: AccountService; canaries: CanaryStore; settings: SettingStore }): Promise<ReencryptionReport> {
+export async function reencryptSecrets(deps: { connection: Connection; cipher: DataCipher; accounts: AccountService; canaries: CanaryStore; settings: SettingStore; signingKeys: Pick<SigningKeys, 'reencrypt'> }): Promise<ReencryptionReport> {
   const { cipher } = deps;
   const pairwiseKey = await resealPairwiseKey(deps.settings, cipher);
   const clientSecrets = await rewriteDurableField(deps.connection, 'Client', SEALED_SECRET_FIELD, (clientId, sealed) => resealClientSecret(cipher, clientId, sealed));
   const accounts = await deps.accounts.reencryptSecrets();
+  const signingKeys = await deps.signingKeys.reencrypt();
   const retiredKeyIds: string[] = [];
   const stillNeeded: Record<string, number> = {};
   for (const canary of await deps.canaries.list()) {
@@ -42,5 +45,5 @@ export async function reencryptSecrets(deps: { connection: Connection; cipher: D
       retiredKeyIds.push(canary.keyId);
     }
   }
-  return { currentKeyId: cipher.currentKeyId, clientSecrets, totpSecrets: accounts.rewritten, pairwiseKey, retiredKeyIds, stillNeeded };
+  return { currentKeyId: cipher.currentKeyId, clientSecrets, totpSecrets: accounts.rewritten, signingKeys, pairwiseKey, retiredKeyIds, stillNeeded };
 }

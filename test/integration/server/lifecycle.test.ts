@@ -1,9 +1,11 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
 import { connect } from 'node:net';
 
 import { startServer } from '../../../src/server.js';
-import { generateKeySet, rotateKeySet } from '../../../src/keys/key-set.js';
+import { generateKeySet } from '../../../src/keys/key-set.js';
+import { runCli } from '../../../src/cli/main.js';
 import { findFreePort, makeTempDir, requireEnv, uniqueMongoUri } from '../../support/test-env.js';
 import { Browser, expectPage } from '../../support/browser.js';
 import { basicAuthorization } from '../../support/register-client.js';
@@ -148,18 +150,24 @@ describe('server lifecycle', () => {
     await keys.remove();
   });
 
-  it('refuses to start in production without a key set, and does not generate one', async () => {
+  it('starts in production on an empty database by generating signing keys there, once: every later start uses the same', async () => {
     const keys = await makeTempDir();
-    const exit = await runMain({
-      NODE_ENV: 'production',
-      KEYS_DIR: keys.path,
-      REDIS_URL: requireEnv('REDIS_URL'),
-      MONGODB_URI: uniqueMongoUri(),
-      COOKIE_KEYS: COOKIE_KEY,
-      DATA_ENCRYPTION_KEY: DATA_KEY,
-    }).exited;
-    expect(exit.code).toBe(1);
-    expect(exit.stderr.trim()).toBe(`latchkey: signing keys: no signing keys at ${keys.path}/jwks.json; run \`npx latchkey keys generate\``);
+    const port = await findFreePort();
+    const env = { NODE_ENV: 'production', PORT: String(port), KEYS_DIR: keys.path, REDIS_URL: requireEnv('REDIS_URL'), MONGODB_URI: uniqueMongoUri(), COOKIE_KEYS: COOKIE_KEY, DATA_ENCRYPTION_KEY: DATA_KEY };
+    const kidsOfRun = async (): Promise<string[]> => {
+      const main = runMain(env, /latchkey listening/);
+      await main.ready;
+      const kids = ((await (await fetch(`http://127.0.0.1:${port}/jwks`)).json()) as { keys: Array<{ kid: string; d?: string }> }).keys;
+      expect(kids.every((key) => key.d === undefined)).toBe(true);
+      main.kill('SIGTERM');
+      expect((await main.exited).code).toBe(0);
+      return kids.map((key) => key.kid).sort();
+    };
+    const first = await kidsOfRun();
+    expect(first).toHaveLength(2);
+    expect(await kidsOfRun()).toEqual(first);
+    // Nothing was written to KEYS_DIR: the keys live in MongoDB, their private parts encrypted.
+    expect(await readdir(keys.path)).toEqual([]);
     await keys.remove();
   });
 
@@ -229,15 +237,19 @@ describe('server lifecycle', () => {
     }
   });
 
-  it('picks up a rotated key set on SIGHUP without restarting', async () => {
+  it('re-reads the signing keys in MongoDB on SIGHUP: a rotation made by the CLI is served at once', async () => {
     const keys = await makeTempDir();
-    await generateKeySet(keys.path);
     const port = await findFreePort();
-    const main = runMain({ NODE_ENV: 'test', PORT: String(port), KEYS_DIR: keys.path }, /latchkey listening/);
+    const env = { NODE_ENV: 'test', PORT: String(port), KEYS_DIR: keys.path, MONGODB_URI: uniqueMongoUri(), COOKIE_KEYS: COOKIE_KEY, DATA_ENCRYPTION_KEY: DATA_KEY };
+    const main = runMain(env, /latchkey listening/);
     await main.ready;
     const kids = async (): Promise<string[]> => ((await (await fetch(`http://127.0.0.1:${port}/jwks`)).json()) as { keys: Array<{ kid: string }> }).keys.map((key) => key.kid).sort();
     const before = await kids();
-    const { created } = await rotateKeySet(keys.path);
+    let stdout = '';
+    const code = await runCli(['keys', 'rotate', '--immediately', '--json'], { env, stdout: (text) => (stdout += text), stderr: () => undefined, readStdin: async () => '' });
+    expect(code).toBe(0);
+    const created = (JSON.parse(stdout) as { created: Array<{ kid: string }> }).created.map((key) => key.kid);
+    expect(created).toHaveLength(2);
     main.kill('SIGHUP');
     const deadline = Date.now() + 5000;
     let after = await kids();
@@ -245,7 +257,7 @@ describe('server lifecycle', () => {
       await new Promise((resolve) => setTimeout(resolve, 50));
       after = await kids();
     }
-    expect(after).toEqual([...before, ...created.map((key) => key.kid)].sort());
+    expect(after).toEqual([...before, ...created].sort());
     main.kill('SIGTERM');
     expect((await main.exited).code).toBe(0);
     await keys.remove();

@@ -11,7 +11,7 @@ async function run(args: string[], env: Record<string, string> = {}): Promise<{ 
 
 describe('CLI help and version', () => {
   it.each([
-    [['keys', '--help'], 'latchkey keys generate'],
+    [['keys', '--help'], 'latchkey keys rotate'],
     [['users', '--help'], 'latchkey users update'],
     [['users', 'create', '--help'], 'latchkey users create --email E'],
     [['clients', 'help'], '--pkce required|optional'],
