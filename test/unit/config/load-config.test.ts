@@ -80,6 +80,7 @@ describe('loadConfig', () => {
     ['REDIS_URL', 'http://cache', 'REDIS_URL: must start with redis:// or rediss://'],
     ['REDIS_URL', 'redis://a:6379,redis://b:6379', 'REDIS_URL: names several servers: set REDIS_CLUSTER=true for a Redis Cluster'],
     ['REDIS_CLUSTER', 'yes', 'REDIS_CLUSTER: must be true or false'],
+    ['KEY_ROTATION_DAYS', 'quarterly', 'KEY_ROTATION_DAYS: must be a whole number of days (0: rotate by hand only), got "quarterly"'],
     ['COOKIE_KEYS', 'short', 'COOKIE_KEYS: every key must be at least 32 characters'],
     ['DATA_ENCRYPTION_KEY', 'not base64!', 'DATA_ENCRYPTION_KEY: must be base64 (e.g. `openssl rand -base64 32`)'],
     ['DATA_ENCRYPTION_KEY', Buffer.alloc(16).toString('base64'), 'DATA_ENCRYPTION_KEY: must decode to 32 bytes, got 16'],
@@ -93,6 +94,12 @@ describe('loadConfig', () => {
     ['RATE_LIMIT_TOKEN_PER_MINUTE', '0', 'RATE_LIMIT_TOKEN_PER_MINUTE: must be a positive whole number, got "0"'],
   ])('rejects %s=%s with one line naming it', (name, value, message) => {
     expect(errorOf(() => loadConfig({ [name]: value })).message).toBe(message);
+  });
+
+  it('derives the signing key schedule: published a JWKS cache period (plus margin and refresh) before signing, retired a day after, rotating every KEY_ROTATION_DAYS', () => {
+    expect(loadConfig({}).signingKeys).toEqual({ jwksMaxAgeSeconds: 600, prepublishSeconds: 960, retireAfterSeconds: 86_400, rotateAfterSeconds: 90 * 86_400, refreshSeconds: 60 });
+    expect(loadConfig({ KEY_ROTATION_DAYS: '0' }).signingKeys.rotateAfterSeconds).toBe(0);
+    expect(loadConfig({ KEY_ROTATION_DAYS: '30' }).signingKeys.rotateAfterSeconds).toBe(30 * 86_400);
   });
 
   it('reads a Redis Cluster as REDIS_CLUSTER=true and its seed nodes in REDIS_URL, database 0 only', () => {
