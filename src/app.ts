@@ -18,9 +18,12 @@ import type { Logger } from './logging/create-logger.js';
 import { createRequestUriResolver } from './oidc/request-uri.js';
 import { PASSWORD_RESET_PATH } from './pages/password-reset-pages.js';
 import { ACCOUNT_PATH } from './oidc/account-client.js';
+import { createProviderDocuments } from './http/provider-documents.js';
 
 // oidc-provider's default route for the public keys.
 const JWKS_PATH = '/jwks';
+// Discovery changes with a deployment, not with keys (it names jwks_uri, not the keys).
+const DISCOVERY_MAX_AGE_SECONDS = 3600;
 
 export interface AppDeps {
   readonly config: AppConfig;
@@ -28,6 +31,8 @@ export interface AppDeps {
   readonly renderer: Renderer;
   /** The provider's middleware, mounted at the root (it follows key reloads). */
   readonly providerMiddleware: Middleware;
+  /** The provider in use: its discovery and JWKS are computed once per provider. */
+  readonly currentProvider: () => object;
   readonly interactions: InteractionDeps;
   readonly passwordResetPages: Router;
   readonly accountPages: Router;
@@ -100,18 +105,19 @@ export function createApp(deps: AppDeps): Koa {
   });
   app.use(onlyUnder([ADMIN_PREFIX], createAdminRouter(deps.admin)));
   if (deps.extraRoutes) app.use(deps.extraRoutes.routes());
+  // Verifiers may keep the JWKS for max-age: signing keys are published at least that long
+  // before they sign (keys/key-lifecycle.ts), so a cached copy never lacks a signing key.
+  app.use(createProviderDocuments({
+    current: deps.currentProvider,
+    paths: { discovery: DISCOVERY_PATH, jwks: JWKS_PATH },
+    maxAgeSeconds: { discovery: DISCOVERY_MAX_AGE_SECONDS, jwks: deps.config.signingKeys.jwksMaxAgeSeconds },
+  }));
   app.use(async function limitProviderRequests(ctx, next) {
     if (ctx.method === 'POST' && ctx.path === TOKEN_PATH) await deps.rateLimits.token(ctx, next);
     // Every authorization request may store an interaction (a sign-in in progress) until it
     // expires: per address, so that one client cannot grow Redis without bound.
     else if (ctx.path === AUTHORIZATION_PATH || ctx.path.startsWith(`${AUTHORIZATION_PATH}/`)) await deps.rateLimits.authorization(ctx, next);
     else await next();
-  });
-  // Verifiers may keep the JWKS for max-age: signing keys are published at least that long
-  // before they sign (keys/key-lifecycle.ts), so a cached copy never lacks a signing key.
-  app.use(async function cacheJwks(ctx, next) {
-    await next();
-    if (ctx.path === JWKS_PATH && ctx.status === 200) ctx.set('Cache-Control', `public, max-age=${deps.config.signingKeys.jwksMaxAgeSeconds}`);
   });
   app.use(createRequestUriResolver({ authorizationPath: AUTHORIZATION_PATH, discoveryPath: DISCOVERY_PATH, privateNetworkHosts: deps.config.privateNetworkHosts }));
   // Mounted at the root as a plain middleware chain, as koa-mount does without a prefix.

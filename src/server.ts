@@ -53,6 +53,7 @@ export async function startServer(container: Container, port: number = container
     logger: container.logger,
     renderer: container.renderer,
     providerMiddleware: container.providerMiddleware,
+    currentProvider: () => container.provider,
     interactions: container.interactions,
     passwordResetPages: container.passwordResetPages,
     accountPages: container.accountPages,

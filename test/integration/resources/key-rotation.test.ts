@@ -70,6 +70,21 @@ describe('signing key rotation without downtime', () => {
     const listed = (await keysCli(['keys', 'list'])).keys as Array<{ kid: string; alg: string; state: string }>;
     expect(listed.filter((key) => key.state === 'active').map((key) => key.alg).sort()).toEqual(['ES256', 'RS256']);
 
+    // The JWKS and discovery are served from a body computed once: an ETag, 304 on revalidation,
+    // Cache-Control, and the open CORS the provider gives them.
+    const jwksBefore = await fetch(`${server.url}/jwks`, { headers: { origin: 'https://app.example.com' } });
+    const etag = jwksBefore.headers.get('etag') ?? '';
+    expect(etag).toMatch(/^"[\w-]{27}"$/);
+    expect(jwksBefore.headers.get('cache-control')).toBe('public, max-age=600');
+    const again = await fetch(`${server.url}/jwks`, { headers: { origin: 'https://other.example.com' } });
+    expect(again.headers.get('access-control-allow-origin')).toBe('https://other.example.com');
+    expect(again.headers.get('content-type')).toBe('application/jwk-set+json; charset=utf-8');
+    expect(await again.text()).toBe(await jwksBefore.text());
+    expect((await fetch(`${server.url}/jwks`, { headers: { 'if-none-match': etag } })).status).toBe(304);
+    const discovery = await fetch(`${server.url}/.well-known/openid-configuration`);
+    expect(discovery.headers.get('cache-control')).toBe('public, max-age=3600');
+    expect((await fetch(`${server.url}/.well-known/openid-configuration`, { headers: { 'if-none-match': discovery.headers.get('etag') ?? '' } })).status).toBe(304);
+
     const rotated = await keysCli(['keys', 'rotate', '--immediately']);
     const keys = rotated.keys as Array<{ kid: string; alg: string; state: string; retires_at?: string }>;
     expect((rotated.created as unknown[]).length).toBe(2);
@@ -84,6 +99,9 @@ describe('signing key rotation without downtime', () => {
     const newKid = decodeProtectedHeader(after).kid;
     expect(newKid).not.toBe(oldKid);
     expect(await publishedKids()).toEqual(expect.arrayContaining([oldKid, newKid]));
+    const jwksAfter = await fetch(`${server.url}/jwks`, { headers: { 'if-none-match': etag } });
+    expect(jwksAfter.status).toBe(200);
+    expect(jwksAfter.headers.get('etag')).not.toBe(etag);
 
     // The same resource server, with its cached key set, accepts both (it refetches the key set
     // for the unknown kid once its one-second cooldown has passed).
