@@ -10,6 +10,8 @@ import { KeySetError } from './keys/key-set.js';
 import { createLogger } from './logging/create-logger.js';
 import { startServer } from './server.js';
 import { errorMessage } from './logging/error-message.js';
+import { runWorkerPool, WORKER_LISTENING } from './worker-pool.js';
+import cluster from 'node:cluster';
 
 function fail(message: string): never {
   process.stderr.write(`latchkey: ${message}\n`);
@@ -29,8 +31,13 @@ async function main(argv: readonly string[]): Promise<void> {
     throw error;
   }
   if (dev && config.mode === 'production') fail('`npm run dev` cannot run with NODE_ENV=production');
+  if (dev && config.webConcurrency > 1) fail('`npm run dev` runs one process; unset WEB_CONCURRENCY');
 
-  const logger = createLogger(config.logLevel);
+  if (config.webConcurrency > 1 && cluster.isPrimary) {
+    runWorkerPool({ count: config.webConcurrency, logger: createLogger(config.logLevel), shutdownTimeoutSeconds: config.shutdownTimeoutSeconds });
+    return;
+  }
+  const logger = cluster.isWorker ? createLogger(config.logLevel).child({ worker: cluster.worker?.id }) : createLogger(config.logLevel);
   let container;
   try {
     container = await createContainer(config, logger);
@@ -57,7 +64,11 @@ async function main(argv: readonly string[]): Promise<void> {
 
   const running = await startServer(container, config.port, undefined, devRelyingParty?.router);
 
+  let stopping = false;
   const shutdown = (signal: NodeJS.Signals): void => {
+    // A terminal's Ctrl-C reaches the workers and their primary, which asks them too.
+    if (stopping) return;
+    stopping = true;
     logger.info({ signal }, 'shutting down');
     // If anything still holds the event loop after the stores are closed, that is a leak worth
     // hearing about rather than a reason to hang the deploy.
@@ -69,6 +80,8 @@ async function main(argv: readonly string[]): Promise<void> {
       () => {
         logger.info('stopped');
         process.exitCode = 0;
+        // A worker's channel to its primary would keep the process alive.
+        if (cluster.isWorker) process.disconnect();
       },
       (error: unknown) => {
         logger.error({ err: error }, 'shutdown failed');
@@ -88,6 +101,7 @@ async function main(argv: readonly string[]): Promise<void> {
   // Announced only once the signal handlers are in place: a SIGTERM right after this line
   // must drain the server, not kill the process.
   logger.info({ port: running.port, issuer: config.issuer, storage: container.storage, mode: config.mode }, 'latchkey listening');
+  if (cluster.isWorker) process.send?.(WORKER_LISTENING);
   if (demo && devRelyingParty) {
     await printDevBanner({ issuer: config.issuer, storage: container.storage, demoClient: demo.client, demoUser: demo.user, authorizationUrl: devRelyingParty.authorizationUrl });
   }

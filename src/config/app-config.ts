@@ -78,6 +78,8 @@ export interface AppConfig {
   readonly metrics: { readonly token: string | undefined; readonly listen: { readonly host: string; readonly port: number } | undefined };
   readonly logLevel: LogLevel;
   readonly shutdownTimeoutSeconds: number;
+  /** Worker processes sharing the port (node:cluster); 1 runs in this process. */
+  readonly webConcurrency: number;
   readonly ttl: TtlConfig;
   readonly scopes: readonly string[];
   /**

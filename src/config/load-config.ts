@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { BlockList, isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { extname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -213,6 +214,22 @@ function readUrl(env: Env, name: string, protocols: readonly string[]): string |
     throw new ConfigError(name, `must start with ${protocols.map((p) => `${p}//`).join(' or ')}`);
   }
   return raw;
+}
+
+/**
+ * WEB_CONCURRENCY: worker processes in one container, sharing the port. Production defaults to
+ * one per CPU; development and tests to one. Several need the shared stores: in-memory ones are
+ * per process, so sessions made by one worker would be unknown to the next.
+ */
+function readWebConcurrency(env: Env, mode: RuntimeMode): number {
+  const raw = (env.WEB_CONCURRENCY ?? '').trim();
+  const sharedStores = Boolean(env.REDIS_URL) && Boolean(env.MONGODB_URI);
+  // Without shared stores production refuses to start anyway (REQUIRED_IN_PRODUCTION says why).
+  if (raw === '') return mode === 'production' && sharedStores ? availableParallelism() : 1;
+  const count = Number(raw);
+  if (!Number.isInteger(count) || count < 1 || count > 64) throw new ConfigError('WEB_CONCURRENCY', `must be a whole number of workers from 1 to 64, got "${raw}"`);
+  if (count > 1 && !sharedStores) throw new ConfigError('WEB_CONCURRENCY', 'more than one worker needs REDIS_URL and MONGODB_URI (in-memory stores are per process)');
+  return count;
 }
 
 function readRedisCluster(env: Env): boolean {
@@ -565,6 +582,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig
     metrics: read(() => readMetrics(env, mode, examples), { token: undefined, listen: undefined }),
     logLevel: read(() => readLogLevel(env, defaults.logLevel), defaults.logLevel),
     shutdownTimeoutSeconds: defaults.shutdownTimeoutSeconds,
+    webConcurrency: read(() => readWebConcurrency(env, mode), 1),
     ttl: Object.freeze({ ...defaults.ttl }),
     scopes: Object.freeze([...new Set([...defaults.scopes, ...Object.values(defaults.customClaims).map((claim) => claim.scope)])]),
     customClaims: Object.freeze(Object.fromEntries(Object.entries(defaults.customClaims).map(([name, claim]) => [name, Object.freeze({ ...claim })]))),

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -80,6 +81,8 @@ describe('loadConfig', () => {
     ['REDIS_URL', 'http://cache', 'REDIS_URL: must start with redis:// or rediss://'],
     ['REDIS_URL', 'redis://a:6379,redis://b:6379', 'REDIS_URL: names several servers: set REDIS_CLUSTER=true for a Redis Cluster'],
     ['REDIS_CLUSTER', 'yes', 'REDIS_CLUSTER: must be true or false'],
+    ['WEB_CONCURRENCY', 'many', 'WEB_CONCURRENCY: must be a whole number of workers from 1 to 64, got "many"'],
+    ['WEB_CONCURRENCY', '2', 'WEB_CONCURRENCY: more than one worker needs REDIS_URL and MONGODB_URI (in-memory stores are per process)'],
     ['KEY_ROTATION_DAYS', 'quarterly', 'KEY_ROTATION_DAYS: must be a whole number of days (0: rotate by hand only), got "quarterly"'],
     ['COOKIE_KEYS', 'short', 'COOKIE_KEYS: every key must be at least 32 characters'],
     ['DATA_ENCRYPTION_KEY', 'not base64!', 'DATA_ENCRYPTION_KEY: must be base64 (e.g. `openssl rand -base64 32`)'],
@@ -100,6 +103,13 @@ describe('loadConfig', () => {
     expect(loadConfig({}).signingKeys).toEqual({ jwksMaxAgeSeconds: 600, prepublishSeconds: 960, retireAfterSeconds: 86_400, rotateAfterSeconds: 90 * 86_400, refreshSeconds: 60 });
     expect(loadConfig({ KEY_ROTATION_DAYS: '0' }).signingKeys.rotateAfterSeconds).toBe(0);
     expect(loadConfig({ KEY_ROTATION_DAYS: '30' }).signingKeys.rotateAfterSeconds).toBe(30 * 86_400);
+  });
+
+  it('runs one worker per CPU in production with shared stores, one elsewhere, or WEB_CONCURRENCY', () => {
+    const stores = { REDIS_URL: 'redis://cache:6379', MONGODB_URI: 'mongodb://db/latchkey' };
+    expect(loadConfig({ ...stores }).webConcurrency).toBe(1);
+    expect(loadConfig({ ...stores, WEB_CONCURRENCY: '3' }).webConcurrency).toBe(3);
+    expect(loadConfig({ ...stores, NODE_ENV: 'production' }, { requireProductionServices: false }).webConcurrency).toBe(availableParallelism());
   });
 
   it('reads a Redis Cluster as REDIS_CLUSTER=true and its seed nodes in REDIS_URL, database 0 only', () => {
