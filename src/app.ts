@@ -8,7 +8,7 @@ import { createErrorHandler } from './http/error-handler.js';
 import { createBodyLimits } from './http/request-bodies.js';
 import { createProviderUnavailableMapping } from './http/store-unavailable.js';
 import { createHealthRouter, type ReadinessCheck } from './http/health.js';
-import { createMetricsRouter, type RequestMetrics } from './http/metrics.js';
+import { createMetricsRouter, type Metrics } from './http/metrics.js';
 import type { Renderer } from './http/renderer.js';
 import { createRequestContext } from './http/request-context.js';
 import { createSecurityHeaders } from './http/security-headers.js';
@@ -42,7 +42,7 @@ export interface AppDeps {
   readonly readinessChecks: readonly ReadinessCheck[];
   readonly isShuttingDown: () => boolean;
   /** Request counts, kept by this app and served on /metrics (here, or on METRICS_LISTEN). */
-  readonly requestMetrics: RequestMetrics;
+  readonly metrics: Metrics;
   /** Routes only some runs have (the dev server's demo callback). */
   readonly extraRoutes?: Router;
 }
@@ -77,16 +77,15 @@ export function createApp(deps: AppDeps): Koa {
   const health = createHealthRouter({ checks: deps.readinessChecks, isShuttingDown: deps.isShuttingDown, logger: deps.logger });
   const interactions = createInteractionRouter({ ...deps.interactions, rateLimit: deps.rateLimits.interactions });
 
-  const requests = deps.requestMetrics;
   const clientAddress = createClientAddress(deps.config.trustProxy);
   if (clientAddress) app.use(clientAddress);
   app.use(createRequestContext({ logger: deps.logger }));
-  app.use(requests.middleware);
+  app.use(deps.metrics.middleware);
   app.use(createSecurityHeaders({ issuer: deps.config.issuer }));
   app.use(onlyUnder(['/healthz', '/readyz'], health));
   // With a listener of its own (METRICS_LISTEN), /metrics is not served on the public port at all.
   if (!deps.config.metrics.listen) {
-    app.use(onlyUnder(['/metrics'], createMetricsRouter({ requests, audit: deps.admin.audit, token: deps.config.metrics.token })));
+    app.use(onlyUnder(['/metrics'], createMetricsRouter({ metrics: deps.metrics, token: deps.config.metrics.token })));
   }
   // Provider endpoints answer their own errors (OAuth error JSON or renderError); this handler
   // catches ours and anything nobody routed.

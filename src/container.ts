@@ -18,6 +18,7 @@ import { createMemoryAccountStore } from './accounts/memory-account-store.js';
 import { createLockedAccountStore } from './accounts/locked-account-store.js';
 import { createMongoAccountStore } from './accounts/mongo-account-store.js';
 import type { AuditStore } from './audit/audit-event.js';
+import { createMetrics, type Metrics } from './http/metrics.js';
 import { createAuditLog, type AuditLog } from './audit/audit-log.js';
 import { createRedisAuditSpool } from './audit/audit-spool.js';
 import { createStoragePolicy } from './audit/audit-storage-policy.js';
@@ -103,6 +104,8 @@ export interface Container {
   readonly clients: ClientService;
   readonly resources: ResourceService;
   readonly audit: AuditLog;
+  /** This process's metrics, served on /metrics. */
+  readonly metrics: Metrics;
   readonly auditStore: AuditStore;
   readonly interactions: InteractionDeps;
   /** /password-reset: asking for a link by email, and following it. */
@@ -283,6 +286,8 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
     });
     // Registered after the stores, so it runs before them at close: the last batch still lands.
     closers.push(() => audit.close());
+    const metrics = createMetrics({ audit });
+    if (mongo) metrics.watchMongo(mongo);
     const retention = setInterval(() => {
       const cutoff = new Date(Date.now() - config.audit.retentionDays * 86_400_000);
       auditStore.deleteOlderThan(cutoff).catch((error: unknown) => logger.warn({ err: describeError(error) }, 'audit retention failed'));
@@ -311,6 +316,7 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
         logger,
       });
       recordProviderEvents(built, audit);
+      metrics.watchProvider(built);
       return built;
     };
     const signingKeys = createSigningKeys({ store: mongo ? createMongoSigningKeyStore(mongo) : createMemorySigningKeyStore(), cipher, timings: config.signingKeys, settings });
@@ -417,6 +423,7 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
       resources,
       audit,
       auditStore,
+      metrics,
       interactions,
       passwordResetPages,
       accountPages: createAccountPages({

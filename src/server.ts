@@ -5,7 +5,7 @@ import type Router from '@koa/router';
 import Koa from 'koa';
 
 import { createApp } from './app.js';
-import { createMetricsRouter, createRequestMetrics, type RequestMetrics } from './http/metrics.js';
+import { createMetricsRouter } from './http/metrics.js';
 import type { Container } from './container.js';
 
 /** A listening Latchkey and the one way to stop it cleanly. */
@@ -29,12 +29,12 @@ async function listen(server: Server, port: number, host: string | undefined): P
 }
 
 /** /metrics on a listener of its own (METRICS_LISTEN), e.g. an address only the scraper reaches. */
-async function startMetricsListener(container: Container, requests: RequestMetrics): Promise<Server | undefined> {
+async function startMetricsListener(container: Container): Promise<Server | undefined> {
   const { listen: address, token } = container.config.metrics;
   if (!address) return undefined;
   const app = new Koa();
   app.silent = true;
-  app.use(createMetricsRouter({ requests, audit: container.audit, token }).routes());
+  app.use(createMetricsRouter({ metrics: container.metrics, token }).routes());
   const handle = app.callback();
   const server = createServer((request, response) => {
     void handle(request, response);
@@ -46,9 +46,8 @@ async function startMetricsListener(container: Container, requests: RequestMetri
 
 export async function startServer(container: Container, port: number = container.config.port, host?: string, extraRoutes?: Router): Promise<RunningServer> {
   let shuttingDown = false;
-  const requestMetrics = createRequestMetrics();
   const app = createApp({
-    requestMetrics,
+    metrics: container.metrics,
     config: container.config,
     logger: container.logger,
     renderer: container.renderer,
@@ -84,7 +83,7 @@ export async function startServer(container: Container, port: number = container
   // Slightly above common load balancer idle timeouts, so the balancer closes idle sockets first.
   server.keepAliveTimeout = 65_000;
   await listen(server, port, host);
-  const metricsServer = await startMetricsListener(container, requestMetrics).catch(async (error: unknown) => {
+  const metricsServer = await startMetricsListener(container).catch(async (error: unknown) => {
     server.close();
     throw error;
   });

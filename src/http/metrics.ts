@@ -2,13 +2,26 @@ import { timingSafeEqual } from 'node:crypto';
 
 import Router from '@koa/router';
 import type { Middleware } from 'koa';
+import type { Connection } from 'mongoose';
+import type Provider from 'oidc-provider';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 import type { AuditLog } from '../audit/audit-log.js';
 
-/** Request counts by route family and status class, kept in this process. */
-export interface RequestMetrics {
+/**
+ * This process's metrics (prom-client): requests and their latency by route family, tokens
+ * issued by grant type, sign-ins by outcome, MongoDB command latency, the audit trail, and
+ * prom-client's default process and Node.js metrics. One registry per container, never the
+ * global one.
+ */
+export interface Metrics {
+  readonly registry: Registry;
+  /** Counts and times every request (outermost, so errors and 404s count too). */
   readonly middleware: Middleware;
-  snapshot(): ReadonlyMap<string, number>;
+  /** Counts the tokens a provider issues; called for every provider built (keys change). */
+  watchProvider(provider: Provider): void;
+  /** Times MongoDB commands (the connection was opened with monitorCommands). */
+  watchMongo(connection: Connection): void;
 }
 
 function familyOf(path: string): string {
@@ -18,21 +31,99 @@ function familyOf(path: string): string {
   if (path === '/healthz' || path === '/readyz' || path === '/metrics') return 'ops';
   if (path.startsWith('/.well-known/')) return 'discovery';
   const first = path.split('/')[1] ?? '';
-  return ['auth', 'jwks', 'me', 'reg', 'session'].includes(first) ? first : 'other';
+  return ['auth', 'jwks', 'me', 'reg', 'session', 'account', 'password-reset'].includes(first) ? first : 'other';
 }
 
-export function createRequestMetrics(): RequestMetrics {
-  const counts = new Map<string, number>();
+// Audit types that are sign-in outcomes, as the sign-in counter labels them.
+const SIGN_IN_OUTCOMES: Readonly<Record<string, string>> = {
+  'login.succeeded': 'success',
+  'login.password_failed': 'wrong_password',
+  'login.second_factor_failed': 'wrong_code',
+  'login.throttled': 'throttled',
+};
+
+// Grant types as oidc-provider names them; anything else is counted as "other".
+const GRANT_TYPES = new Set(['authorization_code', 'client_credentials', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code', 'urn:ietf:params:oauth:grant-type:token-exchange']);
+
+export function createMetrics(deps: { readonly audit: Pick<AuditLog, 'stats' | 'spoolLength'> }): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const requests = new Counter({ name: 'latchkey_http_requests_total', help: 'Requests answered, by route family and status class.', labelNames: ['route', 'status'] as const, registers: [registry] });
+  const latency = new Histogram({
+    name: 'latchkey_http_request_duration_seconds',
+    help: 'Time to answer a request, by route family and status class.',
+    labelNames: ['route', 'status'] as const,
+    buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  const tokens = new Counter({ name: 'latchkey_tokens_issued_total', help: 'Token endpoint successes, by grant type.', labelNames: ['grant_type'] as const, registers: [registry] });
+  const mongoLatency = new Histogram({
+    name: 'latchkey_mongodb_command_duration_seconds',
+    help: 'MongoDB command round trips as the driver saw them, by command and outcome.',
+    labelNames: ['command', 'outcome'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  const audit = deps.audit;
+  // The audit log keeps its own counts; these read them at each scrape.
+  new Counter({ name: 'latchkey_audit_events_written_total', help: 'Audit events stored in MongoDB.', registers: [registry], collect() { this.reset(); this.inc(audit.stats().written); } });
+  new Counter({ name: 'latchkey_audit_events_dropped_total', help: 'Audit events that could not be stored (logged only).', registers: [registry], collect() { this.reset(); this.inc(audit.stats().dropped); } });
+  new Counter({ name: 'latchkey_audit_events_spooled_total', help: 'Audit events this process put in the Redis spool while MongoDB was unavailable.', registers: [registry], collect() { this.reset(); this.inc(audit.stats().spooled); } });
+  new Gauge({ name: 'latchkey_audit_events_buffered', help: 'Audit events waiting to be written.', registers: [registry], collect() { this.set(audit.stats().buffered); } });
+  // The spool lives in Redis; a scrape while Redis is down reports it as unknown (-1).
+  new Gauge({ name: 'latchkey_audit_spool_length', help: 'Audit events waiting in the Redis spool for MongoDB (all instances).', registers: [registry], async collect() { this.set(await audit.spoolLength().catch(() => -1)); } });
+  new Counter({
+    name: 'latchkey_audit_events_total',
+    help: 'Audit events recorded, by type, whether stored or only logged.',
+    labelNames: ['type'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [type, count] of audit.stats().byType) this.inc({ type }, count);
+    },
+  });
+  new Counter({
+    name: 'latchkey_sign_ins_total',
+    help: 'Sign-in steps by outcome: success, wrong_password, wrong_code, throttled.',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      const byType = audit.stats().byType;
+      for (const [type, outcome] of Object.entries(SIGN_IN_OUTCOMES)) this.inc({ outcome }, byType.get(type) ?? 0);
+    },
+  });
+
   return {
-    middleware: async function countRequests(ctx, next) {
+    registry,
+    middleware: async function measureRequests(ctx, next) {
+      const end = latency.startTimer();
       try {
         await next();
       } finally {
-        const key = `${familyOf(ctx.path)}|${Math.floor(ctx.status / 100)}xx`;
-        counts.set(key, (counts.get(key) ?? 0) + 1);
+        const labels = { route: familyOf(ctx.path), status: `${Math.floor(ctx.status / 100)}xx` };
+        requests.inc(labels);
+        end(labels);
       }
     },
-    snapshot: () => counts,
+    watchProvider(provider) {
+      provider.on('grant.success', (ctx) => {
+        const grantType: unknown = ctx.oidc.params?.grant_type;
+        tokens.inc({ grant_type: typeof grantType === 'string' && GRANT_TYPES.has(grantType) ? grantType : 'other' });
+      });
+    },
+    watchMongo(connection) {
+      const client = connection.getClient();
+      const started = new Map<number, number>();
+      client.on('commandStarted', (event) => started.set(event.requestId, performance.now()));
+      const finish = (event: { requestId: number; commandName: string }, outcome: string): void => {
+        const at = started.get(event.requestId);
+        started.delete(event.requestId);
+        if (at !== undefined) mongoLatency.observe({ command: event.commandName, outcome }, (performance.now() - at) / 1000);
+      };
+      client.on('commandSucceeded', (event) => finish(event, 'ok'));
+      client.on('commandFailed', (event) => finish(event, 'error'));
+    },
   };
 }
 
@@ -46,12 +137,7 @@ function sameToken(given: string, expected: string): boolean {
  * GET /metrics in the Prometheus text format; with `token` set (METRICS_TOKEN) only for a
  * scraper that sends it as a bearer token.
  */
-/** A label value as the Prometheus text format wants it. */
-function label(value: string): string {
-  return value.replace(/[\\"\n]/g, (char) => (char === '\n' ? '\\n' : `\\${char}`));
-}
-
-export function createMetricsRouter(deps: { requests: RequestMetrics; audit: Pick<AuditLog, 'stats' | 'spoolLength'>; token?: string | undefined }): Router {
+export function createMetricsRouter(deps: { metrics: Metrics; token?: string | undefined }): Router {
   const router = new Router();
   router.get('/metrics', async (ctx) => {
     if (deps.token !== undefined) {
@@ -64,48 +150,9 @@ export function createMetricsRouter(deps: { requests: RequestMetrics; audit: Pic
         return;
       }
     }
-    const audit = deps.audit.stats();
-    // The spool lives in Redis; a scrape while Redis is down reports it as unknown (-1).
-    const spoolLength = await deps.audit.spoolLength().catch(() => -1);
-    const memory = process.memoryUsage();
-    const lines = [
-      '# HELP latchkey_http_requests_total Requests answered, by route family and status class.',
-      '# TYPE latchkey_http_requests_total counter',
-      ...[...deps.requests.snapshot()].map(([key, value]) => {
-        const [family, status] = key.split('|');
-        return `latchkey_http_requests_total{route="${family}",status="${status}"} ${value}`;
-      }),
-      '# HELP latchkey_audit_events_written_total Audit events stored in MongoDB.',
-      '# TYPE latchkey_audit_events_written_total counter',
-      `latchkey_audit_events_written_total ${audit.written}`,
-      '# HELP latchkey_audit_events_dropped_total Audit events that could not be stored (logged only).',
-      '# TYPE latchkey_audit_events_dropped_total counter',
-      `latchkey_audit_events_dropped_total ${audit.dropped}`,
-      '# HELP latchkey_audit_events_spooled_total Audit events this process put in the Redis spool while MongoDB was unavailable.',
-      '# TYPE latchkey_audit_events_spooled_total counter',
-      `latchkey_audit_events_spooled_total ${audit.spooled}`,
-      '# HELP latchkey_audit_spool_length Audit events waiting in the Redis spool for MongoDB (all instances).',
-      '# TYPE latchkey_audit_spool_length gauge',
-      `latchkey_audit_spool_length ${spoolLength}`,
-      '# HELP latchkey_audit_events_total Audit events recorded, by type, whether stored or only logged.',
-      '# TYPE latchkey_audit_events_total counter',
-      ...[...audit.byType].map(([type, count]) => `latchkey_audit_events_total{type="${label(type)}"} ${count}`),
-      '# HELP latchkey_audit_events_buffered Audit events waiting to be written.',
-      '# TYPE latchkey_audit_events_buffered gauge',
-      `latchkey_audit_events_buffered ${audit.buffered}`,
-      '# HELP process_resident_memory_bytes Resident memory size in bytes.',
-      '# TYPE process_resident_memory_bytes gauge',
-      `process_resident_memory_bytes ${memory.rss}`,
-      '# HELP nodejs_heap_used_bytes V8 heap in use.',
-      '# TYPE nodejs_heap_used_bytes gauge',
-      `nodejs_heap_used_bytes ${memory.heapUsed}`,
-      '# HELP process_uptime_seconds Seconds since the process started.',
-      '# TYPE process_uptime_seconds gauge',
-      `process_uptime_seconds ${Math.round(process.uptime())}`,
-    ];
     ctx.set('Cache-Control', 'no-store');
-    ctx.type = 'text/plain; version=0.0.4';
-    ctx.body = `${lines.join('\n')}\n`;
+    ctx.type = deps.metrics.registry.contentType;
+    ctx.body = await deps.metrics.registry.metrics();
   });
   return router;
 }

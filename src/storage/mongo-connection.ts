@@ -14,6 +14,8 @@ export async function connectMongo(uri: string): Promise<Connection> {
     bufferCommands: false,
     // Indexes are created explicitly at start-up; autoIndex would race between instances.
     autoIndex: false,
+    // Command events for the latency histogram on /metrics (http/metrics.ts).
+    monitorCommands: true,
   });
   try {
     await connection.asPromise();

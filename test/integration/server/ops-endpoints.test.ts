@@ -50,3 +50,31 @@ describe('/metrics on a listener of its own (METRICS_LISTEN)', () => {
     server = await startTestServer();
   });
 });
+
+describe('/metrics with prom-client', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  it('reports latency per route family, tokens by grant type, MongoDB command latency, the audit trail and the process', async () => {
+    const created = await server.container.clients.create({ name: 'Metrics probe', scope: 'openid' });
+    const basic = Buffer.from(`${String(created.metadata.client_id)}:${created.clientSecret ?? ''}`).toString('base64');
+    for (let i = 0; i < 3; i += 1) {
+      const response = await fetch(`${server.url}/token`, { method: 'POST', headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' });
+      expect(response.status).toBe(200);
+    }
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    expect(text).toMatch(/^latchkey_http_request_duration_seconds_bucket\{le="[\d.]+",route="token",status="2xx"\} \d+$/m);
+    expect(text).toMatch(/^latchkey_http_request_duration_seconds_count\{route="token",status="2xx"\} 3$/m);
+    expect(text).toMatch(/^latchkey_tokens_issued_total\{grant_type="client_credentials"\} 3$/m);
+    expect(text).toMatch(/^latchkey_mongodb_command_duration_seconds_count\{command="\w+",outcome="ok"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^latchkey_audit_events_total\{type="token\.issued"\} 3$/m);
+    expect(text).toMatch(/^latchkey_sign_ins_total\{outcome="success"\} 0$/m);
+    expect(text).toMatch(/^process_cpu_user_seconds_total \d/m);
+    expect(text).toMatch(/^nodejs_eventloop_lag_p99_seconds \d/m);
+  });
+});
