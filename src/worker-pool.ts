@@ -9,7 +9,7 @@ const MAX_RESTARTS_PER_MINUTE = 5;
 export const WORKER_LISTENING = 'latchkey:listening';
 
 /**
- * The primary process of WEB_CONCURRENCY > 1: forks the workers (each a whole Latchkey sharing
+ * The primary process of WEB_CONCURRENCY > 1: forks the workers (one, then the rest once it listens) (each a whole Latchkey sharing
  * the port through node:cluster), replaces one that dies, passes SIGHUP on (re-read the signing
  * keys), and on SIGTERM/SIGINT asks every worker to drain and exits when all have. A worker that
  * exits before it ever listened (bad settings, a store it cannot reach) stops the whole pool:
@@ -20,6 +20,7 @@ export function runWorkerPool(deps: { readonly count: number; readonly logger: L
   const listening = new Set<number>();
   const restarts: number[] = [];
   let stopping = false;
+  let othersStarted = false;
   let exitCode = 0;
 
   const workers = (): Worker[] => Object.values(cluster.workers ?? {}).filter((worker): worker is Worker => worker !== undefined);
@@ -28,6 +29,11 @@ export function runWorkerPool(deps: { readonly count: number; readonly logger: L
     worker.on('message', (message: unknown) => {
       if (message !== WORKER_LISTENING) return;
       listening.add(worker.id);
+      // The first worker up has checked the settings, the stores and the keys: now the rest.
+      if (!othersStarted) {
+        othersStarted = true;
+        for (let index = 1; index < deps.count; index += 1) fork();
+      }
       if (listening.size === deps.count && restarts.length === 0) logger.info({ workers: deps.count }, 'all workers listening');
     });
   };
@@ -79,5 +85,7 @@ export function runWorkerPool(deps: { readonly count: number; readonly logger: L
   process.once('SIGINT', () => stop('SIGINT', 0));
 
   logger.info({ workers: deps.count }, 'starting workers');
-  for (let index = 0; index < deps.count; index += 1) fork();
+  // One first: a setting or a store that is wrong is then reported once, by that worker, and
+  // a first start on an empty database sets the signing keys up without the others waiting.
+  fork();
 }
