@@ -138,6 +138,8 @@ async function startLatchkey(extraEnv: Record<string, string> = {}): Promise<Run
     // On, but above what one load generator can send: the limiter's cost is measured, not its refusals.
     RATE_LIMIT_TOKEN_PER_MINUTE: '100000000',
     LOG_LEVEL: 'info',
+    // One process on the one server core: the figures are per core, as bare's are.
+    WEB_CONCURRENCY: '1',
     ...extraEnv,
   };
   const cli = async (args: string[]): Promise<Record<string, unknown>> => {
