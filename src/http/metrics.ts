@@ -64,6 +64,7 @@ export function createMetrics(deps: { readonly audit: Pick<AuditLog, 'stats' | '
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   });
+  const seriesByKey = new Map<string, { count: ReturnType<typeof requests.labels>; latency: ReturnType<typeof latency.labels> }>();
   const audit = deps.audit;
   // The audit log keeps its own counts; these read them at each scrape.
   new Counter({ name: 'latchkey_audit_events_written_total', help: 'Audit events stored in MongoDB.', registers: [registry], collect() { this.reset(); this.inc(audit.stats().written); } });
@@ -97,13 +98,20 @@ export function createMetrics(deps: { readonly audit: Pick<AuditLog, 'stats' | '
   return {
     registry,
     middleware: async function measureRequests(ctx, next) {
-      const end = latency.startTimer();
+      const started = performance.now();
       try {
         await next();
       } finally {
-        const labels = { route: familyOf(ctx.path), status: `${Math.floor(ctx.status / 100)}xx` };
-        requests.inc(labels);
-        end(labels);
+        // prom-client hashes a label object on every call; the children are looked up once.
+        const key = `${familyOf(ctx.path)}|${Math.floor(ctx.status / 100)}xx`;
+        let series = seriesByKey.get(key);
+        if (!series) {
+          const [route = 'other', status = '0xx'] = key.split('|');
+          series = { count: requests.labels(route, status), latency: latency.labels(route, status) };
+          seriesByKey.set(key, series);
+        }
+        series.count.inc();
+        series.latency.observe((performance.now() - started) / 1000);
       }
     },
     watchProvider(provider) {
