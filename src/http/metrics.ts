@@ -45,17 +45,71 @@ const SIGN_IN_OUTCOMES: Readonly<Record<string, string>> = {
 // Grant types as oidc-provider names them; anything else is counted as "other".
 const GRANT_TYPES = new Set(['authorization_code', 'client_credentials', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code', 'urn:ietf:params:oauth:grant-type:token-exchange']);
 
+const LATENCY_BUCKETS = [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+interface Series {
+  readonly route: string;
+  readonly status: string;
+  count: number;
+  sum: number;
+  /** Per bucket (not cumulative); the last slot is +Inf. */
+  readonly buckets: number[];
+}
+
+/**
+ * Request counts and the latency histogram, kept as plain numbers per (route, status) and
+ * turned into prom-client's form only when scraped: prom-client's own labelled metrics hash
+ * their labels on every observation, which measurably slowed the fastest endpoints (JWKS).
+ */
+function createRequestSeries(registry: Registry) {
+  const series = new Map<string, Series>();
+  const values = (name: string, help: string, type: 'counter' | 'histogram', toValues: (entry: Series) => Array<{ labels: Record<string, string>; value: number; metricName?: string }>) => ({
+    name,
+    help,
+    type,
+    aggregator: 'sum' as const,
+    get: async () => ({ name, help, type, aggregator: 'sum' as const, values: [...series.values()].flatMap(toValues) }),
+    reset: () => undefined,
+  });
+  const counter = values('latchkey_http_requests_total', 'Requests answered, by route family and status class.', 'counter', (entry) => [{ labels: { route: entry.route, status: entry.status }, value: entry.count }]);
+  const histogram = values('latchkey_http_request_duration_seconds', 'Time to answer a request, by route family and status class.', 'histogram', (entry) => {
+    let cumulative = 0;
+    const labels = { route: entry.route, status: entry.status };
+    return [
+      ...LATENCY_BUCKETS.map((le, index) => {
+        cumulative += entry.buckets[index] ?? 0;
+        return { labels: { le: String(le), ...labels }, value: cumulative, metricName: 'latchkey_http_request_duration_seconds_bucket' };
+      }),
+      { labels: { le: '+Inf', ...labels }, value: entry.count, metricName: 'latchkey_http_request_duration_seconds_bucket' },
+      { labels, value: entry.sum, metricName: 'latchkey_http_request_duration_seconds_sum' },
+      { labels, value: entry.count, metricName: 'latchkey_http_request_duration_seconds_count' },
+    ];
+  });
+  // prom-client renders any registered object with a name and get() in its text format; these
+  // two are such objects rather than its classes (see above), hence the cast.
+  registry.registerMetric(counter as unknown as Parameters<Registry['registerMetric']>[0]);
+  registry.registerMetric(histogram as unknown as Parameters<Registry['registerMetric']>[0]);
+  return {
+    observe(route: string, statusClass: number, seconds: number): void {
+      const key = `${route}|${statusClass}`;
+      let entry = series.get(key);
+      if (!entry) {
+        entry = { route, status: `${statusClass}xx`, count: 0, sum: 0, buckets: new Array<number>(LATENCY_BUCKETS.length + 1).fill(0) };
+        series.set(key, entry);
+      }
+      entry.count += 1;
+      entry.sum += seconds;
+      let index = 0;
+      while (index < LATENCY_BUCKETS.length && seconds > (LATENCY_BUCKETS[index] ?? Infinity)) index += 1;
+      entry.buckets[index] = (entry.buckets[index] ?? 0) + 1;
+    },
+  };
+}
+
 export function createMetrics(deps: { readonly audit: Pick<AuditLog, 'stats' | 'spoolLength'> }): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const requests = new Counter({ name: 'latchkey_http_requests_total', help: 'Requests answered, by route family and status class.', labelNames: ['route', 'status'] as const, registers: [registry] });
-  const latency = new Histogram({
-    name: 'latchkey_http_request_duration_seconds',
-    help: 'Time to answer a request, by route family and status class.',
-    labelNames: ['route', 'status'] as const,
-    buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-    registers: [registry],
-  });
+  const requests = createRequestSeries(registry);
   const tokens = new Counter({ name: 'latchkey_tokens_issued_total', help: 'Token endpoint successes, by grant type.', labelNames: ['grant_type'] as const, registers: [registry] });
   const mongoLatency = new Histogram({
     name: 'latchkey_mongodb_command_duration_seconds',
@@ -64,7 +118,6 @@ export function createMetrics(deps: { readonly audit: Pick<AuditLog, 'stats' | '
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   });
-  const seriesByKey = new Map<string, { count: ReturnType<typeof requests.labels>; latency: ReturnType<typeof latency.labels> }>();
   const audit = deps.audit;
   // The audit log keeps its own counts; these read them at each scrape.
   new Counter({ name: 'latchkey_audit_events_written_total', help: 'Audit events stored in MongoDB.', registers: [registry], collect() { this.reset(); this.inc(audit.stats().written); } });
@@ -102,16 +155,7 @@ export function createMetrics(deps: { readonly audit: Pick<AuditLog, 'stats' | '
       try {
         await next();
       } finally {
-        // prom-client hashes a label object on every call; the children are looked up once.
-        const key = `${familyOf(ctx.path)}|${Math.floor(ctx.status / 100)}xx`;
-        let series = seriesByKey.get(key);
-        if (!series) {
-          const [route = 'other', status = '0xx'] = key.split('|');
-          series = { count: requests.labels(route, status), latency: latency.labels(route, status) };
-          seriesByKey.set(key, series);
-        }
-        series.count.inc();
-        series.latency.observe((performance.now() - started) / 1000);
+        requests.observe(familyOf(ctx.path), Math.floor(ctx.status / 100), (performance.now() - started) / 1000);
       }
     },
     watchProvider(provider) {
