@@ -243,10 +243,9 @@ function readRedisCluster(env: Env): boolean {
  * REDIS_URL: one server's URL; with REDIS_CLUSTER=true, one or more cluster nodes separated by
  * commas (any of them: the client learns the rest). A cluster has only database 0.
  */
-function readRedisUrl(env: Env): string | undefined {
+function readRedisUrl(env: Env, cluster: boolean): string | undefined {
   const raw = env.REDIS_URL;
   if (raw === undefined || raw === '') return undefined;
-  const cluster = readRedisCluster(env);
   if (!cluster && raw.includes(',')) throw new ConfigError('REDIS_URL', 'names several servers: set REDIS_CLUSTER=true for a Redis Cluster');
   const urls = cluster ? raw.split(',').map((url) => url.trim()) : [raw];
   for (const url of urls) {
@@ -565,14 +564,16 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig
     }
   }
   const port = read(() => readPort(env, defaults.port), defaults.port);
+  // Read once: REDIS_URL's form depends on it, and a bad value is one problem, not two.
+  const redisCluster = read(() => readRedisCluster(env), false);
   const keysDir = env.KEYS_DIR && env.KEYS_DIR !== '' ? env.KEYS_DIR : defaults.keysDir;
   const config: AppConfig = {
     mode,
     port,
     issuer: read(() => readIssuer(env, port, mode), ''),
     mongodbUri: read(() => readUrl(env, 'MONGODB_URI', ['mongodb:', 'mongodb+srv:']), undefined),
-    redisUrl: read(() => readRedisUrl(env), undefined),
-    redisCluster: read(() => readRedisCluster(env), false),
+    redisUrl: read(() => readRedisUrl(env, redisCluster), undefined),
+    redisCluster,
     redisKeyPrefix: defaults.redisKeyPrefix,
     clientCacheSeconds: defaults.clientCacheSeconds,
     cookieKeys: read(() => readCookieKeys(env, mode, examples), { value: [], generated: false }),

@@ -118,6 +118,8 @@ describe('loadConfig', () => {
     expect(loadConfig({ REDIS_URL: 'redis://cache:6379/2' })).toMatchObject({ redisCluster: false, redisUrl: 'redis://cache:6379/2' });
     expect(errorOf(() => loadConfig({ REDIS_CLUSTER: 'true', REDIS_URL: 'redis://10.0.0.1:7000/3' })).message).toBe('REDIS_URL: a Redis Cluster has only database 0: leave the /<db> off');
     expect(errorOf(() => loadConfig({ REDIS_CLUSTER: 'true', REDIS_URL: 'redis://10.0.0.1:7000,http://x' })).message).toBe('REDIS_URL: must start with redis:// or rediss://');
+    // A bad switch is one problem, even with REDIS_URL set (it used to be listed twice).
+    expect(errorOf(() => loadConfig({ REDIS_CLUSTER: 'yes', REDIS_URL: 'redis://10.0.0.1:7000' })).message).toBe('REDIS_CLUSTER: must be true or false');
   });
 
   it.each([
