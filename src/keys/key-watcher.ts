@@ -45,13 +45,18 @@ export function createKeyWatcher(deps: {
     }
   };
 
+  // One read per refresh; a second only when this refresh changed the keys itself.
   const refresh = async (): Promise<void> => {
-    const rotated = await deps.signingKeys.rotateIfDue(now());
+    let loaded = await deps.signingKeys.load();
+    const rotated = await deps.signingKeys.rotateIfDue(now(), loaded);
     if (rotated.created.length > 0) deps.logger.info({ kids: rotated.created.map((key) => ({ kid: key.kid, alg: key.alg, activatesAt: key.activatesAt.toISOString() })) }, 'signing keys rotated on schedule');
-    const removed = await deps.signingKeys.removeRetired(now());
+    const removed = await deps.signingKeys.removeRetired(now(), loaded);
     if (removed.length > 0) deps.logger.info({ kids: removed }, 'retired signing keys removed');
-    if (rotated.created.length > 0 || removed.length > 0) deps.onChanged?.({ rotated: rotated.created, removed });
-    keys = await deps.signingKeys.load();
+    if (rotated.created.length > 0 || removed.length > 0) {
+      deps.onChanged?.({ rotated: rotated.created, removed });
+      loaded = await deps.signingKeys.load();
+    }
+    keys = loaded;
     settle();
   };
 

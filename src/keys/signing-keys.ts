@@ -90,8 +90,8 @@ export function createSigningKeys(deps: { readonly store: SigningKeyStore; reado
     return open(stored);
   };
 
-  const rotateAlgorithms = async (algorithms: readonly SigningAlgorithm[], now: Date, immediately: boolean): Promise<RotationOutcome> => {
-    const keys = await load();
+  /** `keys`: the keys as just read; a successor is written only by compare-and-set anyway. */
+  const rotateAlgorithms = async (keys: readonly SigningKeyRecord[], algorithms: readonly SigningAlgorithm[], now: Date, immediately: boolean): Promise<RotationOutcome> => {
     const created: SigningKeyRecord[] = [];
     const alreadyScheduled: SigningAlgorithm[] = [];
     const activatesAt = immediately ? now : new Date(now.getTime() + timings.prepublishSeconds * 1000);
@@ -144,17 +144,22 @@ export function createSigningKeys(deps: { readonly store: SigningKeyStore; reado
     async rotate(now: Date = new Date(), options: { immediately?: boolean } = {}): Promise<RotationOutcome> {
       const keys = await load();
       const algorithms = [...new Set(keys.filter((key) => stateAt(key, now) === 'active').map((key) => key.alg))];
-      return rotateAlgorithms(algorithms, now, options.immediately ?? false);
+      return rotateAlgorithms(keys, algorithms, now, options.immediately ?? false);
     },
 
-    /** The scheduled rotation: only algorithms whose signing key is older than the rotation period. */
-    async rotateIfDue(now: Date = new Date()): Promise<RotationOutcome> {
-      return rotateAlgorithms(rotationDue(await load(), now, timings), now, false);
+    /**
+     * The scheduled rotation: only algorithms whose signing key is older than the rotation
+     * period. `keys`: the keys the caller has just read (the key watcher), else read here.
+     */
+    async rotateIfDue(now: Date = new Date(), keys?: readonly SigningKeyRecord[]): Promise<RotationOutcome> {
+      const current = keys ?? (await load());
+      const due = rotationDue(current, now, timings);
+      return due.length === 0 ? { created: [], alreadyScheduled: [] } : rotateAlgorithms(current, due, now, false);
     },
 
-    /** Deletes keys that have left the JWKS for good. */
-    async removeRetired(now: Date = new Date()): Promise<string[]> {
-      const gone = (await store.list()).filter((key) => key.retiresAt !== null && key.retiresAt.getTime() <= now.getTime());
+    /** Deletes keys that have left the JWKS for good; `keys` as for rotateIfDue. */
+    async removeRetired(now: Date = new Date(), keys?: readonly { readonly kid: string; readonly retiresAt: Date | null }[]): Promise<string[]> {
+      const gone = (keys ?? (await store.list())).filter((key) => key.retiresAt !== null && key.retiresAt.getTime() <= now.getTime());
       for (const key of gone) await store.remove(key.kid);
       return gone.map((key) => key.kid);
     },
