@@ -29,8 +29,9 @@ export function runWorkerPool(deps: { readonly count: number; readonly logger: L
     worker.on('message', (message: unknown) => {
       if (message !== WORKER_LISTENING) return;
       listening.add(worker.id);
-      // The first worker up has checked the settings, the stores and the keys: now the rest.
-      if (!othersStarted) {
+      // The first worker up has checked the settings, the stores and the keys: now the rest,
+      // unless a SIGTERM came first (a worker forked now would never be told to stop).
+      if (!othersStarted && !stopping) {
         othersStarted = true;
         for (let index = 1; index < deps.count; index += 1) fork();
       }
