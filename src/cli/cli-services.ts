@@ -93,6 +93,37 @@ async function openAuditLog(config: AppConfig, mongo: Connection, redis: RedisCl
   });
 }
 
+/** The server's MongoDB (its data key checked) and, with REDIS_URL, its Redis, with an audit log on them. */
+interface ServerDatabases {
+  readonly mongo: Connection;
+  readonly redis: RedisClient | undefined;
+  readonly audit: AuditLog;
+  /** The audit log first (its last records land), then Redis, then MongoDB. */
+  readonly close: () => Promise<void>;
+}
+
+async function openServerDatabases(config: AppConfig, what: string, logger = createLogger('error')): Promise<ServerDatabases> {
+  const mongo = await connectMongo(requireDatabase(config, what));
+  await closeOnFailure(mongo, () => checkDataKeysInMongo(config, mongo));
+  const redis = config.redisUrl ? await connectRedis({ url: config.redisUrl, cluster: config.redisCluster }, logger) : undefined;
+  const audit = await openAuditLog(config, mongo, redis);
+  return {
+    mongo,
+    redis,
+    audit,
+    close: async () => {
+      await audit.close();
+      await redis?.quit();
+      await mongo.close();
+    },
+  };
+}
+
+/** The signing keys as the server keeps them, for `keys` and for `secrets reencrypt`. */
+function openSigningKeys(config: AppConfig, mongo: Connection): SigningKeys {
+  return createSigningKeys({ store: createMongoSigningKeyStore(mongo), cipher: createDataCipher(config.dataEncryptionKeys.value), timings: config.signingKeys, settings: createMongoSettingStore(mongo) });
+}
+
 /** The audit trail alone, for `latchkey audit`. */
 export async function openAuditStore(config: AppConfig): Promise<{ store: AuditStore; close(): Promise<void> }> {
   if (!config.mongodbUri) throw new CliError('MONGODB_URI is not set: the audit trail lives in the database the server uses');
@@ -105,11 +136,8 @@ export async function openAuditStore(config: AppConfig): Promise<{ store: AuditS
  * announced to running servers so that they drop their cached copy at once.
  */
 export async function openClientServices(config: AppConfig): Promise<ClientServices> {
-  const uri = requireDatabase(config, 'client commands');
   const logger = createLogger('error');
-  const mongo = await connectMongo(uri);
-  await closeOnFailure(mongo, () => checkDataKeysInMongo(config, mongo));
-  const redis = config.redisUrl ? await connectRedis({ url: config.redisUrl, cluster: config.redisCluster }, logger) : undefined;
+  const { mongo, redis, audit, close } = await openServerDatabases(config, 'client commands', logger);
   const durable = await createDurableAdapterFactory({
     connection: mongo,
     cipher: createDataCipher(config.dataEncryptionKeys.value),
@@ -129,17 +157,15 @@ export async function openClientServices(config: AppConfig): Promise<ClientServi
     allowedScopes: config.scopes,
     resourceExists: async (identifier) => (await resources.lookup(identifier)) !== undefined,
   });
-  const audit = await openAuditLog(config, mongo, redis);
   return {
     clients,
     resources,
     provider,
     audit,
     async close() {
-      await audit.close();
+      // The invalidation subscriber first; the audit log's last records need only MongoDB and Redis.
       await durable.close();
-      await redis?.quit();
-      await mongo.close();
+      await close();
     },
   };
 }
@@ -152,23 +178,11 @@ export interface KeyServices {
 
 /** The signing keys in the server's MongoDB (their private parts under DATA_ENCRYPTION_KEY). */
 export async function openKeyServices(config: AppConfig): Promise<KeyServices> {
-  const uri = requireDatabase(config, 'keys list, rotate and retire');
-  const mongo = await connectMongo(uri);
-  await closeOnFailure(mongo, () => checkDataKeysInMongo(config, mongo));
-  const redis = config.redisUrl ? await connectRedis({ url: config.redisUrl, cluster: config.redisCluster }, createLogger('error')) : undefined;
-  const signingKeys = createSigningKeys({ store: createMongoSigningKeyStore(mongo), cipher: createDataCipher(config.dataEncryptionKeys.value), timings: config.signingKeys, settings: createMongoSettingStore(mongo) });
+  const { mongo, audit, close } = await openServerDatabases(config, 'keys list, rotate and retire');
+  const signingKeys = openSigningKeys(config, mongo);
   // A first `keys list` on an empty database sets the keys up as the server would.
   await signingKeys.bootstrap(config.keysDir);
-  const audit = await openAuditLog(config, mongo, redis);
-  return {
-    signingKeys,
-    audit,
-    async close() {
-      await audit.close();
-      await redis?.quit();
-      await mongo.close();
-    },
-  };
+  return { signingKeys, audit, close };
 }
 
 export interface SecretServices {
@@ -179,25 +193,20 @@ export interface SecretServices {
 
 /** What `secrets reencrypt` rewrites: client secrets and TOTP secrets, in the server's MongoDB. */
 export async function openSecretServices(config: AppConfig): Promise<SecretServices> {
-  const uri = requireDatabase(config, 'secrets commands');
-  const mongo = await connectMongo(uri);
-  await closeOnFailure(mongo, () => checkDataKeysInMongo(config, mongo));
-  const redis = config.redisUrl ? await connectRedis({ url: config.redisUrl, cluster: config.redisCluster }, createLogger('error')) : undefined;
+  const { mongo, redis, audit, close } = await openServerDatabases(config, 'secrets commands');
   const store = createLockedAccountStore(createMongoAccountStore(mongo), redis ? createRedisKeyedLock(redis, config.redisKeyPrefix) : createMemoryKeyedLock());
   const accounts = buildAccountService(config, { store, throttle: createMemorySignInThrottle(config.bruteForce), claims: createMemoryOneTimeClaims(), sessions: createUnreachableAccountSessions() });
-  const audit = await openAuditLog(config, mongo, redis);
   return {
-    reencrypt: () => {
-      const cipher = createDataCipher(config.dataEncryptionKeys.value);
-      const signingKeys = createSigningKeys({ store: createMongoSigningKeyStore(mongo), cipher, timings: config.signingKeys, settings: createMongoSettingStore(mongo) });
-      return reencryptSecrets({ connection: mongo, cipher, accounts, canaries: createMongoCanaryStore(mongo), settings: createMongoSettingStore(mongo), signingKeys });
-    },
+    reencrypt: () => reencryptSecrets({
+      connection: mongo,
+      cipher: createDataCipher(config.dataEncryptionKeys.value),
+      accounts,
+      canaries: createMongoCanaryStore(mongo),
+      settings: createMongoSettingStore(mongo),
+      signingKeys: openSigningKeys(config, mongo),
+    }),
     audit,
-    async close() {
-      await audit.close();
-      await redis?.quit();
-      await mongo.close();
-    },
+    close,
   };
 }
 
@@ -206,13 +215,9 @@ export async function openSecretServices(config: AppConfig): Promise<SecretServi
  * live there); RedisClient, when set, lets `users unlock` lift the throttling the servers share.
  */
 export async function openAccountServices(config: AppConfig): Promise<AccountServices> {
-  const uri = requireDatabase(config, 'user commands');
-  const logger = createLogger('error');
-  const mongo = await connectMongo(uri);
-  await closeOnFailure(mongo, () => checkDataKeysInMongo(config, mongo));
+  const { mongo, redis, audit, close } = await openServerDatabases(config, 'user commands');
   const mongoStore = createMongoAccountStore(mongo);
   await mongoStore.ensureIndexes();
-  const redis = config.redisUrl ? await connectRedis({ url: config.redisUrl, cluster: config.redisCluster }, logger) : undefined;
   const keys = createRedisKeys(config.redisKeyPrefix);
   // Without REDIS_URL the CLI's writes are serialised only among themselves (see the README).
   const store = createLockedAccountStore(mongoStore, redis ? createRedisKeyedLock(redis, config.redisKeyPrefix) : createMemoryKeyedLock());
@@ -222,14 +227,5 @@ export async function openAccountServices(config: AppConfig): Promise<AccountSer
     claims: redis ? createRedisOneTimeClaims(redis, config.redisKeyPrefix) : createMemoryOneTimeClaims(),
     sessions: redis ? createRedisAccountSessions(redis, keys, createRedisAdapterFactory(redis, keys)) : createUnreachableAccountSessions(),
   });
-  const audit = await openAuditLog(config, mongo, redis);
-  return {
-    accounts,
-    audit,
-    async close() {
-      await audit.close();
-      await redis?.quit();
-      await mongo.close();
-    },
-  };
+  return { accounts, audit, close };
 }
