@@ -51,8 +51,7 @@ export async function runKeysCommand(args: readonly string[], deps: { config: Ap
       case 'generate': {
         const { values } = parseArgs({ args: [...rest], options: { alg: { type: 'string' } }, strict: true });
         const { created } = await generateKeySet(deps.config.keysDir, checkAlgorithm(values.alg));
-        const createdIds = new Set(created.map((key) => key.kid));
-        const summaries = summariseKeys({ keys: created }).filter((key) => createdIds.has(key.kid));
+        const summaries = summariseKeys({ keys: created });
         deps.output.result(
           { keys_dir: deps.config.keysDir, keys: summaries.map((key) => ({ kid: key.kid, alg: key.alg, kty: key.kty, created_at: key.createdAt })) },
           () => `Wrote ${summaries.length} key(s) to ${deps.config.keysDir}/jwks.json\n${formatTable(['KID', 'ALG', 'CREATED'], summaries.map((key) => [key.kid, key.alg, key.createdAt]))}`,

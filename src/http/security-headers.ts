@@ -18,11 +18,7 @@ export function createSecurityHeaders(deps: { issuer: string }): Middleware {
 /**
  * CSP for pages we render: no scripts, no foreign assets, no framing. No form-action: browsers
  * apply it to the redirects after a submit, and sign-in ends with a redirect to the client.
- */
-export const PAGE_CONTENT_SECURITY_POLICY = pageContentSecurityPolicy();
-
-/**
- * The same policy, with images allowed from one more origin: the consent page shows a client's
+ * `imageOrigin` allows images from one more origin: the login and consent pages show a client's
  * https logo from where the client registered it, and from nowhere else.
  */
 export function pageContentSecurityPolicy(imageOrigin?: string): string {
