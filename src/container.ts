@@ -287,6 +287,7 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
     // Registered after the stores, so it runs before them at close: the last batch still lands.
     closers.push(() => audit.close());
     const metrics = createMetrics({ audit });
+    if (redis) metrics.watchRedis(redis);
     if (mongo) metrics.watchMongo(mongo);
     const retention = setInterval(() => {
       const cutoff = new Date(Date.now() - config.audit.retentionDays * 86_400_000);

@@ -7,10 +7,13 @@ import type Provider from 'oidc-provider';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 import type { AuditLog } from '../audit/audit-log.js';
+import type { RedisClient } from '../storage/redis-connection.js';
+import { timeRedisCommands, type RedisCommandObserver } from '../storage/redis-command-timing.js';
+import { createPlainHistogram, type PlainSeries } from './plain-histogram.js';
 
 /**
  * This process's metrics (prom-client): requests and their latency by route family, tokens
- * issued by grant type, sign-ins by outcome, MongoDB command latency, the audit trail, and
+ * issued by grant type, sign-ins by outcome, Redis and MongoDB command latency, the audit trail, and
  * prom-client's default process and Node.js metrics. One registry per container, never the
  * global one.
  */
@@ -20,6 +23,8 @@ export interface Metrics {
   readonly middleware: Middleware;
   /** Counts the tokens a provider issues; called for every provider built (keys change). */
   watchProvider(provider: Provider): void;
+  /** Times every command of this Redis connection (or cluster). */
+  watchRedis(client: RedisClient): void;
   /** Times MongoDB commands (the connection was opened with monitorCommands). */
   watchMongo(connection: Connection): void;
 }
@@ -47,62 +52,66 @@ const GRANT_TYPES = new Set(['authorization_code', 'client_credentials', 'refres
 
 const LATENCY_BUCKETS = [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
-interface Series {
-  readonly route: string;
-  readonly status: string;
-  count: number;
-  sum: number;
-  /** Per bucket (not cumulative); the last slot is +Inf. */
-  readonly buckets: number[];
-}
+// Redis answers in well under a millisecond when healthy; commands time out at 1.5 s.
+const REDIS_LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
-/**
- * Request counts and the latency histogram, kept as plain numbers per (route, status) and
- * turned into prom-client's form only when scraped: prom-client's own labelled metrics hash
- * their labels on every observation, which measurably slowed the fastest endpoints (JWKS).
- */
+// Command names become label values as they are first seen; past this many (a script calling
+// arbitrary commands through `call`, say) the rest share "other", so the series stay bounded.
+const MAX_REDIS_COMMANDS = 40;
+
+/** Request counts and latency per (route family, status class), each series looked up once. */
 function createRequestSeries(registry: Registry) {
-  const series = new Map<string, Series>();
-  const values = (name: string, help: string, type: 'counter' | 'histogram', toValues: (entry: Series) => Array<{ labels: Record<string, string>; value: number; metricName?: string }>) => ({
-    name,
-    help,
-    type,
-    aggregator: 'sum' as const,
-    get: async () => ({ name, help, type, aggregator: 'sum' as const, values: [...series.values()].flatMap(toValues) }),
-    reset: () => undefined,
+  const histogram = createPlainHistogram(registry, {
+    name: 'latchkey_http_request_duration_seconds',
+    help: 'Time to answer a request, by route family and status class.',
+    buckets: LATENCY_BUCKETS,
+    counter: { name: 'latchkey_http_requests_total', help: 'Requests answered, by route family and status class.' },
   });
-  const counter = values('latchkey_http_requests_total', 'Requests answered, by route family and status class.', 'counter', (entry) => [{ labels: { route: entry.route, status: entry.status }, value: entry.count }]);
-  const histogram = values('latchkey_http_request_duration_seconds', 'Time to answer a request, by route family and status class.', 'histogram', (entry) => {
-    let cumulative = 0;
-    const labels = { route: entry.route, status: entry.status };
-    return [
-      ...LATENCY_BUCKETS.map((le, index) => {
-        cumulative += entry.buckets[index] ?? 0;
-        return { labels: { le: String(le), ...labels }, value: cumulative, metricName: 'latchkey_http_request_duration_seconds_bucket' };
-      }),
-      { labels: { le: '+Inf', ...labels }, value: entry.count, metricName: 'latchkey_http_request_duration_seconds_bucket' },
-      { labels, value: entry.sum, metricName: 'latchkey_http_request_duration_seconds_sum' },
-      { labels, value: entry.count, metricName: 'latchkey_http_request_duration_seconds_count' },
-    ];
-  });
-  // prom-client renders any registered object with a name and get() in its text format; these
-  // two are such objects rather than its classes (see above), hence the cast.
-  registry.registerMetric(counter as unknown as Parameters<Registry['registerMetric']>[0]);
-  registry.registerMetric(histogram as unknown as Parameters<Registry['registerMetric']>[0]);
+  const series = new Map<string, PlainSeries>();
   return {
     observe(route: string, statusClass: number, seconds: number): void {
       const key = `${route}|${statusClass}`;
       let entry = series.get(key);
       if (!entry) {
-        entry = { route, status: `${statusClass}xx`, count: 0, sum: 0, buckets: new Array<number>(LATENCY_BUCKETS.length + 1).fill(0) };
+        entry = histogram.series({ route, status: `${statusClass}xx` });
         series.set(key, entry);
       }
-      entry.count += 1;
-      entry.sum += seconds;
-      let index = 0;
-      while (index < LATENCY_BUCKETS.length && seconds > (LATENCY_BUCKETS[index] ?? Infinity)) index += 1;
-      entry.buckets[index] = (entry.buckets[index] ?? 0) + 1;
+      entry.observe(seconds);
     },
+  };
+}
+
+/** Redis command latency per (command, outcome); a command's pair of series is found by one Map lookup. */
+function createRedisSeries(registry: Registry): RedisCommandObserver {
+  const histogram = createPlainHistogram(registry, {
+    name: 'latchkey_redis_command_duration_seconds',
+    help: 'Redis command round trips as the client saw them (sent to answer or error), by command and outcome.',
+    buckets: REDIS_LATENCY_BUCKETS,
+  });
+  interface Outcomes { readonly ok: PlainSeries; readonly error: PlainSeries }
+  const outcomesOf = (command: string): Outcomes => ({ ok: histogram.series({ command, outcome: 'ok' }), error: histogram.series({ command, outcome: 'error' }) });
+  // Keyed by the name as sent; "GET" and "get" share the series of "get".
+  const byName = new Map<string, Outcomes>();
+  let labels = 0;
+  let other: Outcomes | undefined;
+  const seriesFor = (name: string): Outcomes => {
+    const known = byName.get(name);
+    if (known) return known;
+    const label = name.toLowerCase();
+    let outcomes = byName.get(label);
+    if (!outcomes) {
+      // Not remembered under its name either: every later command of it finds "other" the same way.
+      if (labels >= MAX_REDIS_COMMANDS) return (other ??= outcomesOf('other'));
+      labels += 1;
+      outcomes = outcomesOf(label);
+      byName.set(label, outcomes);
+    }
+    byName.set(name, outcomes);
+    return outcomes;
+  };
+  return (command, failed, seconds) => {
+    const outcomes = seriesFor(command);
+    (failed ? outcomes.error : outcomes.ok).observe(seconds);
   };
 }
 
@@ -110,6 +119,7 @@ export function createMetrics(deps: { readonly audit: Pick<AuditLog, 'stats' | '
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const requests = createRequestSeries(registry);
+  const redisCommands = createRedisSeries(registry);
   const tokens = new Counter({ name: 'latchkey_tokens_issued_total', help: 'Token endpoint successes, by grant type.', labelNames: ['grant_type'] as const, registers: [registry] });
   const mongoLatency = new Histogram({
     name: 'latchkey_mongodb_command_duration_seconds',
@@ -124,8 +134,9 @@ export function createMetrics(deps: { readonly audit: Pick<AuditLog, 'stats' | '
   new Counter({ name: 'latchkey_audit_events_dropped_total', help: 'Audit events that could not be stored (logged only).', registers: [registry], collect() { this.reset(); this.inc(audit.stats().dropped); } });
   new Counter({ name: 'latchkey_audit_events_spooled_total', help: 'Audit events this process put in the Redis spool while MongoDB was unavailable.', registers: [registry], collect() { this.reset(); this.inc(audit.stats().spooled); } });
   new Gauge({ name: 'latchkey_audit_events_buffered', help: 'Audit events waiting to be written.', registers: [registry], collect() { this.set(audit.stats().buffered); } });
-  // The spool lives in Redis; a scrape while Redis is down reports it as unknown (-1).
-  new Gauge({ name: 'latchkey_audit_spool_length', help: 'Audit events waiting in the Redis spool for MongoDB (all instances).', registers: [registry], async collect() { this.set(await audit.spoolLength().catch(() => -1)); } });
+  // The spool lives in Redis; a scrape while Redis is down reports it as unknown (-1). Every
+  // worker of a pool reads the same spool, so their readings are not added up.
+  new Gauge({ name: 'latchkey_audit_spool_length', help: 'Audit events waiting in the Redis spool for MongoDB (all instances).', aggregator: 'max', registers: [registry], async collect() { this.set(await audit.spoolLength().catch(() => -1)); } });
   new Counter({
     name: 'latchkey_audit_events_total',
     help: 'Audit events recorded, by type, whether stored or only logged.',
@@ -163,6 +174,9 @@ export function createMetrics(deps: { readonly audit: Pick<AuditLog, 'stats' | '
         const grantType: unknown = ctx.oidc.params?.grant_type;
         tokens.inc({ grant_type: typeof grantType === 'string' && GRANT_TYPES.has(grantType) ? grantType : 'other' });
       });
+    },
+    watchRedis(client) {
+      timeRedisCommands(client, redisCommands);
     },
     watchMongo(connection) {
       const client = connection.getClient();
