@@ -45,6 +45,8 @@ export interface AppDeps {
   readonly metrics: Metrics;
   /** Routes only some runs have (the dev server's demo callback). */
   readonly extraRoutes?: Router;
+  /** With tracing on: names the request's span by route family (tracing/name-request-span.ts). */
+  readonly nameRequestSpan?: Middleware;
 }
 
 const TOKEN_PATH = '/token';
@@ -77,6 +79,7 @@ export function createApp(deps: AppDeps): Koa {
   const health = createHealthRouter({ checks: deps.readinessChecks, isShuttingDown: deps.isShuttingDown, logger: deps.logger });
   const interactions = createInteractionRouter({ ...deps.interactions, rateLimit: deps.rateLimits.interactions });
 
+  if (deps.nameRequestSpan) app.use(deps.nameRequestSpan);
   const clientAddress = createClientAddress(deps.config.trustProxy);
   if (clientAddress) app.use(clientAddress);
   app.use(createRequestContext({ logger: deps.logger }));

@@ -1,17 +1,14 @@
+import cluster from 'node:cluster';
+
 import { ConfigError } from './config/config-error.js';
 import { loadConfig } from './config/load-config.js';
 import { withDevSecrets } from './dev/dev-secrets.js';
-import { createContainer } from './container.js';
-import { printDevBanner } from './dev/print-dev-banner.js';
-import { seedDemoClient, type DemoClient } from './clients/seed-demo-client.js';
-import { createDevRelyingParty, type DevRelyingParty } from './dev/dev-callback.js';
-import { seedDemoUser, type DemoUser } from './dev/seed-demo-user.js';
-import { KeySetError } from './keys/key-set.js';
 import { createLogger } from './logging/create-logger.js';
-import { startServer } from './server.js';
 import { errorMessage } from './logging/error-message.js';
-import { runWorkerPool, WORKER_LISTENING } from './worker-pool.js';
-import cluster from 'node:cluster';
+import { runWorkerPool } from './worker-pool.js';
+
+// This module imports nothing that loads koa, ioredis or mongoose: with tracing on, those must
+// load only after the instrumentations are in place, which is why the server is imported below.
 
 function fail(message: string): never {
   process.stderr.write(`latchkey: ${message}\n`);
@@ -34,77 +31,14 @@ async function main(argv: readonly string[]): Promise<void> {
   if (dev && config.webConcurrency > 1) fail('`npm run dev` runs one process; unset WEB_CONCURRENCY');
 
   if (config.webConcurrency > 1 && cluster.isPrimary) {
+    // The primary serves nothing: its workers re-run this entry, and each starts its own tracing.
     runWorkerPool({ count: config.webConcurrency, logger: createLogger(config.logLevel), shutdownTimeoutSeconds: config.shutdownTimeoutSeconds });
     return;
   }
-  const logger = cluster.isWorker ? createLogger(config.logLevel).child({ worker: cluster.worker?.id }) : createLogger(config.logLevel);
-  let container;
-  try {
-    container = await createContainer(config, logger);
-  } catch (error) {
-    if (error instanceof KeySetError) fail(`signing keys: ${error.message}`);
-    fail(`cannot start: ${errorMessage(error)}`);
-  }
-
-  if (config.mode !== 'production') {
-    for (const [what, generated] of [['COOKIE_KEYS', config.cookieKeys.generated], ['DATA_ENCRYPTION_KEY', config.dataEncryptionKeys.generated]] as const) {
-      if (generated) logger.warn({ variable: what }, `${what} is not set; using a generated value that changes on every start`);
-    }
-    if (devSecretsFile) logger.info({ file: devSecretsFile }, 'development COOKIE_KEYS and DATA_ENCRYPTION_KEY kept in this file (mode 0600); the CLI run from here uses them too');
-  }
-
-  let devRelyingParty: DevRelyingParty | undefined;
-  let demo: { client: DemoClient; user: DemoUser } | undefined;
-  if (dev) {
-    const client = await seedDemoClient(container.adapter, config.issuer);
-    const user = await seedDemoUser(container.accounts);
-    demo = { client, user };
-    devRelyingParty = createDevRelyingParty({ issuer: config.issuer, client, renderer: container.renderer });
-  }
-
-  const running = await startServer(container, config.port, undefined, devRelyingParty?.router);
-
-  let stopping = false;
-  const shutdown = (signal: NodeJS.Signals): void => {
-    // A terminal's Ctrl-C reaches the workers and their primary, which asks them too.
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    // If anything still holds the event loop after the stores are closed, that is a leak worth
-    // hearing about rather than a reason to hang the deploy.
-    setTimeout(() => {
-      logger.error('process did not exit after shutdown; forcing exit');
-      process.exit(1);
-    }, (config.shutdownTimeoutSeconds + 5) * 1000).unref();
-    running.close().then(
-      () => {
-        logger.info('stopped');
-        process.exitCode = 0;
-        // A worker's channel to its primary would keep the process alive.
-        if (cluster.isWorker) process.disconnect();
-      },
-      (error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  // Keys are re-read every refresh period; SIGHUP re-reads them now (after `latchkey keys rotate`).
-  process.on('SIGHUP', () => {
-    container.reloadKeys().catch((error: unknown) => {
-      logger.error({ err: { message: errorMessage(error) } }, 'signing keys not reloaded; keeping the current ones');
-    });
-  });
-  process.once('SIGTERM', shutdown);
-  process.once('SIGINT', shutdown);
-
-  // Announced only once the signal handlers are in place: a SIGTERM right after this line
-  // must drain the server, not kill the process.
-  logger.info({ port: running.port, issuer: config.issuer, storage: container.storage, mode: config.mode }, 'latchkey listening');
-  if (cluster.isWorker) process.send?.(WORKER_LISTENING);
-  if (demo && devRelyingParty) {
-    await printDevBanner({ issuer: config.issuer, storage: container.storage, demoClient: demo.client, demoUser: demo.user, authorizationUrl: devRelyingParty.authorizationUrl });
-  }
+  // Without an OTLP endpoint no OpenTelemetry module is even loaded.
+  const tracing = config.tracing ? (await import('./tracing/start-tracing.js')).startTracing() : undefined;
+  const { runServer } = await import('./run-server.js');
+  await runServer({ config, dev, devSecretsFile, tracing });
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {

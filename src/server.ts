@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import type Router from '@koa/router';
-import Koa from 'koa';
+import Koa, { type Middleware } from 'koa';
 
 import { createApp } from './app.js';
 import { createMetricsRouter } from './http/metrics.js';
@@ -44,7 +44,13 @@ async function startMetricsListener(container: Container): Promise<Server | unde
   return server;
 }
 
-export async function startServer(container: Container, port: number = container.config.port, host?: string, extraRoutes?: Router): Promise<RunningServer> {
+/** What some runs add to the app: the dev server's demo callback, tracing's span naming. */
+export interface ServerExtras {
+  readonly routes?: Router;
+  readonly nameRequestSpan?: Middleware;
+}
+
+export async function startServer(container: Container, port: number = container.config.port, host?: string, extras: ServerExtras = {}): Promise<RunningServer> {
   let shuttingDown = false;
   const app = createApp({
     metrics: container.metrics,
@@ -72,7 +78,8 @@ export async function startServer(container: Container, port: number = container
     rateLimits: container.rateLimits,
     readinessChecks: container.readinessChecks,
     isShuttingDown: () => shuttingDown,
-    ...(extraRoutes ? { extraRoutes } : {}),
+    ...(extras.routes ? { extraRoutes: extras.routes } : {}),
+    ...(extras.nameRequestSpan ? { nameRequestSpan: extras.nameRequestSpan } : {}),
   });
   const handle = app.callback();
   const server = createServer((request, response) => {

@@ -80,6 +80,11 @@ export interface AppConfig {
   readonly shutdownTimeoutSeconds: number;
   /** Worker processes sharing the port (node:cluster); 1 runs in this process. */
   readonly webConcurrency: number;
+  /**
+   * OpenTelemetry tracing: on when an OTLP endpoint is set. Only the switch is read here; the
+   * exporter reads the standard OTEL_* variables (headers, protocol, timeouts) itself.
+   */
+  readonly tracing: boolean;
   readonly ttl: TtlConfig;
   readonly scopes: readonly string[];
   /**

@@ -406,6 +406,15 @@ function readMetrics(env: Env, mode: RuntimeMode, examples: Readonly<Record<stri
   return { token, listen };
 }
 
+/**
+ * Tracing is on when OTLP has somewhere to send spans. The endpoints are checked here, so a typo
+ * is a start-up error rather than spans silently lost; OTEL_SDK_DISABLED=true turns it off.
+ */
+function readTracing(env: Env): boolean {
+  const endpoints = ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'].filter((name) => readUrl(env, name, ['http:', 'https:']) !== undefined);
+  return endpoints.length > 0 && (env.OTEL_SDK_DISABLED ?? '').trim().toLowerCase() !== 'true';
+}
+
 function readPositiveInteger(env: Env, name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -584,6 +593,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig
     logLevel: read(() => readLogLevel(env, defaults.logLevel), defaults.logLevel),
     shutdownTimeoutSeconds: defaults.shutdownTimeoutSeconds,
     webConcurrency: read(() => readWebConcurrency(env, mode), 1),
+    tracing: read(() => readTracing(env), false),
     ttl: Object.freeze({ ...defaults.ttl }),
     scopes: Object.freeze([...new Set([...defaults.scopes, ...Object.values(defaults.customClaims).map((claim) => claim.scope)])]),
     customClaims: Object.freeze(Object.fromEntries(Object.entries(defaults.customClaims).map(([name, claim]) => [name, Object.freeze({ ...claim })]))),
