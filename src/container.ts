@@ -1,3 +1,5 @@
+import cluster from 'node:cluster';
+
 import type { RedisClient } from './storage/redis-connection.js';
 import type Router from '@koa/router';
 import type { Middleware } from 'koa';
@@ -19,6 +21,7 @@ import { createLockedAccountStore } from './accounts/locked-account-store.js';
 import { createMongoAccountStore } from './accounts/mongo-account-store.js';
 import type { AuditStore } from './audit/audit-event.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
+import { primaryChannel, type PrimaryChannel } from './http/pool-metrics.js';
 import { createAuditLog, type AuditLog } from './audit/audit-log.js';
 import { createRedisAuditSpool } from './audit/audit-spool.js';
 import { createStoragePolicy } from './audit/audit-storage-policy.js';
@@ -189,8 +192,14 @@ function buildMailer(config: AppConfig, logger: Logger): Mailer | (Mailer & { cl
   return config.mode === 'production' ? createDisabledMailer() : createTerminalMailer(logger);
 }
 
-/** The composition root: opens connections, loads keys, builds the provider and the services. */
-export async function createContainer(config: AppConfig, logger: Logger): Promise<Container> {
+/**
+ * The composition root: opens connections, loads keys, builds the provider and the services.
+ * `primary` is a pool worker's channel to its primary process (WEB_CONCURRENCY > 1), through
+ * which /metrics answers for the whole pool; a worker of node:cluster opens its own by default.
+ */
+export async function createContainer(config: AppConfig, logger: Logger, options: { readonly primary?: PrimaryChannel | undefined } = {}): Promise<Container> {
+  // Opened here with the other connections, so every way of starting a worker gets it.
+  const primary = options.primary ?? (cluster.isWorker ? primaryChannel(process) : undefined);
   const closers: Array<() => Promise<void>> = [];
   const readinessChecks: ReadinessCheck[] = [];
   const close = async (): Promise<void> => {
@@ -286,7 +295,8 @@ export async function createContainer(config: AppConfig, logger: Logger): Promis
     });
     // Registered after the stores, so it runs before them at close: the last batch still lands.
     closers.push(() => audit.close());
-    const metrics = createMetrics({ audit });
+    const metrics = createMetrics({ audit, ...(primary ? { pool: { channel: primary, workers: config.webConcurrency } } : {}) });
+    closers.push(async () => metrics.close());
     if (redis) metrics.watchRedis(redis);
     if (mongo) metrics.watchMongo(mongo);
     const retention = setInterval(() => {

@@ -1,5 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 
+import { createPoolMetricsHub } from './http/pool-metrics.js';
 import type { Logger } from './logging/create-logger.js';
 
 // A worker that exits this often within a minute is failing, not unlucky: stop rather than loop.
@@ -11,7 +12,8 @@ export const WORKER_LISTENING = 'latchkey:listening';
 /**
  * The primary process of WEB_CONCURRENCY > 1: forks the workers (one, then the rest once it listens) (each a whole Latchkey sharing
  * the port through node:cluster), replaces one that dies, passes SIGHUP on (re-read the signing
- * keys), and on SIGTERM/SIGINT asks every worker to drain and exits when all have. A worker that
+ * keys), gathers the workers' metrics for a scrape of /metrics, and on SIGTERM/SIGINT asks every
+ * worker to drain and exits when all have. A worker that
  * exits before it ever listened (bad settings, a store it cannot reach) stops the whole pool:
  * its own message on stderr says why, and restarting would only repeat it.
  */
@@ -24,9 +26,12 @@ export function runWorkerPool(deps: { readonly count: number; readonly logger: L
   let exitCode = 0;
 
   const workers = (): Worker[] => Object.values(cluster.workers ?? {}).filter((worker): worker is Worker => worker !== undefined);
+  // A scrape of /metrics lands on one worker, which asks here for the metrics of all that listen.
+  const metrics = createPoolMetricsHub({ workers: () => workers().filter((worker) => listening.has(worker.id)), size: deps.count });
   const fork = (): void => {
     const worker = cluster.fork();
     worker.on('message', (message: unknown) => {
+      if (metrics.handle(worker, message)) return;
       if (message !== WORKER_LISTENING) return;
       listening.add(worker.id);
       // The first worker up has checked the settings, the stores and the keys: now the rest,
@@ -55,6 +60,7 @@ export function runWorkerPool(deps: { readonly count: number; readonly logger: L
 
   cluster.on('exit', (worker, code, signal) => {
     const wasListening = listening.delete(worker.id);
+    metrics.forget(worker);
     if (stopping) {
       if (workers().length === 0) {
         logger.info('stopped');

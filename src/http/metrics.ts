@@ -10,6 +10,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { RedisClient } from '../storage/redis-connection.js';
 import { timeRedisCommands, type RedisCommandObserver } from '../storage/redis-command-timing.js';
 import { createPlainHistogram, type PlainSeries } from './plain-histogram.js';
+import { linkToPool, type PrimaryChannel } from './pool-metrics.js';
 
 /**
  * This process's metrics (prom-client): requests and their latency by route family, tokens
@@ -27,6 +28,10 @@ export interface Metrics {
   watchRedis(client: RedisClient): void;
   /** Times MongoDB commands (the connection was opened with monitorCommands). */
   watchMongo(connection: Connection): void;
+  /** What /metrics answers: this process's metrics, or in a worker pool the whole pool's. */
+  scrape(): Promise<string>;
+  /** Stops answering the pool's primary (a worker that is shutting down). */
+  close(): void;
 }
 
 function familyOf(path: string): string {
@@ -115,8 +120,13 @@ function createRedisSeries(registry: Registry): RedisCommandObserver {
   };
 }
 
-export function createMetrics(deps: { readonly audit: Pick<AuditLog, 'stats' | 'spoolLength'> }): Metrics {
+/**
+ * With `pool` (a worker of WEB_CONCURRENCY > 1), a scrape asks the primary for every worker's
+ * metrics, added up: one worker's share alone would undercount by the pool's size.
+ */
+export function createMetrics(deps: { readonly audit: Pick<AuditLog, 'stats' | 'spoolLength'>; readonly pool?: { readonly channel: PrimaryChannel; readonly workers: number } }): Metrics {
   const registry = new Registry();
+  const pool = deps.pool ? linkToPool({ channel: deps.pool.channel, registry, workers: deps.pool.workers }) : undefined;
   collectDefaultMetrics({ register: registry });
   const requests = createRequestSeries(registry);
   const redisCommands = createRedisSeries(registry);
@@ -190,6 +200,10 @@ export function createMetrics(deps: { readonly audit: Pick<AuditLog, 'stats' | '
       client.on('commandSucceeded', (event) => finish(event, 'ok'));
       client.on('commandFailed', (event) => finish(event, 'error'));
     },
+    scrape: () => (pool ? pool.scrape() : registry.metrics()),
+    close() {
+      pool?.close();
+    },
   };
 }
 
@@ -218,7 +232,7 @@ export function createMetricsRouter(deps: { metrics: Metrics; token?: string | u
     }
     ctx.set('Cache-Control', 'no-store');
     ctx.type = deps.metrics.registry.contentType;
-    ctx.body = await deps.metrics.registry.metrics();
+    ctx.body = await deps.metrics.scrape();
   });
   return router;
 }

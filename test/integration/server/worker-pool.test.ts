@@ -1,5 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { request } from 'node:http';
 
 import { runCli } from '../../../src/cli/main.js';
 import { findFreePort, makeTempDir, requireEnv, uniqueMongoUri } from '../../support/test-env.js';
@@ -51,6 +52,25 @@ function startPool(env: Record<string, string>): Pool {
   };
 }
 
+/** A GET on a connection of its own (no keep-alive), so the pool's workers take turns at it. */
+async function getOnce(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const outgoing = request(url, { agent: false, headers: { connection: 'close', ...headers } }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+    });
+    outgoing.on('error', reject);
+    outgoing.end();
+  });
+}
+
+function valueOf(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
 /** The primary's worker processes (tsx, the TypeScript loader, runs an esbuild child of its own). */
 function workerPids(primary: number): number[] {
   const children = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(primary)], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
@@ -100,6 +120,50 @@ describe('WEB_CONCURRENCY: worker processes sharing the port', () => {
       const exit = await pool.exited;
       expect(exit.code).toBe(0);
       expect(pool.lines().filter((line) => line.msg === 'stopped').length).toBeGreaterThanOrEqual(3);
+    } finally {
+      pool.kill('SIGKILL');
+      await keys.remove();
+    }
+  }, 120_000);
+
+  it('answers /metrics for the whole pool, whichever worker takes the scrape', async () => {
+    const keys = await makeTempDir();
+    const port = await findFreePort();
+    const token = randomBytes(24).toString('base64url');
+    const pool = startPool({ NODE_ENV: 'test', PORT: String(port), KEYS_DIR: keys.path, REDIS_URL: requireEnv('REDIS_URL'), MONGODB_URI: uniqueMongoUri(), COOKIE_KEYS: COOKIE_KEY, DATA_ENCRYPTION_KEY: DATA_KEY, WEB_CONCURRENCY: '2', METRICS_TOKEN: token });
+    try {
+      await pool.waitFor((line) => line.msg === 'all workers listening', 40_000);
+      const base = `http://127.0.0.1:${port}`;
+      const sent = 40;
+      for (let round = 0; round < sent / 8; round += 1) {
+        const answers = await Promise.all(Array.from({ length: 8 }, () => getOnce(`${base}/jwks`)));
+        expect(answers.every((answer) => answer.status === 200)).toBe(true);
+      }
+      for (let i = 0; i < 6; i += 1) expect((await getOnce(`${base}/readyz`)).status).toBe(200);
+      const jwksBy = (worker: number): number => pool.lines().filter((line) => line.msg === 'request' && line.worker === worker && line.path === '/jwks').length;
+      // Logs are written asynchronously: wait for every request's line.
+      await pool.waitFor(() => jwksBy(1) + jwksBy(2) === sent);
+      // Both workers served some: one worker's count alone would fall short of what was sent.
+      expect(jwksBy(1)).toBeGreaterThan(0);
+      expect(jwksBy(2)).toBeGreaterThan(0);
+      expect(jwksBy(1) + jwksBy(2)).toBe(sent);
+
+      expect((await getOnce(`${base}/metrics`)).status).toBe(401);
+      for (let scrape = 0; scrape < 6; scrape += 1) {
+        const started = Date.now();
+        const scraped = await getOnce(`${base}/metrics`, { authorization: `Bearer ${token}` });
+        expect(scraped.status).toBe(200);
+        expect(Date.now() - started).toBeLessThan(2000);
+        expect(valueOf(scraped.body, 'latchkey_http_requests_total{route="jwks",status="2xx"}')).toBe(sent);
+        expect(valueOf(scraped.body, 'latchkey_http_request_duration_seconds_count{route="jwks",status="2xx"}')).toBe(sent);
+        expect(valueOf(scraped.body, 'latchkey_pool_workers')).toBe(2);
+        expect(valueOf(scraped.body, 'latchkey_pool_workers_answered')).toBe(2);
+        // Each readiness probe pings Redis from whichever worker took it.
+        expect(valueOf(scraped.body, 'latchkey_redis_command_duration_seconds_count{command="ping",outcome="ok"}')).toBeGreaterThanOrEqual(6);
+      }
+
+      pool.kill('SIGTERM');
+      expect((await pool.exited).code).toBe(0);
     } finally {
       pool.kill('SIGKILL');
       await keys.remove();
