@@ -11,6 +11,7 @@ import type { RedisClient } from '../storage/redis-connection.js';
 import { timeRedisCommands, type RedisCommandObserver } from '../storage/redis-command-timing.js';
 import { createPlainHistogram, type PlainSeries } from './plain-histogram.js';
 import { linkToPool, type PrimaryChannel } from './pool-metrics.js';
+import { routeFamily } from './route-family.js';
 
 /**
  * This process's metrics (prom-client): requests and their latency by route family, tokens
@@ -32,16 +33,6 @@ export interface Metrics {
   scrape(): Promise<string>;
   /** Stops answering the pool's primary (a worker that is shutting down). */
   close(): void;
-}
-
-function familyOf(path: string): string {
-  if (path.startsWith('/interaction/')) return 'interaction';
-  if (path.startsWith('/admin/')) return 'admin';
-  if (path === '/token' || path.startsWith('/token/')) return path === '/token' ? 'token' : path.slice(1).replace('/', '_');
-  if (path === '/healthz' || path === '/readyz' || path === '/metrics') return 'ops';
-  if (path.startsWith('/.well-known/')) return 'discovery';
-  const first = path.split('/')[1] ?? '';
-  return ['auth', 'jwks', 'me', 'reg', 'session', 'account', 'password-reset'].includes(first) ? first : 'other';
 }
 
 // Audit types that are sign-in outcomes, as the sign-in counter labels them.
@@ -176,7 +167,7 @@ export function createMetrics(deps: { readonly audit: Pick<AuditLog, 'stats' | '
       try {
         await next();
       } finally {
-        requests.observe(familyOf(ctx.path), Math.floor(ctx.status / 100), (performance.now() - started) / 1000);
+        requests.observe(routeFamily(ctx.path), Math.floor(ctx.status / 100), (performance.now() - started) / 1000);
       }
     },
     watchProvider(provider) {
