@@ -83,6 +83,8 @@ describe('loadConfig', () => {
     ['REDIS_CLUSTER', 'yes', 'REDIS_CLUSTER: must be true or false'],
     ['WEB_CONCURRENCY', 'many', 'WEB_CONCURRENCY: must be a whole number of workers from 1 to 64, got "many"'],
     ['WEB_CONCURRENCY', '2', 'WEB_CONCURRENCY: more than one worker needs REDIS_URL and MONGODB_URI (in-memory stores are per process)'],
+    ['OTEL_EXPORTER_OTLP_ENDPOINT', 'collector port 4318', 'OTEL_EXPORTER_OTLP_ENDPOINT: must be a URL'],
+    ['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'grpc://collector:4317', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: must start with http:// or https://'],
     ['KEY_ROTATION_DAYS', 'quarterly', 'KEY_ROTATION_DAYS: must be a whole number of days (0: rotate by hand only), got "quarterly"'],
     ['COOKIE_KEYS', 'short', 'COOKIE_KEYS: every key must be at least 32 characters'],
     ['DATA_ENCRYPTION_KEY', 'not base64!', 'DATA_ENCRYPTION_KEY: must be base64 (e.g. `openssl rand -base64 32`)'],
@@ -110,6 +112,14 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...stores }).webConcurrency).toBe(1);
     expect(loadConfig({ ...stores, WEB_CONCURRENCY: '3' }).webConcurrency).toBe(3);
     expect(loadConfig({ ...stores, NODE_ENV: 'production' }, { requireProductionServices: false }).webConcurrency).toBe(availableParallelism());
+  });
+
+  it('traces when an OTLP endpoint is set, unless OTEL_SDK_DISABLED=true', () => {
+    expect(loadConfig({}).tracing).toBe(false);
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: '' }).tracing).toBe(false);
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }).tracing).toBe(true);
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://traces.example.com/v1/traces' }).tracing).toBe(true);
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_SDK_DISABLED: 'true' }).tracing).toBe(false);
   });
 
   it('reads a Redis Cluster as REDIS_CLUSTER=true and its seed nodes in REDIS_URL, database 0 only', () => {
