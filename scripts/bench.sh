@@ -31,4 +31,4 @@ if [ "${1:-}" = "footprint" ]; then
   node --import tsx bench/redis-footprint.ts
   exit 0
 fi
-taskset -c 1 node --import tsx bench/run-bench.ts
+BENCH_COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown) taskset -c 1 node --import tsx bench/run-bench.ts

@@ -1,0 +1,47 @@
+/** autocannon runs: a warm-up, then the median of several runs, or one run at a fixed rate. */
+import autocannon from 'autocannon';
+
+export interface LoadSettings {
+  readonly seconds: number;
+  readonly connections: number;
+  readonly runs: number;
+}
+
+export interface Figure {
+  readonly rps: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly errors: number;
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}
+
+function figureOf(result: autocannon.Result): Figure {
+  // Completed requests over the run's own duration: exact also for runs that end on an amount.
+  return { rps: result.requests.total / Math.max(result.duration, 0.001), p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx + result.timeouts };
+}
+
+export function medianFigure(runs: readonly Figure[]): Figure {
+  return { rps: median(runs.map((r) => r.rps)), p50: median(runs.map((r) => r.p50)), p99: median(runs.map((r) => r.p99)), errors: runs.reduce((sum, r) => sum + r.errors, 0) };
+}
+
+/** A 3 s warm-up, then `runs` runs of `seconds`; the median of each figure, errors summed. */
+export async function measure(options: autocannon.Options, settings: LoadSettings): Promise<Figure> {
+  await autocannon({ ...options, connections: settings.connections, duration: 3 });
+  const runs: Figure[] = [];
+  for (let run = 0; run < settings.runs; run += 1) runs.push(figureOf(await autocannon({ ...options, connections: settings.connections, duration: settings.seconds })));
+  return medianFigure(runs);
+}
+
+/** One run that ends when its requests are spent (options.amount); no warm-up of its own. */
+export async function measureOnce(options: autocannon.Options, settings: LoadSettings): Promise<Figure> {
+  return figureOf(await autocannon({ ...options, connections: settings.connections }));
+}
+
+/** One run at a fixed overall rate: the latency a server gives when it is not saturated. */
+export async function measureAtRate(options: autocannon.Options, settings: LoadSettings, rate: number): Promise<Figure> {
+  return figureOf(await autocannon({ ...options, connections: settings.connections, duration: settings.seconds, overallRate: Math.max(1, Math.round(rate)) }));
+}

@@ -1,0 +1,131 @@
+/**
+ * Whole sign-ins as people make them, through the pages: /auth, the login form, password, TOTP
+ * code, back to the client with a code, and the code redeemed with PKCE. Many people, each TOTP
+ * step of each person used once (the server refuses a replayed step), several at a time.
+ */
+import { randomBytes } from 'node:crypto';
+
+import { openAccountServices } from '../src/cli/cli-services.js';
+import { loadConfig } from '../src/config/load-config.js';
+import { Browser } from '../test/support/browser.js';
+import { totpCode } from '../test/support/sign-in.js';
+import { authorizationUrl, BENCH_PASSWORD, CODE_VERIFIER, REDIRECT_URI, type RunningServer } from './bench-servers.js';
+
+const STEP_SECONDS = 30;
+
+interface Person {
+  readonly email: string;
+  readonly secret: string;
+  /** The last TOTP step this person signed in with. */
+  lastStep: number;
+}
+
+export interface SignInFigure {
+  readonly perSecond: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly errors: number;
+  readonly completed: number;
+}
+
+/** Accounts with a password and an enrolled authenticator, written through the account service. */
+export async function createPeople(server: RunningServer, count: number): Promise<Person[]> {
+  if (!server.env) throw new Error('people can only be created on a Latchkey server');
+  const services = await openAccountServices(loadConfig(server.env));
+  try {
+    const people: Person[] = [];
+    const tag = randomBytes(3).toString('hex');
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < count) {
+        const email = `person-${tag}-${next}@bench.example.com`;
+        next += 1;
+        const { totp } = await services.accounts.createAccount({ email, password: BENCH_PASSWORD, withTotp: true });
+        if (!totp) throw new Error('no authenticator enrolled');
+        people.push({ email, secret: totp.secret, lastStep: 0 });
+      }
+    };
+    await Promise.all(Array.from({ length: 4 }, worker));
+    return people;
+  } finally {
+    await services.close();
+  }
+}
+
+function currentStep(): number {
+  return Math.floor(Date.now() / 1000 / STEP_SECONDS);
+}
+
+/**
+ * The next person who has a step left that the server still accepts (now's or the next one, the
+ * drift it allows), with that step claimed; undefined when every person has used both.
+ */
+function claimPerson(people: Person[]): { person: Person; step: number } | undefined {
+  const now = currentStep();
+  for (const person of people) {
+    const step = Math.max(person.lastStep + 1, now);
+    if (step <= now + 1) {
+      person.lastStep = step;
+      return { person, step };
+    }
+  }
+  return undefined;
+}
+
+async function signInOnce(server: RunningServer, person: Person, step: number): Promise<void> {
+  const target = server.target;
+  const browser = new Browser(REDIRECT_URI);
+  const login = await browser.open(authorizationUrl(target.url, target.codeClient, 'openid email'));
+  if ('redirectedTo' in login) throw new Error('no login page');
+  const second = await browser.submit(login, { containing: 'input[name="password"]', fields: { email: person.email, password: BENCH_PASSWORD } });
+  if ('redirectedTo' in second || !second.document.querySelector('input[name="code"]')) throw new Error('password refused');
+  const offset = step - currentStep();
+  const done = await browser.submit(second, { containing: 'input[name="code"]', fields: { code: await totpCode(person.secret, offset) } });
+  if (!('redirectedTo' in done)) throw new Error(`code refused: ${done.status}`);
+  const code = new URL(done.redirectedTo).searchParams.get('code');
+  if (!code) throw new Error('no code');
+  const response = await fetch(`${target.url}/token`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from(`${encodeURIComponent(target.codeClient.id)}:${encodeURIComponent(target.codeClient.secret)}`).toString('base64')}`,
+    },
+    body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: CODE_VERIFIER }).toString(),
+  });
+  const body = (await response.json()) as { id_token?: string };
+  if (!body.id_token) throw new Error(`code not redeemed: ${response.status}`);
+}
+
+function percentile(sorted: readonly number[], fraction: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))] ?? 0;
+}
+
+/** Sign-ins by `concurrency` people at a time for `seconds`; figures from completed sign-ins. */
+export async function runSignIns(server: RunningServer, people: Person[], seconds: number, concurrency: number): Promise<SignInFigure> {
+  const deadline = Date.now() + seconds * 1000;
+  const started = Date.now();
+  const durations: number[] = [];
+  let errors = 0;
+  const worker = async (): Promise<void> => {
+    while (Date.now() < deadline) {
+      const claim = claimPerson(people);
+      if (!claim) {
+        // Everyone has signed in at every step the server accepts now: a pool too small.
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        continue;
+      }
+      const at = performance.now();
+      try {
+        await signInOnce(server, claim.person, claim.step);
+        durations.push(performance.now() - at);
+      } catch (error) {
+        errors += 1;
+        if (errors <= 3) process.stderr.write(`sign-in failed: ${error instanceof Error ? error.message : String(error)}\n`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const elapsed = (Date.now() - started) / 1000;
+  const sorted = [...durations].sort((a, b) => a - b);
+  return { perSecond: durations.length / elapsed, p50: Math.round(percentile(sorted, 0.5)), p99: Math.round(percentile(sorted, 0.99)), errors, completed: durations.length };
+}
