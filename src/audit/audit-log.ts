@@ -4,6 +4,7 @@ import type { Middleware } from 'koa';
 import { StoreUnavailableError } from '../http/store-unavailable.js';
 import type { Logger } from '../logging/create-logger.js';
 import { errorMessage } from '../logging/error-message.js';
+import { loggedPath } from '../logging/logged-path.js';
 import type { AuditEvent, AuditInput, AuditStore } from './audit-event.js';
 import type { AuditSpool } from './audit-spool.js';
 import type { AuditStorage } from './audit-storage-policy.js';
@@ -261,7 +262,7 @@ export function createAuditLog(deps: AuditLogDeps): AuditLog {
         const failures = (await Promise.all(pending)).filter((error) => error !== undefined);
         if (failures.length === 0) return;
         dropped += failures.length;
-        logger.error({ err: { message: errorMessage(failures[0]) }, path: ctx.path }, 'audit events could not be stored; refusing the response');
+        logger.error({ err: { message: errorMessage(failures[0]) }, path: loggedPath(ctx.path) }, 'audit events could not be stored; refusing the response');
         // Nothing the handler decided (a redirect with a code, say) goes out unrecorded.
         ctx.remove('Location');
         throw new StoreUnavailableError();

@@ -6,6 +6,7 @@ import { describeWait } from './describe-wait.js';
 import { isStoreUnavailable, respondUnavailable } from './store-unavailable.js';
 import type { Renderer } from './renderer.js';
 import { sendPage } from './send-page.js';
+import { loggedPath } from '../logging/logged-path.js';
 import { message, type Message } from '../i18n/message.js';
 
 interface HttpLikeError {
@@ -69,7 +70,7 @@ export function createErrorHandler(deps: { logger: Logger; renderer: Renderer })
         return;
       }
       if (isStoreUnavailable(error)) {
-        deps.logger.warn({ err: { message: error instanceof Error ? error.message : String(error) }, path: ctx.path, requestId: ctx.state.requestId }, 'store unavailable');
+        deps.logger.warn({ err: { message: error instanceof Error ? error.message : String(error) }, path: loggedPath(ctx.path), requestId: ctx.state.requestId }, 'store unavailable');
         respondUnavailable(ctx, deps.renderer);
         return;
       }
@@ -80,9 +81,9 @@ export function createErrorHandler(deps: { logger: Logger; renderer: Renderer })
         : GENERIC_MESSAGE;
       const code = codeOf(error, status);
       if (error instanceof AppError && status >= 500) {
-        deps.logger.warn({ code: error.code, path: ctx.path, requestId: ctx.state.requestId }, 'request refused');
+        deps.logger.warn({ code: error.code, path: loggedPath(ctx.path), requestId: ctx.state.requestId }, 'request refused');
       } else if (status >= 500) {
-        deps.logger.error({ err: error, path: ctx.path, requestId: ctx.state.requestId }, 'unhandled error');
+        deps.logger.error({ err: error, path: loggedPath(ctx.path), requestId: ctx.state.requestId }, 'unhandled error');
       }
       ctx.status = status;
       const headers = (error as HttpLikeError).headers;

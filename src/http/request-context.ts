@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Middleware } from 'koa';
 
 import type { Logger } from '../logging/create-logger.js';
+import { loggedPath } from '../logging/logged-path.js';
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
 
@@ -26,7 +27,7 @@ export function createRequestContext(deps: { logger: Logger }): Middleware {
       deps.logger[level]({
         requestId,
         method: ctx.method,
-        path: ctx.path,
+        path: loggedPath(ctx.path),
         status: ctx.status,
         durationMs: Math.round(durationMs * 100) / 100,
         ip,

@@ -3,6 +3,7 @@ import Provider from 'oidc-provider';
 import { isStoreUnavailable } from '../http/store-unavailable.js';
 import type { Logger } from '../logging/create-logger.js';
 import { errorMessage } from '../logging/error-message.js';
+import { loggedPath } from '../logging/logged-path.js';
 import { buildProviderConfig, type ProviderConfigDeps } from './build-provider-config.js';
 
 /**
@@ -16,7 +17,7 @@ export function createProvider(deps: ProviderConfigDeps & { logger: Logger }): P
     // A store outage is not a bug: no stack, and the answer becomes a 503 (http/store-unavailable.ts).
     if (isStoreUnavailable(error)) {
       ctx.state.storeUnavailable = true;
-      deps.logger.warn({ err: { message: errorMessage(error) }, path: ctx.path }, 'store unavailable');
+      deps.logger.warn({ err: { message: errorMessage(error) }, path: loggedPath(ctx.path) }, 'store unavailable');
       return;
     }
     deps.logger.error({ err: error }, 'provider server error');

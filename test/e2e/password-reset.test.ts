@@ -117,6 +117,13 @@ describe('password reset by email', () => {
     // The new password alone is not enough: the authenticator code is still asked.
     const signedIn = await signInWith(user.email, NEW_PASSWORD, user.secret, 1);
     expect(isPage(signedIn) ? signedIn.html : new URL(signedIn.redirectedTo).searchParams.has('code')).toBe(true);
+
+    // The link was requested four times (open, two posts, the 410): the access log has each, never its token.
+    const token = new URL(link).pathname.split('/').pop() ?? '';
+    const resetLines = server.logLines().filter((line) => line.includes('"path":"/password-reset/'));
+    expect(resetLines.length).toBeGreaterThanOrEqual(4);
+    expect(resetLines.every((line) => line.includes('"path":"/password-reset/:token"'))).toBe(true);
+    expect(server.logLines().filter((line) => line.includes(token))).toEqual([]);
   });
 
   it('writes the pages and the mails in the language the person reads (German), and the link works the same', async () => {
@@ -230,5 +237,8 @@ describe('password reset by email', () => {
     expect(await server.container.auditStore.query({ accountId: verified?.id ?? '', type: 'account.email_verified', limit: 10 })).toHaveLength(1);
     expect(expectPage(await new Browser(REDIRECT_URI).open(links[0] ?? '')).status).toBe(410);
     expect(expectPage(await browser.open(`${server.url}/account`)).document.querySelector('[data-email-unverified]')).toBeNull();
+    const token = new URL(links[0] ?? '').pathname.split('/').pop() ?? '';
+    expect(server.logLines().some((line) => line.includes('"path":"/account/verify-email/:token"'))).toBe(true);
+    expect(server.logLines().filter((line) => line.includes(token))).toEqual([]);
   });
 });
