@@ -63,8 +63,11 @@ process.once('exit', () => {
   for (const child of children) child.kill('SIGKILL');
 });
 
+/** The Node.js the servers run on: BENCH_SERVER_NODE (bench.sh sets it for --node 24), else this one. */
+export const SERVER_NODE = process.env.BENCH_SERVER_NODE || process.execPath;
+
 function startPinned(cpus: string, args: string[], env: Record<string, string>): ChildProcess {
-  const child = spawn('taskset', ['-c', cpus, process.execPath, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn('taskset', ['-c', cpus, SERVER_NODE, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
   children.add(child);
   child.once('exit', () => children.delete(child));
   return child;

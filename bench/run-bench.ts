@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import type autocannon from 'autocannon';
 
 import { loadConfig } from '../src/config/load-config.js';
-import { RESOURCE, startBare, startLatchkey, stopServer, type RunningServer, type Target } from './bench-servers.js';
+import { RESOURCE, SERVER_NODE, startBare, startLatchkey, stopServer, type RunningServer, type Target } from './bench-servers.js';
 import { measure, measureAtRate, measureOnce, medianFigure, type Figure, type LoadSettings } from './load.js';
 import { createPeople, runSignIns, type SignInFigure } from './sign-in-load.js';
 import { codeRedemption, mintCodes, mintRefreshTokens, refreshRotation } from './token-flows.js';
@@ -30,7 +30,6 @@ const REFRESH_POOL = 64;
 const PEOPLE = Number(process.env.BENCH_PEOPLE ?? 600);
 const SIGN_IN_CONCURRENCY = Number(process.env.BENCH_SIGN_IN_CONCURRENCY ?? 8);
 const PROFILE = process.env.BENCH_PROFILE === '1';
-const RESULTS_FILE = new URL('./results.md', import.meta.url);
 
 const form = { 'content-type': 'application/x-www-form-urlencoded' };
 
@@ -111,6 +110,10 @@ async function summariseProfile(dir: string): Promise<string[]> {
   const total = profile.samples.length;
   return [...self].sort((a, b) => b[1] - a[1]).slice(0, 15).map(([key, count]) => `${((100 * count) / total).toFixed(1)}% ${key}`);
 }
+
+const serverNodeVersion = (await promisify(execFile)(SERVER_NODE, ['--version'])).stdout.trim();
+// A run on another Node than this one (`npm run bench -- --node 24`) keeps its own results file.
+const RESULTS_FILE = new URL(SERVER_NODE === process.execPath ? './results.md' : `./results-node${serverNodeVersion.replace(/^v(\d+).*$/, '$1')}.md`, import.meta.url);
 
 // The ceilings first: Latchkey's half-load runs use half of the Redis ceiling's peak.
 const bareMemory = await startBare('memory', SERVER_CPU);
@@ -216,7 +219,7 @@ const signInLines = signIns
 const report = [
   '# Benchmark results',
   '',
-  `Run ${new Date().toISOString()} by \`npm run bench\` on ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} CPUs), Node ${process.version}, commit ${process.env.BENCH_COMMIT ?? 'unknown'}.`,
+  `Run ${new Date().toISOString()} by \`npm run bench\` on ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} CPUs), servers on Node ${serverNodeVersion} (load generator on ${process.version}), commit ${process.env.BENCH_COMMIT ?? 'unknown'}.`,
   `Each server pinned to CPU ${SERVER_CPU} (taskset); the load generator (autocannon, ${settings.connections} connections), Redis and FerretDB on the other CPU.`,
   `Each figure is the median of ${settings.runs} runs of ${settings.seconds} s after a 3 s warm-up. Latchkey runs as it ships: NODE_ENV=production, one process,`,
   'Redis + FerretDB storage, per-IP rate limiting and the audit trail on, info-level request logs. The ceilings are oidc-provider in a bare Koa app with',

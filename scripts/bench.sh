@@ -31,4 +31,12 @@ if [ "${1:-}" = "footprint" ]; then
   node --import tsx bench/redis-footprint.ts
   exit 0
 fi
+# `npm run bench -- --node 24`: the servers (Latchkey and the ceilings) on Node 24, the runtime
+# of the production image; the load generator stays on this Node.
+if [ "${1:-}" = "--node" ]; then
+  [ "${2:-}" = "$NODE_ALT_MAJOR" ] || { log "--node takes $NODE_ALT_MAJOR (the production image's Node)"; exit 1; }
+  ensure_alt_node
+  [ -n "$ALT_NODE" ] || { log "no Node $NODE_ALT_MAJOR build for this platform"; exit 1; }
+  export BENCH_SERVER_NODE=$ALT_NODE
+fi
 BENCH_COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown) taskset -c 1 node --import tsx bench/run-bench.ts

