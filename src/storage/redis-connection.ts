@@ -3,6 +3,7 @@ import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '../logging/create-logger.js';
 import { errorMessage } from '../logging/error-message.js';
 import { StoreConnectionError } from './store-connection-error.js';
+import { batchRedisWrites } from './redis-write-batching.js';
 
 /** One Redis server or a Redis Cluster: the storage code uses the commands both answer. */
 export type RedisClient = Redis | Cluster;
@@ -75,5 +76,6 @@ export async function connectRedis(target: RedisTarget, logger: Logger): Promise
     const reason = lastError ?? error;
     throw new StoreConnectionError('Redis', errorMessage(reason));
   }
+  batchRedisWrites(redis);
   return redis;
 }
