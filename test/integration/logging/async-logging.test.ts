@@ -31,3 +31,34 @@ describe('asynchronous logging', () => {
     expect(code).toBe(ending === 'throw' ? 1 : 0);
   }, 60_000);
 });
+
+describe('buffered logging under light traffic', () => {
+  it('writes a lone line while the process keeps running (the periodic flush, not a full buffer)', async () => {
+    // One short line, far below the buffer size, then the process idles until it is killed.
+    const script = `
+      import { createLogger } from './src/logging/create-logger.ts';
+      createLogger('info').info('lone line');
+      setInterval(() => undefined, 1000);
+    `;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const seen = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        const timer = setTimeout(() => reject(new Error(`nothing on stdout within 5 s: ${JSON.stringify(out)}`)), 5000);
+        child.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          if (out.includes('lone line')) {
+            clearTimeout(timer);
+            resolve(out);
+          }
+        });
+      });
+      expect(seen).toContain('"msg":"lone line"');
+      // Still running: the line came from the periodic flush, not from an exit handler.
+      expect(child.exitCode).toBeNull();
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 30_000);
+});
+
