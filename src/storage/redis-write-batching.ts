@@ -49,5 +49,5 @@ function batchConnection(redis: Redis): void {
       });
     }
     return send(command, stream, node);
-  } as Redis['sendCommand'];
+  };
 }
