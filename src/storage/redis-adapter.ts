@@ -6,6 +6,7 @@ import { alreadyConsumed, grantRevoked, noLongerExists } from './already-consume
 import { ACCOUNT_BOUND_MODELS, CONSUMABLE_MODELS, GRANT_BOUND_MODELS } from './model-names.js';
 import { endMembers, type AccountSessions } from './account-sessions.js';
 import type { RedisKeys } from './redis-keys.js';
+import { defineRedisScript } from './redis-script.js';
 
 // A consumable artifact is a hash: `p` holds the JSON payload, `c` the consumption time, kept
 // apart so that consume() flips it atomically on the server without rewriting the payload.
@@ -15,10 +16,10 @@ const CONSUMED_FIELD = 'c';
 
 // Returns 1 when this call consumed the artifact, 0 when it was consumed already, -1 when it
 // does not exist (HSETNX alone would create a key without a TTL).
-const CONSUME_SCRIPT = `
+const CONSUME_SCRIPT = defineRedisScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 return redis.call('HSETNX', KEYS[1], '${CONSUMED_FIELD}', ARGV[1])
-`;
+`);
 
 function setExpiring(target: RedisClient | ChainableCommander, key: string, value: string, expiresIn?: number): unknown {
   return expiresIn ? target.set(key, value, 'EX', expiresIn) : target.set(key, value);
@@ -41,7 +42,7 @@ function addToIndex(tx: ChainableCommander, indexKey: string, members: readonly 
 // Adding refuses once the grant is revoked (returns 0); the caller then deletes the artifact it
 // has just written. Because the artifact is written before it is added, and revocation marks
 // before it reads the index, every artifact is either in the index revocation read, or refused.
-const ADD_TO_GRANT_SCRIPT = `
+const ADD_TO_GRANT_SCRIPT = defineRedisScript(`
 if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
 redis.call('SADD', KEYS[1], unpack(ARGV, 2))
 if ARGV[1] == '' then
@@ -51,16 +52,16 @@ else
   redis.call('EXPIRE', KEYS[1], ARGV[1], 'GT')
 end
 return 1
-`;
+`);
 
 // Marks the grant revoked for as long as anything could still be added to it (the index's TTL,
 // else a day), and returns the index's members for the caller to delete.
-const REVOKE_GRANT_SCRIPT = `
+const REVOKE_GRANT_SCRIPT = defineRedisScript(`
 local ttl = redis.call('TTL', KEYS[1])
 if ttl < 0 then ttl = 86400 end
 redis.call('SET', KEYS[2], '1', 'EX', ttl + 60)
 return redis.call('SMEMBERS', KEYS[1])
-`;
+`);
 
 function epochSeconds(): number {
   return Math.floor(Date.now() / 1000);
@@ -125,7 +126,7 @@ class RedisAdapter implements Adapter {
 
     if (!grantId) return;
     const members = userCodeKey ? [key, userCodeKey] : [key];
-    const added = await this.#redis.eval(ADD_TO_GRANT_SCRIPT, 2, this.#keys.grant(grantId), this.#keys.grantRevoked(grantId), expiresIn ? String(expiresIn) : '', ...members);
+    const added = await ADD_TO_GRANT_SCRIPT(this.#redis, [this.#keys.grant(grantId), this.#keys.grantRevoked(grantId)], [expiresIn ? String(expiresIn) : '', ...members]);
     if (added === 0) {
       await Promise.all(members.map((member) => this.#redis.del(member)));
       throw grantRevoked(this.#model);
@@ -153,7 +154,7 @@ class RedisAdapter implements Adapter {
   async consume(id: string): Promise<void> {
     const key = this.#keys.artifact(this.#model, id);
     if (!this.#consumable) throw new Error(`${this.#model} artifacts are not consumable`);
-    const result = await this.#redis.eval(CONSUME_SCRIPT, 1, key, String(epochSeconds()));
+    const result = await CONSUME_SCRIPT(this.#redis, [key], [String(epochSeconds())]);
     if (result === -1) throw noLongerExists(this.#model);
     if (result === 0) {
       const payload = await this.find(id);
@@ -176,7 +177,7 @@ class RedisAdapter implements Adapter {
 
   async revokeByGrantId(grantId: string): Promise<void> {
     const grantKey = this.#keys.grant(grantId);
-    const members = (await this.#redis.eval(REVOKE_GRANT_SCRIPT, 2, grantKey, this.#keys.grantRevoked(grantId))) as string[];
+    const members = (await REVOKE_GRANT_SCRIPT(this.#redis, [grantKey, this.#keys.grantRevoked(grantId)], [])) as string[];
     // One DEL per member: on a cluster they live in different slots.
     await Promise.all(members.map((member) => this.#redis.del(member)));
     await this.#redis.del(grantKey);

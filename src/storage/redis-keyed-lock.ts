@@ -2,12 +2,13 @@ import type { RedisClient } from './redis-connection.js';
 import { randomBytes } from 'node:crypto';
 
 import type { KeyedLock } from '../accounts/locked-account-store.js';
+import { defineRedisScript } from './redis-script.js';
 
 // Deletes the lock only if this holder still owns it (it may have expired and been taken).
-const RELEASE_SCRIPT = `
+const RELEASE_SCRIPT = defineRedisScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
-`;
+`);
 
 export class LockTimeoutError extends Error {
   constructor(key: string) {
@@ -38,7 +39,7 @@ export function createRedisKeyedLock(redis: RedisClient, prefix: string, options
       try {
         return await work();
       } finally {
-        await redis.eval(RELEASE_SCRIPT, 1, lockKey, token);
+        await RELEASE_SCRIPT(redis, [lockKey], [token]);
       }
     },
   };

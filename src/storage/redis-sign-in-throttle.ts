@@ -2,10 +2,11 @@ import type { RedisClient } from './redis-connection.js';
 import { createHash } from 'node:crypto';
 
 import type { SignInThrottle, ThrottlePolicy } from '../accounts/sign-in-throttle.js';
+import { defineRedisScript } from './redis-script.js';
 
 // Every key of one login shares its hash tag, so each script touches one slot. The login is
 // hashed: keys never hold an email address, and nothing a user types can break the tag.
-const BEGIN_LOGIN = `
+const BEGIN_LOGIN = defineRedisScript(`
 local delay = redis.call('PTTL', KEYS[1])
 if delay > 0 then return {'account', delay} end
 local failures = tonumber(redis.call('GET', KEYS[2]) or '0')
@@ -15,27 +16,27 @@ if redis.call('INCR', KEYS[3]) == 1 then redis.call('EXPIRE', KEYS[3], ARGV[3]) 
 redis.call('ZADD', KEYS[4], ARGV[5], ARGV[4])
 redis.call('EXPIRE', KEYS[4], ARGV[2])
 return {'ok', 0}
-`;
+`);
 
 // The address has its own slot; its counter is checked and counted on its own.
-const BEGIN_ADDRESS = `
+const BEGIN_ADDRESS = defineRedisScript(`
 local failures = tonumber(redis.call('GET', KEYS[1]) or '0')
 if failures >= tonumber(ARGV[1]) then return redis.call('PTTL', KEYS[1]) end
 if redis.call('INCR', KEYS[1]) == 1 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
 return -3
-`;
+`);
 
-const TAKE_BACK = `
+const TAKE_BACK = defineRedisScript(`
 for _, key in ipairs(KEYS) do
   if tonumber(redis.call('GET', key) or '0') > 0 then redis.call('DECR', key) end
 end
 return 0
-`;
+`);
 
 // After a failed check: did it lock the pair, and does the login's ceiling now call for a delay?
 // Concurrent failures all see the full count (begin counted them in advance); the marker makes
 // exactly one of them the one that locked the pair.
-const FAILED = `
+const FAILED = defineRedisScript(`
 local pair = tonumber(redis.call('GET', KEYS[1]) or '0')
 local over = tonumber(redis.call('GET', KEYS[2]) or '0') - tonumber(ARGV[2])
 local delay = 0
@@ -49,7 +50,7 @@ if pair >= tonumber(ARGV[1]) then
   if ttl > 0 and redis.call('SET', KEYS[4], '1', 'PX', ttl, 'NX') then locked = 1 end
 end
 return {locked, delay}
-`;
+`);
 
 function seconds(pttl: number, fallback: number): number {
   return pttl > 0 ? Math.ceil(pttl / 1000) : fallback;
@@ -69,29 +70,29 @@ export function createRedisSignInThrottle(redis: RedisClient, prefix: string, po
 
   return {
     async begin({ login, address }) {
-      const addressWait = Number(await redis.eval(BEGIN_ADDRESS, 1, addressKey(address), policy.addressFailures, policy.addressWindowSeconds));
+      const addressWait = Number(await BEGIN_ADDRESS(redis, [addressKey(address)], [policy.addressFailures, policy.addressWindowSeconds]));
       if (addressWait !== -3) return { scope: 'address', retryAfterSeconds: seconds(addressWait, policy.addressWindowSeconds) };
       const k = keys(login);
-      const [verdict, wait] = (await redis.eval(
-        BEGIN_LOGIN, 4, k.delay, k.pair(address), k.failures, k.addresses,
-        policy.pairFailures, policy.pairWindowSeconds, policy.accountWindowSeconds, address, Date.now(),
+      const [verdict, wait] = (await BEGIN_LOGIN(
+        redis, [k.delay, k.pair(address), k.failures, k.addresses],
+        [policy.pairFailures, policy.pairWindowSeconds, policy.accountWindowSeconds, address, Date.now()],
       )) as [string, number];
       if (verdict === 'ok') return undefined;
       // Refused before anything was checked: the address's count is taken back.
-      await redis.eval(TAKE_BACK, 1, addressKey(address));
+      await TAKE_BACK(redis, [addressKey(address)], []);
       return verdict === 'pair'
         ? { scope: 'pair', retryAfterSeconds: seconds(wait, policy.pairWindowSeconds) }
         : { scope: 'account', retryAfterSeconds: seconds(wait, 1) };
     },
     async failed({ login, address }) {
       const k = keys(login);
-      const [locked, delay] = (await redis.eval(FAILED, 4, k.pair(address), k.failures, k.delay, k.locked(address), policy.pairFailures, policy.accountFailures, policy.accountMaxDelaySeconds)) as [number, number];
+      const [locked, delay] = (await FAILED(redis, [k.pair(address), k.failures, k.delay, k.locked(address)], [policy.pairFailures, policy.accountFailures, policy.accountMaxDelaySeconds])) as [number, number];
       return { pairLocked: locked === 1, delaySeconds: delay };
     },
     async passed({ login, address }) {
       const k = keys(login);
-      await redis.eval(TAKE_BACK, 2, k.pair(address), k.failures);
-      await redis.eval(TAKE_BACK, 1, addressKey(address));
+      await TAKE_BACK(redis, [k.pair(address), k.failures], []);
+      await TAKE_BACK(redis, [addressKey(address)], []);
     },
     async signedIn({ login, address }) {
       const k = keys(login);
