@@ -93,6 +93,15 @@ export function createApp(deps: AppDeps): Koa {
   // Provider endpoints answer their own errors (OAuth error JSON or renderError); this handler
   // catches ours and anything nobody routed.
   app.use(createErrorHandler({ logger: deps.logger, renderer: deps.renderer }));
+  // Discovery and JWKS are the most requested documents and are static between key changes:
+  // answered here, before the layers that only requests with a body or an audit event need.
+  // Verifiers may keep the JWKS for max-age: signing keys are published at least that long
+  // before they sign (keys/key-lifecycle.ts), so a cached copy never lacks a signing key.
+  app.use(createProviderDocuments({
+    current: deps.currentProvider,
+    paths: { discovery: DISCOVERY_PATH, jwks: JWKS_PATH },
+    maxAgeSeconds: { discovery: DISCOVERY_MAX_AGE_SECONDS, jwks: deps.config.signingKeys.jwksMaxAgeSeconds },
+  }));
   app.use(createBodyLimits());
   // Inside the error handler, so that a response whose security events cannot be stored
   // becomes a 503 page or JSON; around every route that records them.
@@ -107,13 +116,6 @@ export function createApp(deps: AppDeps): Koa {
   });
   app.use(onlyUnder([ADMIN_PREFIX], createAdminRouter(deps.admin)));
   if (deps.extraRoutes) app.use(deps.extraRoutes.routes());
-  // Verifiers may keep the JWKS for max-age: signing keys are published at least that long
-  // before they sign (keys/key-lifecycle.ts), so a cached copy never lacks a signing key.
-  app.use(createProviderDocuments({
-    current: deps.currentProvider,
-    paths: { discovery: DISCOVERY_PATH, jwks: JWKS_PATH },
-    maxAgeSeconds: { discovery: DISCOVERY_MAX_AGE_SECONDS, jwks: deps.config.signingKeys.jwksMaxAgeSeconds },
-  }));
   app.use(async function limitProviderRequests(ctx, next) {
     if (ctx.method === 'POST' && ctx.path === TOKEN_PATH) await deps.rateLimits.token(ctx, next);
     // Every authorization request may store an interaction (a sign-in in progress) until it
