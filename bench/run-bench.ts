@@ -239,7 +239,7 @@ const report = [
   ...signInLines,
   '## p99 at half load',
   '',
-  'Each server sent half of the bare Redis ceiling\'s peak rate (autocannon overallRate), the latency corrected for coordinated omission.',
+  `Each server sent half of the bare Redis ceiling's peak rate (autocannon overallRate), the latency corrected for coordinated omission; median of ${settings.runs} runs.`,
   '',
   '| scenario | rate req/s | Latchkey achieved | Latchkey p99 ms | bare redis p99 ms | Latchkey / bare | target |',
   '| --- | ---: | ---: | ---: | ---: | ---: | --- |',
