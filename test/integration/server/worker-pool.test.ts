@@ -89,6 +89,8 @@ describe('WEB_CONCURRENCY: worker processes sharing the port', () => {
 
       const kids = async (): Promise<string[]> => ((await (await fetch(`http://127.0.0.1:${port}/jwks`)).json()) as { keys: Array<{ kid: string }> }).keys.map((key) => key.kid).sort();
       for (let i = 0; i < 20; i += 1) await kids();
+      // Each worker writes its log lines in batches of its own: wait for both workers' lines.
+      await pool.waitFor((line) => line.msg === 'request' && line.worker === 1);
       await pool.waitFor((line) => line.msg === 'request' && line.worker === 2);
       const served = new Set(pool.lines().filter((line) => line.msg === 'request').map((line) => line.worker));
       expect([...served].sort()).toEqual([1, 2]);
