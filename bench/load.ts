@@ -28,6 +28,21 @@ export function medianFigure(runs: readonly Figure[]): Figure {
   return { rps: median(runs.map((r) => r.rps)), p50: median(runs.map((r) => r.p50)), p99: median(runs.map((r) => r.p99)), errors: runs.reduce((sum, r) => sum + r.errors, 0) };
 }
 
+/** 3 s of load before the measured runs (JIT, connection pools, caches). */
+export async function warmUp(options: autocannon.Options, settings: LoadSettings): Promise<void> {
+  await autocannon({ ...options, connections: settings.connections, duration: 3 });
+}
+
+/** One measured run of `seconds`. */
+export async function measureRun(options: autocannon.Options, settings: LoadSettings): Promise<Figure> {
+  return figureOf(await autocannon({ ...options, connections: settings.connections, duration: settings.seconds }));
+}
+
+/** One run at a fixed overall rate: the latency a server gives when it is not saturated. */
+export async function measureRunAtRate(options: autocannon.Options, settings: LoadSettings, rate: number): Promise<Figure> {
+  return figureOf(await autocannon({ ...options, connections: settings.connections, duration: settings.seconds, overallRate: Math.max(1, Math.round(rate)) }));
+}
+
 /** A 3 s warm-up, then `runs` runs of `seconds`; the median of each figure, errors summed. */
 export async function measure(options: autocannon.Options, settings: LoadSettings): Promise<Figure> {
   await autocannon({ ...options, connections: settings.connections, duration: 3 });
@@ -39,14 +54,4 @@ export async function measure(options: autocannon.Options, settings: LoadSetting
 /** One run that ends when its requests are spent (options.amount); no warm-up of its own. */
 export async function measureOnce(options: autocannon.Options, settings: LoadSettings): Promise<Figure> {
   return figureOf(await autocannon({ ...options, connections: settings.connections }));
-}
-
-/**
- * `runs` runs at a fixed overall rate: the latency a server gives when it is not saturated. A
- * p99 from one 10 s run on a shared machine moved by 2x between runs, hence the median.
- */
-export async function measureAtRate(options: autocannon.Options, settings: LoadSettings, rate: number): Promise<Figure> {
-  const runs: Figure[] = [];
-  for (let run = 0; run < settings.runs; run += 1) runs.push(figureOf(await autocannon({ ...options, connections: settings.connections, duration: settings.seconds, overallRate: Math.max(1, Math.round(rate)) })));
-  return medianFigure(runs);
 }

@@ -14,7 +14,7 @@ import type autocannon from 'autocannon';
 
 import { loadConfig } from '../src/config/load-config.js';
 import { RESOURCE, SERVER_NODE, startBare, startLatchkey, stopServer, type RunningServer, type Target } from './bench-servers.js';
-import { measure, measureAtRate, measureOnce, medianFigure, type Figure, type LoadSettings } from './load.js';
+import { measure, measureOnce, measureRun, measureRunAtRate, medianFigure, warmUp, type Figure, type LoadSettings } from './load.js';
 import { createPeople, runSignIns, type SignInFigure } from './sign-in-load.js';
 import { codeRedemption, mintCodes, mintRefreshTokens, refreshRotation } from './token-flows.js';
 
@@ -61,27 +61,46 @@ interface ServerFigures {
   codes?: Figure;
 }
 
-/** Every steady scenario, then code redemption, on one running server. */
-async function measureServer(server: RunningServer, halfLoadRates: Map<string, number> | 'own'): Promise<ServerFigures> {
-  const figures: ServerFigures = { steady: new Map(), halfLoad: new Map() };
+/**
+ * Every scenario on every server, the servers taking turns run by run (memory, Redis, Latchkey,
+ * then again): they are measured within seconds of each other, so the machine's drift over a
+ * run of this length (other tenants, thermal) moves all three alike instead of the ratios.
+ * Measured one after the other, two full runs 30 minutes apart put the token ratios 15% apart.
+ */
+async function measureInTurns(servers: readonly RunningServer[], redisCeiling: RunningServer): Promise<Map<RunningServer, ServerFigures>> {
+  const figures = new Map(servers.map((server) => [server, { steady: new Map(), halfLoad: new Map() } as ServerFigures]));
+  const figuresOf = (server: RunningServer): ServerFigures => figures.get(server) as ServerFigures;
   for (const scenario of SCENARIOS.filter((s) => selected(s.name))) {
-    process.stdout.write(`${server.name}: ${scenario.name}\n`);
-    const options = await scenario.request(server.target);
-    const peak = await measure(options, settings);
-    figures.steady.set(scenario.name, peak);
+    process.stdout.write(`${scenario.name}\n`);
+    const options = new Map<RunningServer, autocannon.Options>();
+    for (const server of servers) options.set(server, await scenario.request(server.target));
+    const optionsOf = (server: RunningServer): autocannon.Options => options.get(server) as autocannon.Options;
+    for (const server of servers) await warmUp(optionsOf(server), settings);
+    const peaks = new Map<RunningServer, Figure[]>(servers.map((server) => [server, []]));
+    for (let run = 0; run < settings.runs; run += 1) {
+      for (const server of servers) peaks.get(server)?.push(await measureRun(optionsOf(server), settings));
+    }
+    for (const server of servers) figuresOf(server).steady.set(scenario.name, medianFigure(peaks.get(server) ?? []));
     if (!scenario.halfLoad) continue;
-    const rate = halfLoadRates === 'own' ? peak.rps / 2 : halfLoadRates.get(scenario.name);
-    if (rate === undefined) continue;
-    process.stdout.write(`${server.name}: ${scenario.name} at ${Math.round(rate)} req/s\n`);
-    figures.halfLoad.set(scenario.name, await measureAtRate(options, settings, rate));
+    // Half of the Redis ceiling's peak, for the ceiling itself and for Latchkey.
+    const rate = (figuresOf(redisCeiling).steady.get(scenario.name)?.rps ?? 0) / 2;
+    const paced = servers.filter((server) => server === redisCeiling || server.env !== undefined);
+    const halves = new Map<RunningServer, Figure[]>(paced.map((server) => [server, []]));
+    process.stdout.write(`${scenario.name} at ${Math.round(rate)} req/s\n`);
+    for (let run = 0; run < settings.runs; run += 1) {
+      for (const server of paced) halves.get(server)?.push(await measureRunAtRate(optionsOf(server), settings, rate));
+    }
+    for (const server of paced) figuresOf(server).halfLoad.set(scenario.name, medianFigure(halves.get(server) ?? []));
   }
   if (selected('authorization_code')) {
-    process.stdout.write(`${server.name}: authorization_code redemption\n`);
-    // A short warm-up batch, then each run on its own freshly minted codes.
-    await measureOnce(codeRedemption(server.target, await mintCodes(server.target, Math.min(CODES_PER_RUN, 600))), settings);
-    const runs: Figure[] = [];
-    for (let run = 0; run < settings.runs; run += 1) runs.push(await measureOnce(codeRedemption(server.target, await mintCodes(server.target, CODES_PER_RUN)), settings));
-    figures.codes = medianFigure(runs);
+    process.stdout.write('authorization_code redemption\n');
+    // A short warm-up batch each, then each run on freshly minted codes, servers in turn.
+    for (const server of servers) await measureOnce(codeRedemption(server.target, await mintCodes(server.target, Math.min(CODES_PER_RUN, 600))), settings);
+    const runs = new Map<RunningServer, Figure[]>(servers.map((server) => [server, []]));
+    for (let run = 0; run < settings.runs; run += 1) {
+      for (const server of servers) runs.get(server)?.push(await measureOnce(codeRedemption(server.target, await mintCodes(server.target, CODES_PER_RUN)), settings));
+    }
+    for (const server of servers) figuresOf(server).codes = medianFigure(runs.get(server) ?? []);
   }
   return figures;
 }
@@ -115,17 +134,17 @@ const serverNodeVersion = (await promisify(execFile)(SERVER_NODE, ['--version'])
 // A run on another Node than this one (`npm run bench -- --node 24`) keeps its own results file.
 const RESULTS_FILE = new URL(SERVER_NODE === process.execPath ? './results.md' : `./results-node${serverNodeVersion.replace(/^v(\d+).*$/, '$1')}.md`, import.meta.url);
 
-// The ceilings first: Latchkey's half-load runs use half of the Redis ceiling's peak.
+// All three up at once, idle but for the one under load (each on the server core).
 const bareMemory = await startBare('memory', SERVER_CPU);
-const memoryFigures = await measureServer(bareMemory, 'own');
-await stopServer(bareMemory);
 const bareRedis = await startBare('redis', SERVER_CPU);
-const redisFigures = await measureServer(bareRedis, 'own');
-await stopServer(bareRedis);
-const halfRates = new Map([...redisFigures.steady].map(([name, figure]) => [name, figure.rps / 2]));
-
 const latchkey = await startLatchkey('latchkey', { cpus: SERVER_CPU, profile: PROFILE });
-const ours = await measureServer(latchkey, halfRates);
+const measured = await measureInTurns([bareMemory, bareRedis, latchkey], bareRedis);
+await stopServer(bareMemory);
+await stopServer(bareRedis);
+const memoryFigures = measured.get(bareMemory) as ServerFigures;
+const redisFigures = measured.get(bareRedis) as ServerFigures;
+const ours = measured.get(latchkey) as ServerFigures;
+const halfRates = new Map([...redisFigures.steady].map(([name, figure]) => [name, figure.rps / 2]));
 let signIns: { figure: SignInFigure; verifyMs: number } | undefined;
 if (selected('sign-in')) {
   process.stdout.write(`latchkey: creating ${PEOPLE} people\n`);
@@ -221,9 +240,10 @@ const report = [
   '',
   `Run ${new Date().toISOString()} by \`npm run bench\` on ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} CPUs), servers on Node ${serverNodeVersion} (load generator on ${process.version}), commit ${process.env.BENCH_COMMIT ?? 'unknown'}.`,
   `Each server pinned to CPU ${SERVER_CPU} (taskset); the load generator (autocannon, ${settings.connections} connections), Redis and FerretDB on the other CPU.`,
-  `Each figure is the median of ${settings.runs} runs of ${settings.seconds} s after a 3 s warm-up. Latchkey runs as it ships: NODE_ENV=production, one process,`,
+  `Each figure is the median of ${settings.runs} runs of ${settings.seconds} s after a 3 s warm-up; the three servers run side by side and take turns run by run,`,
+  'so that the machine\'s drift moves them alike. Latchkey runs as it ships: NODE_ENV=production, one process,',
   'Redis + FerretDB storage, per-IP rate limiting and the audit trail on, info-level request logs. The ceilings are oidc-provider in a bare Koa app with',
-  'a static client, no rate limits, no audit, no logs: with its in-memory adapter ("memory"), and with a minimal Redis adapter on the same Redis ("redis",',
+  'a static client, no rate limits, no audit, no logs: with an unbounded in-memory adapter ("memory", bench/bare-memory-adapter.ts), and with a minimal Redis adapter on the same Redis ("redis",',
   'bench/bare-redis-adapter.ts: one hash per artifact, a list per grant). Read the ratios, not the absolute figures: the machine is shared.',
   ...(PROFILE ? ['Latchkey ran under --cpu-prof for this run (BENCH_PROFILE=1), which costs it a few percent.'] : []),
   '',
@@ -263,7 +283,7 @@ const report = [
         '## Audit storage on the hottest path',
         '',
         'Opaque client credentials again with `token.issued` (log-only by default) stored in the background (`batched`) or before each answer',
-        '(`durable`, the class of sign-ins and admin changes).',
+        '(`durable`, the class of sign-ins and admin changes). Measured after the table above, so their ratio spans minutes of drift.',
         '',
         '| variant | req/s | p50 ms | p99 ms | errors | / bare redis |',
         '| --- | ---: | ---: | ---: | ---: | ---: |',
