@@ -20,8 +20,10 @@ export function median(values: readonly number[]): number {
 }
 
 function figureOf(result: autocannon.Result): Figure {
-  // Completed requests over the run's own duration: exact also for runs that end on an amount.
-  return { rps: result.requests.total / Math.max(result.duration, 0.001), p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx + result.timeouts };
+  // Answers counted by status over the run's own duration: requests.total sums whole-second
+  // samples, which misstates a run that ends on an amount after a second or two.
+  const answered = result['2xx'] + result.non2xx;
+  return { rps: answered / Math.max(result.duration, 0.001), p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx + result.timeouts };
 }
 
 export function medianFigure(runs: readonly Figure[]): Figure {
@@ -53,5 +55,7 @@ export async function measure(options: autocannon.Options, settings: LoadSetting
 
 /** One run that ends when its requests are spent (options.amount); no warm-up of its own. */
 export async function measureOnce(options: autocannon.Options, settings: LoadSettings): Promise<Figure> {
-  return figureOf(await autocannon({ ...options, connections: settings.connections }));
+  // autocannon notices a spent amount only at its next sample tick (1 s by default), which
+  // would round every such run up to whole seconds.
+  return figureOf(await autocannon({ ...options, connections: settings.connections, sampleInt: 50 }));
 }
