@@ -11,6 +11,7 @@ import { join } from 'node:path';
 
 import { runCli } from '../src/cli/main.js';
 import { Browser } from '../test/support/browser.js';
+import { basicAuthorization } from '../test/support/register-client.js';
 import { totpCode } from '../test/support/sign-in.js';
 
 export const RESOURCE = 'https://api.bench.example.com';
@@ -42,10 +43,6 @@ export interface RunningServer {
   readonly cli?: (args: string[], stdin?: string) => Promise<Record<string, unknown>>;
   /** This server's environment (Latchkey only), for tools opening its stores. */
   readonly env?: Readonly<Record<string, string>>;
-}
-
-export function basic(id: string, secret: string): string {
-  return `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 }
 
 async function freePort(): Promise<number> {
@@ -152,7 +149,7 @@ export async function startLatchkey(name: string, options: LatchkeyOptions): Pro
   const child = startPinned(options.cpus, [...profile, 'dist/main.js'], env);
   await waitFor(`${env.ISSUER}/readyz`);
   const url = env.ISSUER ?? '';
-  const authorization = basic(String(service.client_id), String(service.client_secret));
+  const authorization = basicAuthorization(String(service.client_id), String(service.client_secret));
   const codeClient = { id: String(app.client_id), secret: String(app.client_secret) };
   const signIn = async (): Promise<Browser> => {
     const browser = new Browser(REDIRECT_URI);
@@ -191,7 +188,7 @@ export async function startBare(store: BareStore, cpus: string): Promise<Running
   const child = startPinned(cpus, ['--import', 'tsx', 'bench/bare-provider.ts'], { PORT: String(port), BARE_STORE: store, REDIS_URL: process.env.REDIS_URL ?? '' });
   const url = `http://127.0.0.1:${port}`;
   await waitFor(`${url}/.well-known/openid-configuration`);
-  const authorization = basic('bench', 'bench-secret');
+  const authorization = basicAuthorization('bench', 'bench-secret');
   const codeClient = { id: 'bench', secret: 'bench-secret' };
   const signIn = async (): Promise<Browser> => {
     const browser = new Browser(REDIRECT_URI);

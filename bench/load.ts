@@ -47,9 +47,9 @@ export async function measureRunAtRate(options: autocannon.Options, settings: Lo
 
 /** A 3 s warm-up, then `runs` runs of `seconds`; the median of each figure, errors summed. */
 export async function measure(options: autocannon.Options, settings: LoadSettings): Promise<Figure> {
-  await autocannon({ ...options, connections: settings.connections, duration: 3 });
+  await warmUp(options, settings);
   const runs: Figure[] = [];
-  for (let run = 0; run < settings.runs; run += 1) runs.push(figureOf(await autocannon({ ...options, connections: settings.connections, duration: settings.seconds })));
+  for (let run = 0; run < settings.runs; run += 1) runs.push(await measureRun(options, settings));
   return medianFigure(runs);
 }
 

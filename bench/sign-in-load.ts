@@ -9,7 +9,8 @@ import { openAccountServices } from '../src/cli/cli-services.js';
 import { loadConfig } from '../src/config/load-config.js';
 import { Browser } from '../test/support/browser.js';
 import { totpCode } from '../test/support/sign-in.js';
-import { authorizationUrl, BENCH_PASSWORD, CODE_VERIFIER, REDIRECT_URI, type RunningServer } from './bench-servers.js';
+import { authorizationUrl, BENCH_PASSWORD, REDIRECT_URI, type RunningServer } from './bench-servers.js';
+import { clientBasic, codeRedemptionBody } from './token-flows.js';
 
 const STEP_SECONDS = 30;
 
@@ -86,11 +87,8 @@ async function signInOnce(server: RunningServer, person: Person, step: number): 
   if (!code) throw new Error('no code');
   const response = await fetch(`${target.url}/token`, {
     method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      authorization: `Basic ${Buffer.from(`${encodeURIComponent(target.codeClient.id)}:${encodeURIComponent(target.codeClient.secret)}`).toString('base64')}`,
-    },
-    body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: CODE_VERIFIER }).toString(),
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: clientBasic(target) },
+    body: codeRedemptionBody(code),
   });
   const body = (await response.json()) as { id_token?: string };
   if (!body.id_token) throw new Error(`code not redeemed: ${response.status}`);

@@ -5,6 +5,7 @@
  */
 import type autocannon from 'autocannon';
 
+import { basicAuthorization } from '../test/support/register-client.js';
 import { authorizationUrl, CODE_VERIFIER, REDIRECT_URI, type Target } from './bench-servers.js';
 
 const form = { 'content-type': 'application/x-www-form-urlencoded' };
@@ -36,7 +37,8 @@ export async function mintCodes(target: Target, count: number, scope = 'openid',
   return codes;
 }
 
-function codeRedemptionBody(code: string): string {
+/** The token request body that redeems one code (the fixed PKCE verifier of bench-servers.ts). */
+export function codeRedemptionBody(code: string): string {
   return new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: CODE_VERIFIER }).toString();
 }
 
@@ -55,8 +57,8 @@ export async function mintRefreshTokens(target: Target, count: number): Promise<
   return tokens;
 }
 
-function clientBasic(target: Target): string {
-  return `Basic ${Buffer.from(`${encodeURIComponent(target.codeClient.id)}:${encodeURIComponent(target.codeClient.secret)}`).toString('base64')}`;
+export function clientBasic(target: Target): string {
+  return basicAuthorization(target.codeClient.id, target.codeClient.secret);
 }
 
 /** Redeems the given codes, one request each; the run ends when they are spent. */
