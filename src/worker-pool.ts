@@ -10,11 +10,11 @@ const MAX_RESTARTS_PER_MINUTE = 5;
 export const WORKER_LISTENING = 'latchkey:listening';
 
 /**
- * The primary process of WEB_CONCURRENCY > 1: forks the workers (one, then the rest once it listens) (each a whole Latchkey sharing
- * the port through node:cluster), replaces one that dies, passes SIGHUP on (re-read the signing
- * keys), gathers the workers' metrics for a scrape of /metrics, and on SIGTERM/SIGINT asks every
- * worker to drain and exits when all have. A worker that
- * exits before it ever listened (bad settings, a store it cannot reach) stops the whole pool:
+ * The primary process of WEB_CONCURRENCY > 1: forks the workers, one and then the rest once it
+ * listens (each a whole Latchkey sharing the port through node:cluster), replaces one that dies,
+ * passes SIGHUP on (re-read the signing keys), gathers the workers' metrics for a scrape of
+ * /metrics, and on SIGTERM/SIGINT asks every worker to drain and exits when all have. A worker
+ * that exits before it ever listened (bad settings, a store it cannot reach) stops the whole pool:
  * its own message on stderr says why, and restarting would only repeat it.
  */
 export function runWorkerPool(deps: { readonly count: number; readonly logger: Logger; readonly shutdownTimeoutSeconds: number }): void {
