@@ -10,6 +10,7 @@ import type { AdapterFactory, AdapterPayload } from 'oidc-provider';
 
 import type { AccountService } from './accounts/account-service.js';
 import type { AccountStore } from './accounts/account-store.js';
+import { createAccountClaimsCache } from './accounts/account-claims-cache.js';
 import { buildAccountService } from './accounts/build-account-service.js';
 import { createDataCipher } from './accounts/data-cipher.js';
 import { createClientService, type ClientService } from './clients/client-service.js';
@@ -136,6 +137,8 @@ async function loadOrCreateKeySet(config: AppConfig, logger: Logger): Promise<Ke
 
 const SWEEP_INTERVAL_MS = 60_000;
 const RETENTION_INTERVAL_MS = 3_600_000;
+// Accounts whose tokens are in use at once; each entry is a few hundred bytes of claims.
+const ACCOUNT_CACHE_ENTRIES = 10_000;
 
 function describeError(error: unknown): { message: string } {
   return { message: errorMessage(error) };
@@ -307,7 +310,8 @@ export async function createContainer(config: AppConfig, logger: Logger, options
     closers.push(async () => clearInterval(retention));
 
     const pairwiseKey = await loadPairwiseKey(settings, cipher);
-    const accounts = buildAccountService(config, { store: accountStore, throttle: ephemeral.throttle, claims: ephemeral.claims, sessions: ephemeral.sessions });
+    const accountsForTokens = createAccountClaimsCache(accountStore, { ttlSeconds: config.clientCacheSeconds, maxEntries: ACCOUNT_CACHE_ENTRIES, ...(invalidation ? { invalidation } : {}) });
+    const accounts = buildAccountService(config, { store: accountsForTokens.store, throttle: ephemeral.throttle, claims: ephemeral.claims, sessions: ephemeral.sessions });
     const consents = createRememberedConsents(ephemeral.consents);
     const resources = createResourceService({ store: resourceStore, cacheSeconds: config.clientCacheSeconds, ...(invalidation ? { invalidation } : {}) });
     const renderer = createRenderer(undefined, { brand: config.branding });
@@ -319,7 +323,7 @@ export async function createContainer(config: AppConfig, logger: Logger, options
         config,
         adapter,
         jwks,
-        findAccount: createFindAccount(accounts, config.customClaims),
+        findAccount: createFindAccount(accountsForTokens, config.customClaims),
         consents,
         resources,
         renderer,

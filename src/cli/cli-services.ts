@@ -16,6 +16,8 @@ import { createMongoResourceStore } from '../resources/mongo-resource-store.js';
 import { createResourceService, type ResourceService } from '../resources/resource-service.js';
 import { createDurableAdapterFactory } from '../storage/durable-adapter.js';
 import { createMongoClientDirectory } from '../storage/mongo-adapter.js';
+import { createAccountClaimsCache } from '../accounts/account-claims-cache.js';
+import type { AccountStore } from '../accounts/account-store.js';
 import { buildAccountService } from '../accounts/build-account-service.js';
 import { createLockedAccountStore } from '../accounts/locked-account-store.js';
 import { createMongoAccountStore } from '../accounts/mongo-account-store.js';
@@ -29,6 +31,7 @@ import { createRedisOneTimeClaims } from '../storage/redis-account-guards.js';
 import { createRedisSignInThrottle } from '../storage/redis-sign-in-throttle.js';
 import { createUnreachableAccountSessions } from '../storage/account-sessions.js';
 import { createRedisAccountSessions, createRedisAdapterFactory } from '../storage/redis-adapter.js';
+import { createRedisInvalidationPublisher } from '../storage/redis-invalidation.js';
 import { createRedisKeys } from '../storage/redis-keys.js';
 import { connectMongo } from '../storage/mongo-connection.js';
 import { connectRedis } from '../storage/redis-connection.js';
@@ -119,6 +122,16 @@ async function openServerDatabases(config: AppConfig, what: string, logger = cre
   };
 }
 
+/**
+ * Account writes told to the running servers, which cache what tokens read of an account
+ * (account-claims-cache.ts). Without REDIS_URL they learn of the change within
+ * clientCacheSeconds.
+ */
+function announcingAccountWrites(config: AppConfig, redis: RedisClient | undefined, store: AccountStore): AccountStore {
+  if (!redis) return store;
+  return createAccountClaimsCache(store, { ttlSeconds: 0, maxEntries: 0, invalidation: createRedisInvalidationPublisher(redis, `${config.redisKeyPrefix}invalidate`) }).store;
+}
+
 /** The signing keys as the server keeps them, for `keys` and for `secrets reencrypt`. */
 function openSigningKeys(config: AppConfig, mongo: Connection): SigningKeys {
   return createSigningKeys({ store: createMongoSigningKeyStore(mongo), cipher: createDataCipher(config.dataEncryptionKeys.value), timings: config.signingKeys, settings: createMongoSettingStore(mongo) });
@@ -194,7 +207,7 @@ export interface SecretServices {
 /** What `secrets reencrypt` rewrites: client secrets and TOTP secrets, in the server's MongoDB. */
 export async function openSecretServices(config: AppConfig): Promise<SecretServices> {
   const { mongo, redis, audit, close } = await openServerDatabases(config, 'secrets commands');
-  const store = createLockedAccountStore(createMongoAccountStore(mongo), redis ? createRedisKeyedLock(redis, config.redisKeyPrefix) : createMemoryKeyedLock());
+  const store = announcingAccountWrites(config, redis, createLockedAccountStore(createMongoAccountStore(mongo), redis ? createRedisKeyedLock(redis, config.redisKeyPrefix) : createMemoryKeyedLock()));
   const accounts = buildAccountService(config, { store, throttle: createMemorySignInThrottle(config.bruteForce), claims: createMemoryOneTimeClaims(), sessions: createUnreachableAccountSessions() });
   return {
     reencrypt: () => reencryptSecrets({
@@ -220,7 +233,7 @@ export async function openAccountServices(config: AppConfig): Promise<AccountSer
   await mongoStore.ensureIndexes();
   const keys = createRedisKeys(config.redisKeyPrefix);
   // Without REDIS_URL the CLI's writes are serialised only among themselves (see the README).
-  const store = createLockedAccountStore(mongoStore, redis ? createRedisKeyedLock(redis, config.redisKeyPrefix) : createMemoryKeyedLock());
+  const store = announcingAccountWrites(config, redis, createLockedAccountStore(mongoStore, redis ? createRedisKeyedLock(redis, config.redisKeyPrefix) : createMemoryKeyedLock()));
   const accounts = buildAccountService(config, {
     store,
     throttle: redis ? createRedisSignInThrottle(redis, config.redisKeyPrefix, config.bruteForce) : createMemorySignInThrottle(config.bruteForce),

@@ -1,4 +1,4 @@
-import type { Account } from '../accounts/account.js';
+import type { AccountForTokens } from '../accounts/account-claims-cache.js';
 import type { AttributeDeclaration } from '../accounts/profile.js';
 import type { AppConfig } from '../config/app-config.js';
 
@@ -27,7 +27,7 @@ export function buildScopeClaims(config: Pick<AppConfig, 'customClaims'>): Recor
  * Every claim an account can release; the provider keeps only what the granted scopes and the
  * claims parameter ask for. Empty fields are left out rather than sent as null.
  */
-export function accountClaims(account: Account, declared: Readonly<Record<string, AttributeDeclaration>>): Record<string, unknown> & { sub: string } {
+export function accountClaims(account: AccountForTokens, declared: Readonly<Record<string, AttributeDeclaration>>): Record<string, unknown> & { sub: string } {
   const attributes = Object.fromEntries(Object.entries(account.attributes).filter(([name]) => name in declared));
   return {
     sub: account.id,

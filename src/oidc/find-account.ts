@@ -1,6 +1,6 @@
 import type { FindAccount } from 'oidc-provider';
 
-import type { AccountService } from '../accounts/account-service.js';
+import type { AccountClaimsCache } from '../accounts/account-claims-cache.js';
 import type { AttributeDeclaration } from '../accounts/profile.js';
 import { accountClaims } from './claims.js';
 
@@ -21,9 +21,9 @@ function signInFactsOf(token: unknown): SignInFacts {
 }
 
 /** How the provider turns a `sub` into claims; disabled or deleted accounts resolve to nothing. */
-export function createFindAccount(accounts: Pick<AccountService, 'findById'>, declared: Readonly<Record<string, AttributeDeclaration>>): FindAccount {
+export function createFindAccount(accounts: Pick<AccountClaimsCache, 'findForTokens'>, declared: Readonly<Record<string, AttributeDeclaration>>): FindAccount {
   return async (_ctx, sub, token) => {
-    const account = await accounts.findById(sub);
+    const account = await accounts.findForTokens(sub);
     if (!account || account.status !== 'active') return undefined;
     return {
       accountId: account.id,

@@ -67,3 +67,19 @@ export async function createRedisInvalidation(
     },
   };
 }
+
+/**
+ * Announces changes without listening, for a process that caches nothing (the CLI): its writes
+ * evict the record on every running server.
+ */
+export function createRedisInvalidationPublisher(redis: RedisClient, channel: string): CacheInvalidation {
+  return {
+    async publish(kind, id) {
+      await redis.publish(channel, `${kind}:${id}`);
+    },
+    onInvalidate() {},
+    onReset() {},
+    // Never listening, so a cache built on it stores nothing.
+    listening: false,
+  };
+}
