@@ -55,22 +55,53 @@ return 1
 `);
 
 // Marks the grant revoked for as long as anything could still be added to it (the index's TTL,
-// else a day), and returns the index's members for the caller to delete.
+// else a day), and returns the members of the index and of the legacy index (KEYS[3]) for the
+// caller to delete.
 const REVOKE_GRANT_SCRIPT = defineRedisScript(`
-local ttl = redis.call('TTL', KEYS[1])
+local function lifetime(key)
+  local ttl = redis.call('TTL', key)
+  if ttl == -1 then return 86400 end
+  return ttl
+end
+local ttl = math.max(lifetime(KEYS[1]), lifetime(KEYS[3]))
 if ttl < 0 then ttl = 86400 end
 redis.call('SET', KEYS[2], '1', 'EX', ttl + 60)
-return redis.call('SMEMBERS', KEYS[1])
+return {redis.call('SMEMBERS', KEYS[1]), redis.call('SMEMBERS', KEYS[3])}
 `);
+
+/** A grant index member: the artifact's model and id, or `userCode` and the code. */
+function grantMember(model: string, id: string): string {
+  return `${model}:${id}`;
+}
+
+function keyOfGrantMember(keys: RedisKeys, member: string): string {
+  const separator = member.indexOf(':');
+  const kind = member.slice(0, separator);
+  const id = member.slice(separator + 1);
+  return kind === 'userCode' ? keys.userCode(id) : keys.artifact(kind, id);
+}
 
 function epochSeconds(): number {
   return Math.floor(Date.now() / 1000);
 }
 
-function parsePayload(raw: string | null, consumed: string | null): AdapterPayload | undefined {
+// `jti` and `kind` repeat the key (its id and model): left out when both do (about 60 bytes of
+// every artifact) and put back on read when both are missing. The provider writes both on every
+// model; records written with them stored read the same.
+function serialisePayload(model: string, id: string, payload: AdapterPayload): string {
+  const { jti, kind, ...rest } = payload;
+  if (jti === id && kind === model) return JSON.stringify(rest);
+  return JSON.stringify(payload);
+}
+
+function parsePayload(model: string, id: string, raw: string | null, consumed: string | null): AdapterPayload | undefined {
   if (raw === null) return undefined;
   // The payload was written by upsert() from the provider's own object; it is trusted data.
   const payload = JSON.parse(raw) as AdapterPayload;
+  if (payload.jti === undefined && payload.kind === undefined) {
+    payload.jti = id;
+    payload.kind = model;
+  }
   if (consumed !== null) payload.consumed = Number(consumed);
   return payload;
 }
@@ -98,7 +129,7 @@ class RedisAdapter implements Adapter {
    */
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
     const key = this.#keys.artifact(this.#model, id);
-    const value = JSON.stringify(payload);
+    const value = serialisePayload(this.#model, id, payload);
     const accountId = ACCOUNT_BOUND_MODELS.has(this.#model) ? payload.accountId : undefined;
     const grantId = GRANT_BOUND_MODELS.has(this.#model) ? payload.grantId : undefined;
     const indexed = (this.#model === 'Session' && payload.uid) || payload.userCode || grantId || accountId;
@@ -125,19 +156,19 @@ class RedisAdapter implements Adapter {
     await Promise.all(writes);
 
     if (!grantId) return;
-    const members = userCodeKey ? [key, userCodeKey] : [key];
+    const members = [grantMember(this.#model, id), ...(payload.userCode ? [grantMember('userCode', payload.userCode)] : [])];
     const added = await ADD_TO_GRANT_SCRIPT(this.#redis, [this.#keys.grant(grantId), this.#keys.grantRevoked(grantId)], [expiresIn ? String(expiresIn) : '', ...members]);
     if (added === 0) {
-      await Promise.all(members.map((member) => this.#redis.del(member)));
+      await Promise.all([key, ...(userCodeKey ? [userCodeKey] : [])].map((written) => this.#redis.del(written)));
       throw grantRevoked(this.#model);
     }
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
     const key = this.#keys.artifact(this.#model, id);
-    if (!this.#consumable) return parsePayload(await this.#redis.get(key), null);
+    if (!this.#consumable) return parsePayload(this.#model, id, await this.#redis.get(key), null);
     const [raw, consumed] = await this.#redis.hmget(key, PAYLOAD_FIELD, CONSUMED_FIELD);
-    return parsePayload(raw ?? null, consumed ?? null);
+    return parsePayload(this.#model, id, raw ?? null, consumed ?? null);
   }
 
   async findByUid(uid: string): Promise<AdapterPayload | undefined> {
@@ -166,21 +197,26 @@ class RedisAdapter implements Adapter {
   async destroy(id: string): Promise<void> {
     const key = this.#keys.artifact(this.#model, id);
     const raw = this.#consumable ? await this.#redis.hget(key, PAYLOAD_FIELD) : await this.#redis.get(key);
-    const payload = parsePayload(raw, null);
+    const payload = parsePayload(this.#model, id, raw, null);
     // Each key in its own slot: the artifact first, then what points at it.
     const removals: Array<Promise<unknown>> = [this.#redis.del(key)];
     if (payload?.uid && this.#model === 'Session') removals.push(this.#redis.del(this.#keys.sessionUid(payload.uid)));
     if (payload?.userCode) removals.push(this.#redis.del(this.#keys.userCode(payload.userCode)));
-    if (payload?.grantId && GRANT_BOUND_MODELS.has(this.#model)) removals.push(this.#redis.srem(this.#keys.grant(payload.grantId), key));
+    if (payload?.grantId && GRANT_BOUND_MODELS.has(this.#model)) {
+      removals.push(this.#redis.srem(this.#keys.grant(payload.grantId), grantMember(this.#model, id)));
+      removals.push(this.#redis.srem(this.#keys.legacyGrant(payload.grantId), key));
+    }
     await Promise.all(removals);
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {
     const grantKey = this.#keys.grant(grantId);
-    const members = (await REVOKE_GRANT_SCRIPT(this.#redis, [grantKey, this.#keys.grantRevoked(grantId)], [])) as string[];
-    // One DEL per member: on a cluster they live in different slots.
-    await Promise.all(members.map((member) => this.#redis.del(member)));
-    await this.#redis.del(grantKey);
+    const legacyKey = this.#keys.legacyGrant(grantId);
+    const [members, legacyMembers] = (await REVOKE_GRANT_SCRIPT(this.#redis, [grantKey, this.#keys.grantRevoked(grantId), legacyKey], [])) as [string[], string[]];
+    const artifacts = [...members.map((member) => keyOfGrantMember(this.#keys, member)), ...legacyMembers];
+    // One DEL per artifact: on a cluster they live in different slots.
+    await Promise.all(artifacts.map((artifact) => this.#redis.del(artifact)));
+    await this.#redis.del(grantKey, legacyKey);
   }
 }
 

@@ -9,7 +9,16 @@ export interface RedisKeys {
   artifact(model: string, id: string): string;
   sessionUid(uid: string): string;
   userCode(userCode: string): string;
+  /**
+   * A grant's index: its artifacts as `<Model>:<id>` (user codes `userCode:<code>`), short
+   * enough (<= 64 bytes) for Redis 7.2+ to keep the set as a compact listpack.
+   */
   grant(grantId: string): string;
+  /**
+   * The index written before that, holding whole keys (66 bytes and more: a hash table). Only
+   * read, by revocation and destroy, until the last grant written that way has expired.
+   */
+  legacyGrant(grantId: string): string;
   /** Set when the grant is revoked: artifacts stored for it afterwards are refused. */
   grantRevoked(grantId: string): string;
   /** The sessions and grants of one account, so that they can all be ended at once. */
@@ -21,7 +30,8 @@ export function createRedisKeys(prefix: string): RedisKeys {
     artifact: (model, id) => `${prefix}${model}:{${id}}`,
     sessionUid: (uid) => `${prefix}Session:uid:{${uid}}`,
     userCode: (userCode) => `${prefix}userCode:{${userCode}}`,
-    grant: (grantId) => `${prefix}grant:{${grantId}}`,
+    grant: (grantId) => `${prefix}grant:{${grantId}}:members`,
+    legacyGrant: (grantId) => `${prefix}grant:{${grantId}}`,
     grantRevoked: (grantId) => `${prefix}grant:{${grantId}}:revoked`,
     account: (accountId) => `${prefix}account:{${accountId}}`,
   };
