@@ -45,7 +45,7 @@ export interface RunningServer {
   readonly env?: Readonly<Record<string, string>>;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const { createServer } = await import('node:net');
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
