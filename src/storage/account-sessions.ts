@@ -1,5 +1,7 @@
 import type { AdapterFactory } from 'oidc-provider';
 
+import { parseIndexMember } from './index-member.js';
+
 /** Ends what an account has open with the provider, wherever it was opened. */
 export interface AccountSessions {
   endAll(accountId: string): Promise<{ readonly sessions: number; readonly grants: number }>;
@@ -33,9 +35,7 @@ export async function endMembers(adapter: AdapterFactory, members: readonly stri
   let sessions = 0;
   let grants = 0;
   for (const member of members) {
-    const separator = member.indexOf(':');
-    const model = member.slice(0, separator);
-    const id = member.slice(separator + 1);
+    const { model, id } = parseIndexMember(member);
     if (model === 'Grant') {
       await adapter('Grant').revokeByGrantId(id);
       await adapter('Grant').destroy(id);

@@ -4,6 +4,7 @@ import type { ClientDirectory } from '../clients/client-directory.js';
 import { alreadyConsumed, grantRevoked, noLongerExists } from './already-consumed.js';
 import { copyPayload } from './copy-payload.js';
 import { endMembers, type AccountSessions } from './account-sessions.js';
+import { indexMember } from './index-member.js';
 import { ACCOUNT_BOUND_MODELS, GRANT_BOUND_MODELS } from './model-names.js';
 
 interface Entry<T> {
@@ -111,7 +112,7 @@ class MemoryAdapter implements Adapter {
       members.push(`userCode:${payload.userCode}`);
     }
     if (GRANT_BOUND_MODELS.has(this.#model) && payload.grantId) addToIndex(this.#storage.grants, payload.grantId, members, expiresIn);
-    if (ACCOUNT_BOUND_MODELS.has(this.#model) && payload.accountId) addToIndex(this.#storage.accounts, payload.accountId, [`${this.#model}:${id}`], expiresIn);
+    if (ACCOUNT_BOUND_MODELS.has(this.#model) && payload.accountId) addToIndex(this.#storage.accounts, payload.accountId, [indexMember(this.#model, id)], expiresIn);
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {

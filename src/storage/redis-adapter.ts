@@ -5,6 +5,7 @@ import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
 import { alreadyConsumed, grantRevoked, noLongerExists } from './already-consumed.js';
 import { ACCOUNT_BOUND_MODELS, CONSUMABLE_MODELS, GRANT_BOUND_MODELS } from './model-names.js';
 import { endMembers, type AccountSessions } from './account-sessions.js';
+import { indexMember, parseIndexMember } from './index-member.js';
 import type { RedisKeys } from './redis-keys.js';
 import { defineRedisScript } from './redis-script.js';
 
@@ -69,16 +70,10 @@ redis.call('SET', KEYS[2], '1', 'EX', ttl + 60)
 return {redis.call('SMEMBERS', KEYS[1]), redis.call('SMEMBERS', KEYS[3])}
 `);
 
-/** A grant index member: the artifact's model and id, or `userCode` and the code. */
-function grantMember(model: string, id: string): string {
-  return `${model}:${id}`;
-}
-
+/** The key of a grant index member: an artifact, or (`userCode:<code>`) a user-code pointer. */
 function keyOfGrantMember(keys: RedisKeys, member: string): string {
-  const separator = member.indexOf(':');
-  const kind = member.slice(0, separator);
-  const id = member.slice(separator + 1);
-  return kind === 'userCode' ? keys.userCode(id) : keys.artifact(kind, id);
+  const { model, id } = parseIndexMember(member);
+  return model === 'userCode' ? keys.userCode(id) : keys.artifact(model, id);
 }
 
 function epochSeconds(): number {
@@ -150,13 +145,13 @@ class RedisAdapter implements Adapter {
     if (userCodeKey) writes.push(Promise.resolve(setExpiring(this.#redis, userCodeKey, id, expiresIn)));
     if (accountId) {
       const tx = this.#redis.multi();
-      addToIndex(tx, this.#keys.account(accountId), [`${this.#model}:${id}`], expiresIn);
+      addToIndex(tx, this.#keys.account(accountId), [indexMember(this.#model, id)], expiresIn);
       writes.push(tx.exec());
     }
     await Promise.all(writes);
 
     if (!grantId) return;
-    const members = [grantMember(this.#model, id), ...(payload.userCode ? [grantMember('userCode', payload.userCode)] : [])];
+    const members = [indexMember(this.#model, id), ...(payload.userCode ? [indexMember('userCode', payload.userCode)] : [])];
     const added = await ADD_TO_GRANT_SCRIPT(this.#redis, [this.#keys.grant(grantId), this.#keys.grantRevoked(grantId)], [expiresIn ? String(expiresIn) : '', ...members]);
     if (added === 0) {
       await Promise.all([key, ...(userCodeKey ? [userCodeKey] : [])].map((written) => this.#redis.del(written)));
@@ -203,7 +198,7 @@ class RedisAdapter implements Adapter {
     if (payload?.uid && this.#model === 'Session') removals.push(this.#redis.del(this.#keys.sessionUid(payload.uid)));
     if (payload?.userCode) removals.push(this.#redis.del(this.#keys.userCode(payload.userCode)));
     if (payload?.grantId && GRANT_BOUND_MODELS.has(this.#model)) {
-      removals.push(this.#redis.srem(this.#keys.grant(payload.grantId), grantMember(this.#model, id)));
+      removals.push(this.#redis.srem(this.#keys.grant(payload.grantId), indexMember(this.#model, id)));
       removals.push(this.#redis.srem(this.#keys.legacyGrant(payload.grantId), key));
     }
     await Promise.all(removals);

@@ -14,6 +14,7 @@ export async function createRedisInvalidation(
   channel: string,
   logger: Logger,
 ): Promise<CacheInvalidation & { close(): Promise<void> }> {
+  const publisher = createRedisInvalidationPublisher(redis, channel);
   const subscriber = redis.duplicate();
   const handlers: Array<(kind: string, id: string) => void> = [];
   const resets: Array<() => void> = [];
@@ -49,9 +50,7 @@ export async function createRedisInvalidation(
     }).catch((error: unknown) => logger.warn({ err: { message: error instanceof Error ? error.message : String(error) } }, 'cache invalidation could not resubscribe'));
   });
   return {
-    async publish(kind, id) {
-      await redis.publish(channel, `${kind}:${id}`);
-    },
+    publish: (kind, id) => publisher.publish(kind, id),
     onInvalidate(handler) {
       handlers.push(handler);
     },
