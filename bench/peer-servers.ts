@@ -93,6 +93,12 @@ async function stopGroup(child: ChildProcess, graceMs = 30_000): Promise<void> {
   clearTimeout(timer);
 }
 
+/** A peer stopped, and its working directory (database, logs, config) removed. */
+async function stopAndRemove(child: ChildProcess, dir: string): Promise<void> {
+  await stopGroup(child);
+  await rm(dir, { recursive: true, force: true });
+}
+
 async function tail(file: string, lines = 40): Promise<string> {
   try {
     return (await readFile(file, 'utf8')).trimEnd().split('\n').slice(-lines).join('\n');
@@ -234,14 +240,10 @@ export async function startHydra(options: HydraOptions): Promise<Contender> {
             discovery: async () => ({ url: `${publicUrl}/.well-known/openid-configuration` }),
             jwks: async () => ({ url: `${publicUrl}/.well-known/jwks.json` }),
           },
-      stop: async () => {
-        await stopGroup(child);
-        await rm(dir, { recursive: true, force: true });
-      },
+      stop: () => stopAndRemove(child, dir),
     };
   } catch (error) {
-    await stopGroup(child);
-    await rm(dir, { recursive: true, force: true });
+    await stopAndRemove(child, dir);
     throw error;
   }
 }
@@ -332,14 +334,10 @@ export async function startKeycloak(options: KeycloakOptions): Promise<Contender
         discovery: async () => ({ url: `${url}/realms/${REALM}/.well-known/openid-configuration` }),
         jwks: async () => ({ url: `${oidc}/certs` }),
       },
-      stop: async () => {
-        await stopGroup(child);
-        await rm(dir, { recursive: true, force: true });
-      },
+      stop: () => stopAndRemove(child, dir),
     };
   } catch (error) {
-    await stopGroup(child);
-    await rm(dir, { recursive: true, force: true });
+    await stopAndRemove(child, dir);
     throw error;
   }
 }
