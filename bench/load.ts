@@ -59,3 +59,15 @@ export async function measureOnce(options: autocannon.Options, settings: LoadSet
   // would round every such run up to whole seconds.
   return figureOf(await autocannon({ ...options, connections: settings.connections, sampleInt: 50 }));
 }
+
+/**
+ * `runs` runs of every server, the servers taking turns run by run (so that a shared machine's
+ * drift moves them alike), and each server's median figure.
+ */
+export async function medianInTurns<S>(servers: readonly S[], runs: number, measureOne: (server: S) => Promise<Figure>): Promise<Map<S, Figure>> {
+  const figures = new Map<S, Figure[]>(servers.map((server) => [server, []]));
+  for (let run = 0; run < runs; run += 1) {
+    for (const server of servers) figures.get(server)?.push(await measureOne(server));
+  }
+  return new Map(servers.map((server) => [server, medianFigure(figures.get(server) ?? [])]));
+}

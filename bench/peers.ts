@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import type autocannon from 'autocannon';
 
 import { SERVER_NODE } from './bench-servers.js';
-import { measureRun, medianFigure, warmUp, type Figure, type LoadSettings } from './load.js';
+import { measureRun, medianInTurns, warmUp, type Figure, type LoadSettings } from './load.js';
 import { HYDRA_DSN_OPTIONS, startHydra, startKeycloak, startLatchkeyContender, type Contender, type ScenarioKey } from './peer-servers.js';
 
 const settings: LoadSettings = {
@@ -147,14 +147,11 @@ async function measureInTurns(contenders: readonly Contender[]): Promise<Measure
       process.stdout.write(`  ${contender.name} warmed up for ${warmed.seconds} s${warmed.rising ? ', its rate still rising' : ''}\n`);
     }
     for (const contender of taking) await warmUp(options.get(contender) as autocannon.Options, settings);
-    const runs = new Map<Contender, Figure[]>(taking.map((c) => [c, []]));
-    for (let run = 0; run < settings.runs; run += 1) {
-      for (const contender of taking) {
-        await settle();
-        runs.get(contender)?.push(await measureRun(options.get(contender) as autocannon.Options, settings));
-      }
-    }
-    for (const contender of taking) figures.get(contender)?.set(scenario.key, medianFigure(runs.get(contender) ?? []));
+    const medians = await medianInTurns(taking, settings.runs, async (contender) => {
+      await settle();
+      return measureRun(options.get(contender) as autocannon.Options, settings);
+    });
+    for (const [contender, figure] of medians) figures.get(contender)?.set(scenario.key, figure);
     if (scenario.key === 'introspection') {
       // An expired token is cheaper to introspect; the figures hold only if it was active throughout.
       for (const contender of taking) stillActive.set(contender, await probe(contender, scenario.key, options.get(contender) as autocannon.Options).then(() => true, () => false));

@@ -14,7 +14,7 @@ import type autocannon from 'autocannon';
 
 import { loadConfig } from '../src/config/load-config.js';
 import { RESOURCE, SERVER_NODE, startBare, startLatchkey, stopServer, type RunningServer, type Target } from './bench-servers.js';
-import { measure, measureOnce, measureRun, measureRunAtRate, medianFigure, warmUp, type Figure, type LoadSettings } from './load.js';
+import { measure, measureOnce, measureRun, measureRunAtRate, medianInTurns, warmUp, type Figure, type LoadSettings } from './load.js';
 import { createPeople, runSignIns, type SignInFigure } from './sign-in-load.js';
 import { codeRedemption, mintCodes, mintRefreshTokens, refreshRotation } from './token-flows.js';
 
@@ -76,31 +76,22 @@ async function measureInTurns(servers: readonly RunningServer[], redisCeiling: R
     for (const server of servers) options.set(server, await scenario.request(server.target));
     const optionsOf = (server: RunningServer): autocannon.Options => options.get(server) as autocannon.Options;
     for (const server of servers) await warmUp(optionsOf(server), settings);
-    const peaks = new Map<RunningServer, Figure[]>(servers.map((server) => [server, []]));
-    for (let run = 0; run < settings.runs; run += 1) {
-      for (const server of servers) peaks.get(server)?.push(await measureRun(optionsOf(server), settings));
-    }
-    for (const server of servers) figuresOf(server).steady.set(scenario.name, medianFigure(peaks.get(server) ?? []));
+    const peaks = await medianInTurns(servers, settings.runs, (server) => measureRun(optionsOf(server), settings));
+    for (const [server, figure] of peaks) figuresOf(server).steady.set(scenario.name, figure);
     if (!scenario.halfLoad) continue;
     // Half of the Redis ceiling's peak, for the ceiling itself and for Latchkey.
     const rate = (figuresOf(redisCeiling).steady.get(scenario.name)?.rps ?? 0) / 2;
     const paced = servers.filter((server) => server === redisCeiling || server.env !== undefined);
-    const halves = new Map<RunningServer, Figure[]>(paced.map((server) => [server, []]));
     process.stdout.write(`${scenario.name} at ${Math.round(rate)} req/s\n`);
-    for (let run = 0; run < settings.runs; run += 1) {
-      for (const server of paced) halves.get(server)?.push(await measureRunAtRate(optionsOf(server), settings, rate));
-    }
-    for (const server of paced) figuresOf(server).halfLoad.set(scenario.name, medianFigure(halves.get(server) ?? []));
+    const halves = await medianInTurns(paced, settings.runs, (server) => measureRunAtRate(optionsOf(server), settings, rate));
+    for (const [server, figure] of halves) figuresOf(server).halfLoad.set(scenario.name, figure);
   }
   if (selected('authorization_code')) {
     process.stdout.write('authorization_code redemption\n');
     // A short warm-up batch each, then each run on freshly minted codes, servers in turn.
     for (const server of servers) await measureOnce(codeRedemption(server.target, await mintCodes(server.target, Math.min(CODES_PER_RUN, 600))), settings);
-    const runs = new Map<RunningServer, Figure[]>(servers.map((server) => [server, []]));
-    for (let run = 0; run < settings.runs; run += 1) {
-      for (const server of servers) runs.get(server)?.push(await measureOnce(codeRedemption(server.target, await mintCodes(server.target, CODES_PER_RUN)), settings));
-    }
-    for (const server of servers) figuresOf(server).codes = medianFigure(runs.get(server) ?? []);
+    const codes = await medianInTurns(servers, settings.runs, async (server) => measureOnce(codeRedemption(server.target, await mintCodes(server.target, CODES_PER_RUN)), settings));
+    for (const [server, figure] of codes) figuresOf(server).codes = figure;
   }
   return figures;
 }
