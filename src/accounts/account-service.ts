@@ -229,11 +229,16 @@ export function createAccountService(deps: AccountServiceDeps) {
       return { ok: true, account };
     },
 
-    /** The second factor: a TOTP code (each time step once) or an unused recovery code. */
-    async checkSecondFactor(accountId: string, attempt: SignInAttempt, rawCode: string): Promise<SecondFactorResult> {
+    /**
+     * The second factor: a TOTP code (each time step once) or an unused recovery code. Given the
+     * account a sign-in step has just read (to check it is still active), it is not read again:
+     * the step claim and the recovery-code use are atomic in their stores, not in this read.
+     */
+    async checkSecondFactor(subject: string | Account, attempt: SignInAttempt, rawCode: string): Promise<SecondFactorResult> {
       const refusal = await throttle.begin(attempt);
       if (refusal) return { ok: false, reason: 'throttled', refusal };
-      const account = await requireAccount(accountId);
+      const account = typeof subject === 'string' ? await requireAccount(subject) : subject;
+      const accountId = account.id;
       const code = rawCode.trim().replace(/\s/g, '');
 
       if (isTotpCodeShape(code)) {
@@ -310,7 +315,7 @@ export function createAccountService(deps: AccountServiceDeps) {
       const account = await requireAccount(accountId);
       const first = await this.checkPassword(account.email, password, address);
       if (!first.ok || first.account.id !== accountId) return { ok: false, reason: !first.ok && first.reason === 'throttled' ? 'throttled' : 'invalid' };
-      const second = await this.checkSecondFactor(accountId, { login: toLogin(account.email), address }, code);
+      const second = await this.checkSecondFactor(first.account, { login: toLogin(account.email), address }, code);
       if (!second.ok) return { ok: false, reason: second.reason === 'throttled' ? 'throttled' : 'invalid' };
       return { ok: true };
     },
@@ -323,7 +328,7 @@ export function createAccountService(deps: AccountServiceDeps) {
     /** The second factor alone (TOTP or recovery code), throttled like a sign-in's. */
     async confirmSecondFactor(accountId: string, code: string, address: string): Promise<boolean> {
       const account = await requireAccount(accountId);
-      return (await this.checkSecondFactor(accountId, { login: toLogin(account.email), address }, code)).ok;
+      return (await this.checkSecondFactor(account, { login: toLogin(account.email), address }, code)).ok;
     },
 
     /**

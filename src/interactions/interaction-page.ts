@@ -4,6 +4,7 @@ import { errors, type InteractionResults } from 'oidc-provider';
 import { pathParam } from '../http/path-param.js';
 import { readForm } from '../http/read-form.js';
 import { sendPage, type PageLocaleState } from '../http/send-page.js';
+import type { Account } from '../accounts/account.js';
 import type { InteractionDeps } from './interaction-deps.js';
 import { AccountUnavailableError, CsrfError, InteractionExpiredError } from './interaction-errors.js';
 import type { LoginState } from './login-state.js';
@@ -58,6 +59,8 @@ export interface SubmittedStep<S extends LoginState['stage']> {
   readonly details: InteractionDetails;
   readonly form: Record<string, string>;
   readonly state: Extract<LoginState, { stage: S }>;
+  /** The account signing in, as read by this request (and found active). */
+  readonly account: Account;
 }
 
 /**
@@ -74,17 +77,17 @@ export async function loadSubmittedStep<S extends LoginState['stage']>(ctx: Cont
     redirectToInteraction(ctx, details.uid);
     return undefined;
   }
-  await requireActiveAccount(deps, details.uid, state.accountId);
-  return { details, form, state: state as Extract<LoginState, { stage: S }> };
+  const account = await requireActiveAccount(deps, details.uid, state.accountId);
+  return { details, form, state: state as Extract<LoginState, { stage: S }>, account };
 }
 
 /**
  * Every step after the password re-reads the account: one disabled or deleted since the sign-in
  * began gets no further, and its sign-in state is dropped.
  */
-export async function requireActiveAccount(deps: Pick<InteractionDeps, 'accounts' | 'loginStates'>, uid: string, accountId: string): Promise<void> {
+export async function requireActiveAccount(deps: Pick<InteractionDeps, 'accounts' | 'loginStates'>, uid: string, accountId: string): Promise<Account> {
   const account = await deps.accounts.findById(accountId);
-  if (account?.status === 'active') return;
+  if (account?.status === 'active') return account;
   await deps.loginStates.delete(uid);
   throw new AccountUnavailableError();
 }

@@ -20,10 +20,10 @@ export function createSubmitSecondFactor(deps: InteractionDeps) {
   return async function submitSecondFactor(ctx: Context): Promise<void> {
     const step = await loadSubmittedStep(ctx, deps, 'second_factor');
     if (!step) return;
-    const { details, form, state } = step;
+    const { details, form, state, account } = step;
 
     const attempt = { login: state.login, address: ctx.ip };
-    const result = await deps.accounts.checkSecondFactor(state.accountId, attempt, (form.code ?? '').slice(0, 64));
+    const result = await deps.accounts.checkSecondFactor(account, attempt, (form.code ?? '').slice(0, 64));
     const context = { ...auditContextOf(ctx), clientId: requestParam(details, 'client_id') ?? null, accountId: state.accountId };
     if (!result.ok) {
       if (result.reason === 'throttled') {
@@ -38,8 +38,7 @@ export function createSubmitSecondFactor(deps: InteractionDeps) {
     await deps.loginStates.delete(details.uid);
     await deps.accounts.completeSignIn(attempt);
     if (!seenBefore(ctx, state.accountId)) {
-      const account = await deps.accounts.findById(state.accountId);
-      if (account) deps.notices.newSignIn({ id: account.id, email: account.email }, { address: ctx.ip, userAgent: ctx.get('user-agent'), at: new Date() }, pageLocale(ctx, deps.renderer));
+      deps.notices.newSignIn({ id: account.id, email: account.email }, { address: ctx.ip, userAgent: ctx.get('user-agent'), at: new Date() }, pageLocale(ctx, deps.renderer));
     }
     rememberBrowser(ctx, state.accountId);
     if (result.method === 'recovery_code') deps.audit.record({ ...context, type: 'recovery_code.used', outcome: 'success' });
