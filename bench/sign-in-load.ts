@@ -10,6 +10,7 @@ import { loadConfig } from '../src/config/load-config.js';
 import { Browser } from '../test/support/browser.js';
 import { totpCode } from '../test/support/sign-in.js';
 import { authorizationUrl, BENCH_PASSWORD, REDIRECT_URI, type RunningServer } from './bench-servers.js';
+import { cpuPer, processCpu, type ProcessCpu } from './process-cpu.js';
 import { clientBasic, codeRedemptionBody } from './token-flows.js';
 
 const STEP_SECONDS = 30;
@@ -29,6 +30,8 @@ export interface SignInFigure {
   readonly completed: number;
   /** Seconds the workers spent waiting because every person had used every step the server accepts. */
   readonly starvedSeconds: number;
+  /** The server's CPU per completed sign-in. */
+  readonly cpu: ProcessCpu;
 }
 
 /** Accounts with a password and an enrolled authenticator, written through the account service. */
@@ -87,13 +90,7 @@ async function signInOnce(server: RunningServer, person: Person, step: number): 
   if (!('redirectedTo' in done)) throw new Error(`code refused: ${done.status}`);
   const code = new URL(done.redirectedTo).searchParams.get('code');
   if (!code) throw new Error('no code');
-  const response = await fetch(`${target.url}/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: clientBasic(target) },
-    body: codeRedemptionBody(code),
-  });
-  const body = (await response.json()) as { id_token?: string };
-  if (!body.id_token) throw new Error(`code not redeemed: ${response.status}`);
+  await redeem(server, code);
 }
 
 function percentile(sorted: readonly number[], fraction: number): number {
@@ -104,6 +101,7 @@ function percentile(sorted: readonly number[], fraction: number): number {
 export async function runSignIns(server: RunningServer, people: Person[], seconds: number, concurrency: number): Promise<SignInFigure> {
   const deadline = Date.now() + seconds * 1000;
   const started = Date.now();
+  const cpuBefore = processCpu(serverPid(server));
   const durations: number[] = [];
   let errors = 0;
   let starvedMs = 0;
@@ -128,7 +126,56 @@ export async function runSignIns(server: RunningServer, people: Person[], second
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
+  const cpu = cpuPer(cpuBefore, processCpu(serverPid(server)), durations.length);
   const elapsed = (Date.now() - started) / 1000;
   const sorted = [...durations].sort((a, b) => a - b);
-  return { perSecond: durations.length / elapsed, p50: Math.round(percentile(sorted, 0.5)), p99: Math.round(percentile(sorted, 0.99)), errors, completed: durations.length, starvedSeconds: starvedMs / 1000 };
+  return { perSecond: durations.length / elapsed, p50: Math.round(percentile(sorted, 0.5)), p99: Math.round(percentile(sorted, 0.99)), errors, completed: durations.length, starvedSeconds: starvedMs / 1000, cpu };
+}
+
+function serverPid(server: RunningServer): number {
+  // taskset execs the server, so the child's pid is the server's.
+  if (server.child.pid === undefined) throw new Error(`${server.name} has no process`);
+  return server.child.pid;
+}
+
+export interface EngineFlowFigure {
+  readonly perSecond: number;
+  readonly completed: number;
+  readonly cpu: ProcessCpu;
+}
+
+/**
+ * The engine's own share of a sign-in: the same /auth → code → token flow against bare
+ * oidc-provider, whose interactions finish at once (no pages, no password, no second factor).
+ * Its CPU per flow is what any sign-in through oidc-provider costs besides argon2.
+ */
+export async function runEngineFlows(server: RunningServer, seconds: number, concurrency: number): Promise<EngineFlowFigure> {
+  const target = server.target;
+  const deadline = Date.now() + seconds * 1000;
+  const started = Date.now();
+  const cpuBefore = processCpu(serverPid(server));
+  let completed = 0;
+  const worker = async (): Promise<void> => {
+    while (Date.now() < deadline) {
+      const browser = new Browser(REDIRECT_URI);
+      const done = await browser.open(authorizationUrl(target.url, target.codeClient, 'openid'));
+      if (!('redirectedTo' in done)) throw new Error(`${server.name}: the flow did not reach the client`);
+      const code = new URL(done.redirectedTo).searchParams.get('code');
+      if (!code) throw new Error(`${server.name}: no code`);
+      await redeem(server, code);
+      completed += 1;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return { perSecond: completed / ((Date.now() - started) / 1000), completed, cpu: cpuPer(cpuBefore, processCpu(serverPid(server)), completed) };
+}
+
+async function redeem(server: RunningServer, code: string): Promise<void> {
+  const response = await fetch(`${server.target.url}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: clientBasic(server.target) },
+    body: codeRedemptionBody(code),
+  });
+  const body = (await response.json()) as { id_token?: string };
+  if (!body.id_token) throw new Error(`code not redeemed: ${response.status}`);
 }
