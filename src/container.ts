@@ -60,8 +60,10 @@ import { createSecurityNotices } from './mail/security-notices.js';
 import { createMailWriter } from './mail/mail-writer.js';
 import { createEmailVerification, type VerificationGrant } from './accounts/email-verification.js';
 import { createAccountPages, createHomePage } from './pages/account-pages.js';
-import { loadPairwiseKey } from './oidc/pairwise-subject.js';
+import { DPOP_NONCE_KEY_SETTING } from './oidc/dpop.js';
+import { PAIRWISE_KEY_SETTING } from './oidc/pairwise-subject.js';
 import { createMemorySettingStore, type SettingStore } from './settings/setting-store.js';
+import { loadSharedKey } from './settings/shared-key.js';
 import { createMongoSettingStore } from './settings/mongo-setting-store.js';
 import { createRememberedConsents, type RememberedConsent } from './oidc/remembered-consents.js';
 import { createRoutingAdapterFactory } from './storage/adapter-factory.js';
@@ -309,7 +311,8 @@ export async function createContainer(config: AppConfig, logger: Logger, options
     retention.unref();
     closers.push(async () => clearInterval(retention));
 
-    const pairwiseKey = await loadPairwiseKey(settings, cipher);
+    const pairwiseKey = await loadSharedKey(settings, cipher, PAIRWISE_KEY_SETTING);
+    const dpopNonceKey = await loadSharedKey(settings, cipher, DPOP_NONCE_KEY_SETTING);
     const accountsForTokens = createAccountClaimsCache(accountStore, { ttlSeconds: config.clientCacheSeconds, maxEntries: ACCOUNT_CACHE_ENTRIES, ...(invalidation ? { invalidation } : {}) });
     const accounts = buildAccountService(config, { store: accountsForTokens.store, throttle: ephemeral.throttle, claims: ephemeral.claims, sessions: ephemeral.sessions });
     const consents = createRememberedConsents(ephemeral.consents);
@@ -328,6 +331,7 @@ export async function createContainer(config: AppConfig, logger: Logger, options
         resources,
         renderer,
         pairwiseKey,
+        dpopNonceKey,
         logger,
       });
       recordProviderEvents(built, audit);

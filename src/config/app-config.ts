@@ -93,6 +93,12 @@ export interface AppConfig {
    */
   readonly pkce: { readonly confidentialClients: PkcePolicy };
   /**
+   * Whether a DPoP proof must carry a nonce this server issued (RFC 9449 section 8): 'required'
+   * keeps a proof from being made ahead of time and used later; 'optional' accepts proofs
+   * without one. Nonces are stateless and valid on every instance.
+   */
+  readonly dpop: { readonly nonces: DpopNoncePolicy };
+  /**
    * Account attributes an operator adds to the standard claims: each is a claim of its own name,
    * released under its scope (which is added to `scopes`).
    */
@@ -151,6 +157,9 @@ export interface AppConfig {
 
 export const PKCE_POLICIES = ['required', 'optional'] as const;
 export type PkcePolicy = (typeof PKCE_POLICIES)[number];
+
+export const DPOP_NONCE_POLICIES = ['required', 'optional'] as const;
+export type DpopNoncePolicy = (typeof DPOP_NONCE_POLICIES)[number];
 
 export const ID_TOKEN_CLAIMS = ['conform', 'scopes'] as const;
 export type IdTokenClaims = (typeof ID_TOKEN_CLAIMS)[number];

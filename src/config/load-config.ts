@@ -11,6 +11,7 @@ import {
   LOG_LEVELS,
   ID_TOKEN_CLAIMS,
   PKCE_POLICIES,
+  DPOP_NONCE_POLICIES,
   REGISTRATION_GRANT_TYPES,
   type RuntimeMode,
   type TrustProxy,
@@ -47,6 +48,7 @@ const defaultsSchema = z.strictObject({
   }),
   scopes: z.array(z.string().min(1)).min(1),
   pkce: z.strictObject({ confidentialClients: z.enum(PKCE_POLICIES) }),
+  dpop: z.strictObject({ nonces: z.enum(DPOP_NONCE_POLICIES) }),
   idTokenClaims: z.enum(ID_TOKEN_CLAIMS),
   // Names are checked below, where the message can name the claim (zod reports bad record keys vaguely).
   customClaims: z.record(
@@ -600,6 +602,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig
     privateNetworkHosts: read(() => readPrivateNetworkHosts(env), Object.freeze([])),
     idTokenClaims: read(() => readChoice(env, 'ID_TOKEN_CLAIMS', ID_TOKEN_CLAIMS, defaults.idTokenClaims), defaults.idTokenClaims),
     pkce: Object.freeze({ confidentialClients: read(() => readChoice(env, 'PKCE_CONFIDENTIAL_CLIENTS', PKCE_POLICIES, defaults.pkce.confidentialClients), defaults.pkce.confidentialClients) }),
+    dpop: Object.freeze({ nonces: read(() => readChoice(env, 'DPOP_NONCES', DPOP_NONCE_POLICIES, defaults.dpop.nonces), defaults.dpop.nonces) }),
     registrationPolicies: Object.freeze(Object.fromEntries(Object.entries(defaults.registrationPolicies).map(([name, policy]) => [
       name,
       Object.freeze({ grantTypes: Object.freeze([...policy.grantTypes]), scopes: Object.freeze([...policy.scopes]) }),

@@ -6,6 +6,7 @@ import { sendPage } from '../http/send-page.js';
 import { message } from '../i18n/message.js';
 import type { Renderer } from '../http/renderer.js';
 import { buildScopeClaims } from './claims.js';
+import { buildDpopFeature } from './dpop.js';
 import { createPairwiseIdentifier } from './pairwise-subject.js';
 import { createOutboundFetch } from './outbound-fetch.js';
 import { SIGN_IN_ACR } from '../interactions/sign-in-methods.js';
@@ -33,6 +34,8 @@ export interface ProviderConfigDeps {
   readonly renderer: Renderer;
   /** The secret behind pairwise subjects (oidc/pairwise-subject.ts). */
   readonly pairwiseKey: Buffer;
+  /** The key DPoP nonces are derived from (oidc/dpop.ts). */
+  readonly dpopNonceKey: Buffer;
 }
 
 interface ResourceBound {
@@ -59,7 +62,8 @@ function buildTtl(config: AppConfig): NonNullable<Configuration['ttl']> {
   };
 }
 
-function buildFeatures(config: AppConfig, renderer: Renderer, resources: Pick<ResourceService, 'lookup'>): NonNullable<Configuration['features']> {
+function buildFeatures(config: AppConfig, deps: Pick<ProviderConfigDeps, 'renderer' | 'resources' | 'dpopNonceKey'>): NonNullable<Configuration['features']> {
+  const { renderer, resources } = deps;
   return {
     // Our own pages handle login and consent; the provider's demo pages must never be served.
     devInteractions: { enabled: false },
@@ -77,6 +81,7 @@ function buildFeatures(config: AppConfig, renderer: Renderer, resources: Pick<Re
     requestObjects: { enabled: true, requireSignedRequestObject: false },
     registration: { enabled: true, initialAccessToken: true, issueRegistrationAccessToken: true, policies: buildRegistrationPolicies(config) },
     registrationManagement: { enabled: true, rotateRegistrationAccessToken: true },
+    dPoP: buildDpopFeature(config, deps.dpopNonceKey),
   };
 }
 
@@ -120,7 +125,7 @@ export function buildProviderConfig(deps: ProviderConfigDeps): Configuration {
     subjectTypes: ['public', 'pairwise'],
     pairwiseIdentifier: createPairwiseIdentifier(deps.pairwiseKey),
     fetch: createOutboundFetch(config.privateNetworkHosts),
-    features: buildFeatures(config, deps.renderer, deps.resources),
+    features: buildFeatures(config, deps),
     loadExistingGrant: createLoadExistingGrant(deps.consents),
     extraTokenClaims: async (ctx, token) => {
       const signIn = await buildSignInClaims(ctx);

@@ -5,8 +5,10 @@ import type { DataCipher } from '../accounts/data-cipher.js';
 import { resealClientSecret, SEALED_SECRET_FIELD } from '../clients/sealed-client-adapter.js';
 import { rewriteDurableField } from '../storage/mongo-adapter.js';
 import type { CanaryStore } from './canary-store.js';
-import { resealPairwiseKey } from '../oidc/pairwise-subject.js';
+import { DPOP_NONCE_KEY_SETTING } from '../oidc/dpop.js';
+import { PAIRWISE_KEY_SETTING } from '../oidc/pairwise-subject.js';
 import type { SettingStore } from '../settings/setting-store.js';
+import { resealSharedKey } from '../settings/shared-key.js';
 import type { SigningKeys } from '../keys/signing-keys.js';
 
 export interface ReencryptionReport {
@@ -16,6 +18,8 @@ export interface ReencryptionReport {
   readonly signingKeys: number;
   /** Whether the pairwise subject key was moved to the current key. */
   readonly pairwiseKey: boolean;
+  /** Whether the key DPoP nonces are derived from was moved to the current key. */
+  readonly dpopNonceKey: boolean;
   /** Older keys nothing depends on any more: they may leave DATA_ENCRYPTION_KEY. */
   readonly retiredKeyIds: readonly string[];
   /** Older keys that unused recovery codes still need, with how many codes. */
@@ -29,7 +33,8 @@ export interface ReencryptionReport {
  */
 export async function reencryptSecrets(deps: { connection: Connection; cipher: DataCipher; accounts: AccountService; canaries: CanaryStore; settings: SettingStore; signingKeys: Pick<SigningKeys, 'reencrypt'> }): Promise<ReencryptionReport> {
   const { cipher } = deps;
-  const pairwiseKey = await resealPairwiseKey(deps.settings, cipher);
+  const pairwiseKey = await resealSharedKey(deps.settings, cipher, PAIRWISE_KEY_SETTING);
+  const dpopNonceKey = await resealSharedKey(deps.settings, cipher, DPOP_NONCE_KEY_SETTING);
   const clientSecrets = await rewriteDurableField(deps.connection, 'Client', SEALED_SECRET_FIELD, (clientId, sealed) => resealClientSecret(cipher, clientId, sealed));
   const accounts = await deps.accounts.reencryptSecrets();
   const signingKeys = await deps.signingKeys.reencrypt();
@@ -45,5 +50,5 @@ export async function reencryptSecrets(deps: { connection: Connection; cipher: D
       retiredKeyIds.push(canary.keyId);
     }
   }
-  return { currentKeyId: cipher.currentKeyId, clientSecrets, totpSecrets: accounts.rewritten, signingKeys, pairwiseKey, retiredKeyIds, stillNeeded };
+  return { currentKeyId: cipher.currentKeyId, clientSecrets, totpSecrets: accounts.rewritten, signingKeys, pairwiseKey, dpopNonceKey, retiredKeyIds, stillNeeded };
 }

@@ -51,7 +51,7 @@ describe('latchkey secrets reencrypt: rotating DATA_ENCRYPTION_KEY', () => {
 
     const run = await cli(['secrets', 'reencrypt', '--json'], [newKey, oldKey]);
     expect(run).toMatchObject({ code: 0, stderr: '' });
-    expect(JSON.parse(run.stdout)).toEqual({ current_key_id: 'k2', client_secrets: 1, totp_secrets: 1, signing_keys: 2, pairwise_key: true, retired_key_ids: ['default'], still_needed: {} });
+    expect(JSON.parse(run.stdout)).toEqual({ current_key_id: 'k2', client_secrets: 1, totp_secrets: 1, signing_keys: 2, pairwise_key: true, dpop_nonce_key: true, retired_key_ids: ['default'], still_needed: {} });
     const stored = await storedCiphertexts();
     expect(stored.client).toMatch(/^v2\.k2\./);
     expect(stored.totp).toEqual([expect.stringMatching(/^v2\.k2\./)]);

@@ -166,9 +166,9 @@ describe('loadConfig', () => {
   });
 
   it('reads the PKCE default, the ID token claims policy and the private network hosts', () => {
-    expect(loadConfig({})).toMatchObject({ pkce: { confidentialClients: 'optional' }, idTokenClaims: 'conform', privateNetworkHosts: [] });
-    expect(loadConfig({ PKCE_CONFIDENTIAL_CLIENTS: 'required', ID_TOKEN_CLAIMS: 'scopes', PRIVATE_NETWORK_HOSTS: 'RP.internal:8443, 10.0.0.5,[::1]:443' }))
-      .toMatchObject({ pkce: { confidentialClients: 'required' }, idTokenClaims: 'scopes', privateNetworkHosts: ['rp.internal:8443', '10.0.0.5', '[::1]:443'] });
+    expect(loadConfig({})).toMatchObject({ pkce: { confidentialClients: 'optional' }, dpop: { nonces: 'required' }, idTokenClaims: 'conform', privateNetworkHosts: [] });
+    expect(loadConfig({ PKCE_CONFIDENTIAL_CLIENTS: 'required', DPOP_NONCES: 'optional', ID_TOKEN_CLAIMS: 'scopes', PRIVATE_NETWORK_HOSTS: 'RP.internal:8443, 10.0.0.5,[::1]:443' }))
+      .toMatchObject({ pkce: { confidentialClients: 'required' }, dpop: { nonces: 'optional' }, idTokenClaims: 'scopes', privateNetworkHosts: ['rp.internal:8443', '10.0.0.5', '[::1]:443'] });
   });
 
   it('reads the branding, embeds the logo, and refuses an accent colour white text cannot be read on', () => {
@@ -196,6 +196,7 @@ describe('loadConfig', () => {
     ['SMTP_URL', 'https://mail.example.org', 'SMTP_URL: must start with smtp:// or smtps://'],
     ['MAIL_FROM', 'not an address', 'MAIL_FROM: must be an address (no-reply@example.com) or a name and address (Example <no-reply@example.com>)'],
     ['PKCE_CONFIDENTIAL_CLIENTS', 'sometimes', 'PKCE_CONFIDENTIAL_CLIENTS: must be required or optional; got "sometimes"'],
+    ['DPOP_NONCES', 'never', 'DPOP_NONCES: must be required or optional; got "never"'],
     ['ID_TOKEN_CLAIMS', 'all', 'ID_TOKEN_CLAIMS: must be conform or scopes; got "all"'],
     ['PRIVATE_NETWORK_HOSTS', 'https://rp.internal/', 'PRIVATE_NETWORK_HOSTS: takes host or host:port entries separated by commas; "https://rp.internal/" is not one'],
   ])('refuses %s=%p', (name, value, message) => {
