@@ -1,15 +1,18 @@
 /**
  * A resource server that trusts Latchkey: JWT access tokens are checked offline against the
  * JWKS (issuer, audience, expiry, typ at+jwt), opaque ones through introspection with the
- * resource server's own client credentials. Run it with:
+ * resource server's own client credentials. A token bound to a DPoP key (cnf.jkt) is accepted
+ * only with `Authorization: DPoP` and a fresh proof signed by that key (RFC 9449 section 7).
+ * Run it with:
  *
  *   ISSUER=https://id.example.com AUDIENCE=https://api.example.com \
  *   INTROSPECTION_CLIENT_ID=... INTROSPECTION_CLIENT_SECRET=... \
  *   npx tsx examples/resource-server/resource-server.ts
  */
+import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import Koa from 'koa';
-import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { calculateJwkThumbprint, createRemoteJWKSet, EmbeddedJWK, jwtVerify } from 'jose';
 
 export interface ResourceServerOptions {
   readonly issuer: string;
@@ -21,6 +24,29 @@ interface Principal {
   readonly sub: string | undefined;
   readonly clientId: string | undefined;
   readonly scope: string;
+  /** The thumbprint of the DPoP key the token is bound to, if it is. */
+  readonly jkt: string | undefined;
+}
+
+const DPOP_ALGORITHMS = ['ES256', 'EdDSA', 'Ed25519'];
+// How old a proof may be, and so how long its jti is remembered against replay.
+const DPOP_PROOF_SECONDS = 60;
+
+class TokenRefused extends Error {}
+
+/**
+ * The jti of every proof accepted in the last minute. One process only: a fleet of resource
+ * servers shares this set (Redis SET NX with a TTL) or requires nonces of its own.
+ */
+function createReplayGuard(): (jti: string) => boolean {
+  const seen = new Map<string, number>();
+  return (jti) => {
+    const now = Date.now();
+    for (const [key, until] of seen) if (until < now) seen.delete(key);
+    if (seen.has(jti)) return false;
+    seen.set(jti, now + DPOP_PROOF_SECONDS * 1000);
+    return true;
+  };
 }
 
 export function createResourceServer(options: ResourceServerOptions): Koa {
@@ -36,7 +62,8 @@ export function createResourceServer(options: ResourceServerOptions): Koa {
       typ: 'at+jwt',
       algorithms: ['ES256', 'EdDSA', 'RS256'],
     });
-    return { sub: payload.sub, clientId: payload.client_id as string | undefined, scope: String(payload.scope ?? '') };
+    const cnf = payload.cnf as { jkt?: unknown } | undefined;
+    return { sub: payload.sub, clientId: payload.client_id as string | undefined, scope: String(payload.scope ?? ''), jkt: typeof cnf?.jkt === 'string' ? cnf.jkt : undefined };
   }
 
   async function introspect(token: string): Promise<Principal> {
@@ -48,27 +75,47 @@ export function createResourceServer(options: ResourceServerOptions): Koa {
       headers: { authorization: `Basic ${credentials}`, 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ token }),
     });
-    const result = (await response.json()) as { active?: boolean; aud?: string | string[]; sub?: string; client_id?: string; scope?: string };
+    const result = (await response.json()) as { active?: boolean; aud?: string | string[]; sub?: string; client_id?: string; scope?: string; cnf?: { jkt?: string } };
     const audiences = Array.isArray(result.aud) ? result.aud : [result.aud];
-    if (!result.active || !audiences.includes(options.audience)) throw new Error('inactive token or another audience');
-    return { sub: result.sub, clientId: result.client_id, scope: result.scope ?? '' };
+    if (!result.active || !audiences.includes(options.audience)) throw new TokenRefused('inactive token or another audience');
+    return { sub: result.sub, clientId: result.client_id, scope: result.scope ?? '', jkt: result.cnf?.jkt };
+  }
+
+  const firstUse = createReplayGuard();
+
+  /** RFC 9449 section 4.3: a proof for this request, this token, and the key the token is bound to. */
+  async function checkProof(ctx: Koa.Context, token: string, jkt: string): Promise<void> {
+    const proof = ctx.get('dpop');
+    if (!proof) throw new TokenRefused('a DPoP-bound token needs a DPoP proof');
+    const { payload, protectedHeader } = await jwtVerify(proof, EmbeddedJWK, { typ: 'dpop+jwt', algorithms: DPOP_ALGORITHMS, maxTokenAge: DPOP_PROOF_SECONDS, clockTolerance: 5 });
+    if (!protectedHeader.jwk || (await calculateJwkThumbprint(protectedHeader.jwk)) !== jkt) throw new TokenRefused('the proof is signed by another key');
+    if (payload.htm !== ctx.method) throw new TokenRefused('the proof is for another method');
+    // Behind a proxy, this is the URL the client called only if app.proxy trusts its headers.
+    if (payload.htu !== `${ctx.protocol}://${ctx.host}${ctx.path}`) throw new TokenRefused('the proof is for another URL');
+    if (payload.ath !== createHash('sha256').update(token).digest('base64url')) throw new TokenRefused('the proof is for another token');
+    if (typeof payload.jti !== 'string' || !firstUse(payload.jti)) throw new TokenRefused('the proof was used before');
   }
 
   const app = new Koa();
   app.use(async (ctx) => {
-    const token = /^Bearer (\S+)$/i.exec(ctx.get('authorization'))?.[1];
-    if (!token) {
+    const [, scheme, token] = /^(Bearer|DPoP) (\S+)$/i.exec(ctx.get('authorization')) ?? [];
+    const algs = `algs="${DPOP_ALGORITHMS.join(' ')}"`;
+    if (!scheme || !token) {
       ctx.status = 401;
-      ctx.set('WWW-Authenticate', 'Bearer');
+      ctx.set('WWW-Authenticate', `Bearer, DPoP ${algs}`);
       ctx.body = { error: 'invalid_token' };
       return;
     }
     try {
       const principal = token.split('.').length === 3 ? await verifyJwt(token) : await introspect(token);
-      ctx.body = { hello: principal.sub ?? principal.clientId, scope: principal.scope };
+      // A bound token presented as a bearer token is refused (RFC 9449 section 7.2): whoever
+      // copied it does not hold the key.
+      if (principal.jkt) await checkProof(ctx, token, principal.jkt);
+      else if (scheme.toLowerCase() === 'dpop') throw new TokenRefused('the token is not bound to a DPoP key');
+      ctx.body = { hello: principal.sub ?? principal.clientId, scope: principal.scope, ...(principal.jkt ? { jkt: principal.jkt } : {}) };
     } catch {
       ctx.status = 401;
-      ctx.set('WWW-Authenticate', 'Bearer error="invalid_token"');
+      ctx.set('WWW-Authenticate', scheme.toLowerCase() === 'dpop' ? `DPoP error="invalid_token", ${algs}` : 'Bearer error="invalid_token"');
       ctx.body = { error: 'invalid_token' };
     }
   });

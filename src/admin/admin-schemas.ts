@@ -24,6 +24,10 @@ export const clientCreateBody = z.strictObject({
   policy_uri: uri.optional(),
   tos_uri: uri.optional(),
   resources: z.array(uri).max(50).optional(),
+  /** RFC 9126: this client's authorization requests must be pushed (PAR). */
+  require_pushed_authorization_requests: z.boolean().optional(),
+  /** RFC 9449: this client's access tokens must be bound to a DPoP key. */
+  dpop_bound_access_tokens: z.boolean().optional(),
 });
 
 export const clientPatchBody = clientCreateBody.omit({ public: true }).partial();

@@ -23,6 +23,8 @@ function fromClientBody(body: z.infer<typeof clientPatchBody>): Partial<ClientIn
     ...(body.policy_uri !== undefined ? { policyUri: body.policy_uri } : {}),
     ...(body.tos_uri !== undefined ? { tosUri: body.tos_uri } : {}),
     ...(body.resources !== undefined ? { resources: body.resources } : {}),
+    ...(body.require_pushed_authorization_requests !== undefined ? { requirePushedRequests: body.require_pushed_authorization_requests } : {}),
+    ...(body.dpop_bound_access_tokens !== undefined ? { dpopBoundTokens: body.dpop_bound_access_tokens } : {}),
   };
 }
 

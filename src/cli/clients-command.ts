@@ -13,7 +13,8 @@ export const CLIENTS_SUBCOMMANDS: readonly string[] = ['create', 'list', 'show',
 
 export const CLIENTS_USAGE = `latchkey clients create --name N [--redirect-uri U]... [--post-logout-redirect-uri U]... [--public]
                        [--grant-type T]... [--scope "a b"] [--resource URI]... [--admin] [--first-party]
-                       [--pkce required|optional] [--logo-uri U] [--policy-uri U] [--tos-uri U]
+                       [--pkce required|optional] [--require-par] [--require-dpop]
+                       [--logo-uri U] [--policy-uri U] [--tos-uri U]
     --name N                      the name people see on the consent page
     --redirect-uri U              where codes are sent (repeatable); https, or http on localhost
     --post-logout-redirect-uri U  where RP-initiated logout may return (repeatable)
@@ -24,6 +25,8 @@ export const CLIENTS_USAGE = `latchkey clients create --name N [--redirect-uri U
     --admin                       may use the admin scope (client_credentials, confidential only)
     --first-party                 no consent page: your own application
     --pkce required|optional      PKCE for this confidential client (default: PKCE_CONFIDENTIAL_CLIENTS)
+    --require-par                 authorization requests only through the PAR endpoint (RFC 9126)
+    --require-dpop                access tokens only bound to a DPoP key (RFC 9449)
     --logo-uri/--policy-uri/--tos-uri U   shown or linked on the consent page (https)
 latchkey clients list [--limit N] [--after CURSOR]
 latchkey clients show|delete|rotate-secret <client_id>
@@ -43,6 +46,8 @@ const CREATE_OPTIONS = {
   'policy-uri': { type: 'string' },
   'tos-uri': { type: 'string' },
   resource: { type: 'string', multiple: true },
+  'require-par': { type: 'boolean' },
+  'require-dpop': { type: 'boolean' },
 } as const;
 
 function describePkce(metadata: AdapterPayload): string {
@@ -69,6 +74,8 @@ function describeClient(metadata: AdapterPayload, secret?: string): string {
     ['redirect_uris', (metadata.redirect_uris as string[] | undefined)?.join(' ')],
     ['first_party', metadata.first_party === true ? 'yes' : 'no'],
     ['pkce', describePkce(metadata)],
+    ['require_par', metadata.require_pushed_authorization_requests === true ? 'yes' : 'no'],
+    ['require_dpop', metadata.dpop_bound_access_tokens === true ? 'yes' : 'no'],
     ['resources', ((metadata.latchkey_resources as string[] | undefined) ?? []).join(' ')],
   ];
   return lines.map(([key, value]) => `${String(key).padEnd(16)}${String(value ?? '')}`).join('\n');
@@ -96,6 +103,8 @@ export async function runClientsCommand(args: readonly string[], open: () => Pro
           ...(values['policy-uri'] ? { policyUri: values['policy-uri'] } : {}),
           ...(values['tos-uri'] ? { tosUri: values['tos-uri'] } : {}),
           resources: values.resource ?? [],
+          requirePushedRequests: values['require-par'] ?? false,
+          dpopBoundTokens: values['require-dpop'] ?? false,
         });
         audit.record({ ...CLI_CONTEXT, type: 'client.created', outcome: 'success', clientId: String(created.metadata.client_id), details: { admin: values.admin ?? false } });
         output.result({ ...created.metadata, ...(created.clientSecret ? { client_secret: created.clientSecret } : {}) }, () => describeClient(created.metadata, created.clientSecret));

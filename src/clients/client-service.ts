@@ -26,6 +26,10 @@ export interface ClientInput {
   readonly tosUri?: string;
   /** Registered resource servers this client may request tokens for. */
   readonly resources?: readonly string[];
+  /** RFC 9126: authorization requests only through the PAR endpoint. */
+  readonly requirePushedRequests?: boolean;
+  /** RFC 9449: access tokens only bound to a DPoP key (refresh tokens of public clients too). */
+  readonly dpopBoundTokens?: boolean;
 }
 
 export interface CreatedClient {
@@ -124,6 +128,8 @@ export function buildClientMetadata(clientId: string, input: ClientInput, allowe
     ...(policyUri ? { policy_uri: policyUri } : {}),
     ...(tosUri ? { tos_uri: tosUri } : {}),
     latchkey_resources: [...new Set(input.resources ?? [])],
+    require_pushed_authorization_requests: input.requirePushedRequests ?? false,
+    dpop_bound_access_tokens: input.dpopBoundTokens ?? false,
   };
 }
 
@@ -145,6 +151,8 @@ export function toClientInput(metadata: AdapterPayload): ClientInput {
     ...(typeof metadata.policy_uri === 'string' ? { policyUri: metadata.policy_uri } : {}),
     ...(typeof metadata.tos_uri === 'string' ? { tosUri: metadata.tos_uri } : {}),
     resources: Array.isArray(metadata.latchkey_resources) ? (metadata.latchkey_resources as string[]) : [],
+    requirePushedRequests: metadata.require_pushed_authorization_requests === true,
+    dpopBoundTokens: metadata.dpop_bound_access_tokens === true,
   };
 }
 

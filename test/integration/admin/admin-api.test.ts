@@ -88,7 +88,10 @@ describe('admin API', () => {
     expect(bad.status).toBe(400);
     expect((await api('GET', `/clients/${id}`)).body).toMatchObject({ client_name: 'Stable', redirect_uris: ['https://stable.example.com/cb'] });
     const good = await api('PATCH', `/clients/${id}`, { body: { client_name: 'Renamed' } });
-    expect(good.body).toMatchObject({ client_name: 'Renamed', redirect_uris: ['https://stable.example.com/cb'] });
+    expect(good.body).toMatchObject({ client_name: 'Renamed', redirect_uris: ['https://stable.example.com/cb'], require_pushed_authorization_requests: false });
+    const strict = await api('PATCH', `/clients/${id}`, { body: { require_pushed_authorization_requests: true, dpop_bound_access_tokens: true } });
+    expect(strict.body).toMatchObject({ client_name: 'Renamed', require_pushed_authorization_requests: true, dpop_bound_access_tokens: true });
+    expect(await api('PATCH', `/clients/${id}`, { body: { dpop_bound_access_tokens: 'yes' } })).toMatchObject({ status: 400, body: { error: 'invalid_request' } });
     const rotated = await api('POST', `/clients/${id}/secret`);
     expect(rotated.body.client_secret).toEqual(expect.any(String));
     expect((await api('DELETE', `/clients/${id}`)).status).toBe(204);

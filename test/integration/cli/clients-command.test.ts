@@ -33,6 +33,8 @@ describe('latchkey clients and initial-access-token', () => {
       token_endpoint_auth_method: 'client_secret_basic',
       scope: 'openid email',
       first_party: true,
+      require_pushed_authorization_requests: false,
+      dpop_bound_access_tokens: false,
     });
     const shown = await json(['clients', 'show', String(created.client_id)]);
     expect(shown).not.toHaveProperty('client_secret');
@@ -50,6 +52,14 @@ describe('latchkey clients and initial-access-token', () => {
     const rotated = await json(['clients', 'rotate-secret', String(created.client_id)]);
     expect(rotated.client_secret).toEqual(expect.any(String));
     expect(rotated.client_secret).not.toBe(created.client_secret);
+  });
+
+  it('creates a client that must push its authorization requests and bind its tokens to a DPoP key', async () => {
+    const created = await json(['clients', 'create', '--name', 'Strict', '--redirect-uri', 'https://strict.example.com/cb', '--require-par', '--require-dpop']);
+    expect(created).toMatchObject({ require_pushed_authorization_requests: true, dpop_bound_access_tokens: true });
+    const shown = await cli(['clients', 'show', String(created.client_id)]);
+    expect(shown.stdout).toMatch(/^require_par\s+yes$/m);
+    expect(shown.stdout).toMatch(/^require_dpop\s+yes$/m);
   });
 
   it('creates public and admin clients, lists and deletes them', async () => {
