@@ -61,6 +61,7 @@ import { createMailWriter } from './mail/mail-writer.js';
 import { createEmailVerification, type VerificationGrant } from './accounts/email-verification.js';
 import { createAccountPages, createHomePage } from './pages/account-pages.js';
 import { DPOP_NONCE_KEY_SETTING } from './oidc/dpop.js';
+import { createTokenExchange } from './oidc/token-exchange.js';
 import { PAIRWISE_KEY_SETTING } from './oidc/pairwise-subject.js';
 import { createMemorySettingStore, type SettingStore } from './settings/setting-store.js';
 import { loadSharedKey } from './settings/shared-key.js';
@@ -319,6 +320,7 @@ export async function createContainer(config: AppConfig, logger: Logger, options
     const resources = createResourceService({ store: resourceStore, cacheSeconds: config.clientCacheSeconds, ...(invalidation ? { invalidation } : {}) });
     const renderer = createRenderer(undefined, { brand: config.branding });
     const adapter = createRoutingAdapterFactory(durable, ephemeral.adapter);
+    const tokenExchange = createTokenExchange({ resources, accounts: accountsForTokens, audit });
     // A provider is built per key set: oidc-provider has no way to swap keys in a running
     // instance, so a reload builds a new one and every consumer reads `current` per request.
     const buildForKeys = (jwks: { keys: JWK[] }): Provider => {
@@ -332,6 +334,7 @@ export async function createContainer(config: AppConfig, logger: Logger, options
         renderer,
         pairwiseKey,
         dpopNonceKey,
+        tokenExchange,
         logger,
       });
       recordProviderEvents(built, audit);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
 import { AUDIT_EVENT_TYPES } from '../audit/audit-event-types.js';
+import { EXCHANGE_MODES } from '../oidc/client-metadata.js';
 
 const uri = z.string().min(1).max(2000);
 
@@ -28,6 +29,10 @@ export const clientCreateBody = z.strictObject({
   require_pushed_authorization_requests: z.boolean().optional(),
   /** RFC 9449: this client's access tokens must be bound to a DPoP key. */
   dpop_bound_access_tokens: z.boolean().optional(),
+  /** RFC 8693: registered resources this client may exchange users' tokens for ([] ends it). */
+  token_exchange_audiences: z.array(uri).max(50).optional(),
+  /** delegation (default): exchanged tokens name the client in act; impersonation: they do not. */
+  token_exchange_mode: z.enum(EXCHANGE_MODES).optional(),
 });
 
 export const clientPatchBody = clientCreateBody.omit({ public: true }).partial();

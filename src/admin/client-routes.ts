@@ -25,6 +25,8 @@ function fromClientBody(body: z.infer<typeof clientPatchBody>): Partial<ClientIn
     ...(body.resources !== undefined ? { resources: body.resources } : {}),
     ...(body.require_pushed_authorization_requests !== undefined ? { requirePushedRequests: body.require_pushed_authorization_requests } : {}),
     ...(body.dpop_bound_access_tokens !== undefined ? { dpopBoundTokens: body.dpop_bound_access_tokens } : {}),
+    ...(body.token_exchange_audiences !== undefined ? { exchangeAudiences: body.token_exchange_audiences } : {}),
+    ...(body.token_exchange_mode !== undefined ? { exchangeMode: body.token_exchange_mode } : {}),
   };
 }
 

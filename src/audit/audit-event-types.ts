@@ -21,7 +21,7 @@ export const AUDIT_EVENT_TYPES = [
   'secrets.reencrypted',
   'server.error',
   'signing_keys.retired', 'signing_keys.rotated',
-  'token.error', 'token.issued', 'token.revoked',
+  'token.error', 'token.exchanged', 'token.issued', 'token.revoked',
   'totp.enrolled', 'totp.enrolment_failed', 'totp.replaced', 'totp.reset',
   'userinfo.error',
 ] as const;

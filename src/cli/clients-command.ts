@@ -6,7 +6,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import { parseLimit, toCliFailure, unknownSubcommand, UsageError } from './cli-error.js';
 import { formatTable, type CliOutput } from './cli-output.js';
 import { CLI_CONTEXT } from './cli-audit-context.js';
-import { PKCE_REQUIRED_PROPERTY } from '../oidc/client-metadata.js';
+import { EXCHANGE_AUDIENCES_PROPERTY, EXCHANGE_MODE_PROPERTY, PKCE_REQUIRED_PROPERTY } from '../oidc/client-metadata.js';
 
 /** The subcommands, checked before any database is opened. */
 export const CLIENTS_SUBCOMMANDS: readonly string[] = ['create', 'list', 'show', 'delete', 'rotate-secret'];
@@ -14,6 +14,7 @@ export const CLIENTS_SUBCOMMANDS: readonly string[] = ['create', 'list', 'show',
 export const CLIENTS_USAGE = `latchkey clients create --name N [--redirect-uri U]... [--post-logout-redirect-uri U]... [--public]
                        [--grant-type T]... [--scope "a b"] [--resource URI]... [--admin] [--first-party]
                        [--pkce required|optional] [--require-par] [--require-dpop]
+                       [--exchange-audience URI]... [--exchange-impersonation]
                        [--logo-uri U] [--policy-uri U] [--tos-uri U]
     --name N                      the name people see on the consent page
     --redirect-uri U              where codes are sent (repeatable); https, or http on localhost
@@ -27,6 +28,9 @@ export const CLIENTS_USAGE = `latchkey clients create --name N [--redirect-uri U
     --pkce required|optional      PKCE for this confidential client (default: PKCE_CONFIDENTIAL_CLIENTS)
     --require-par                 authorization requests only through the PAR endpoint (RFC 9126)
     --require-dpop                access tokens only bound to a DPoP key (RFC 9449)
+    --exchange-audience URI       may exchange users' access tokens for tokens to this
+                                  registered resource (RFC 8693; repeatable)
+    --exchange-impersonation      exchanged tokens do not name this client in act
     --logo-uri/--policy-uri/--tos-uri U   shown or linked on the consent page (https)
 latchkey clients list [--limit N] [--after CURSOR]
 latchkey clients show|delete|rotate-secret <client_id>
@@ -48,6 +52,8 @@ const CREATE_OPTIONS = {
   resource: { type: 'string', multiple: true },
   'require-par': { type: 'boolean' },
   'require-dpop': { type: 'boolean' },
+  'exchange-audience': { type: 'string', multiple: true },
+  'exchange-impersonation': { type: 'boolean' },
 } as const;
 
 function describePkce(metadata: AdapterPayload): string {
@@ -63,6 +69,12 @@ function parsePkce(value: string | undefined): boolean | undefined {
   throw new UsageError(`--pkce takes required or optional; got ${value}`);
 }
 
+function describeExchange(metadata: AdapterPayload): string {
+  const audiences = (metadata[EXCHANGE_AUDIENCES_PROPERTY] as string[] | undefined) ?? [];
+  const mode = metadata[EXCHANGE_MODE_PROPERTY] === 'impersonation' ? 'impersonation' : 'delegation';
+  return audiences.length > 0 ? `${mode} for ${audiences.join(' ')}` : 'no';
+}
+
 function describeClient(metadata: AdapterPayload, secret?: string): string {
   const lines = [
     ['client_id', metadata.client_id],
@@ -76,6 +88,7 @@ function describeClient(metadata: AdapterPayload, secret?: string): string {
     ['pkce', describePkce(metadata)],
     ['require_par', metadata.require_pushed_authorization_requests === true ? 'yes' : 'no'],
     ['require_dpop', metadata.dpop_bound_access_tokens === true ? 'yes' : 'no'],
+    ['token_exchange', describeExchange(metadata)],
     ['resources', ((metadata.latchkey_resources as string[] | undefined) ?? []).join(' ')],
   ];
   return lines.map(([key, value]) => `${String(key).padEnd(16)}${String(value ?? '')}`).join('\n');
@@ -105,6 +118,8 @@ export async function runClientsCommand(args: readonly string[], open: () => Pro
           resources: values.resource ?? [],
           requirePushedRequests: values['require-par'] ?? false,
           dpopBoundTokens: values['require-dpop'] ?? false,
+          exchangeAudiences: values['exchange-audience'] ?? [],
+          ...(values['exchange-impersonation'] ? { exchangeMode: 'impersonation' as const } : {}),
         });
         audit.record({ ...CLI_CONTEXT, type: 'client.created', outcome: 'success', clientId: String(created.metadata.client_id), details: { admin: values.admin ?? false } });
         output.result({ ...created.metadata, ...(created.clientSecret ? { client_secret: created.clientSecret } : {}) }, () => describeClient(created.metadata, created.clientSecret));

@@ -4,7 +4,8 @@ import type { AdapterFactory, AdapterPayload } from 'oidc-provider';
 import type { ClientDirectory, ClientPage } from './client-directory.js';
 import { ClientNotFoundError, InvalidClientInputError } from './client-errors.js';
 import { checkRedirectUri } from './redirect-uri.js';
-import { ADMIN_CLIENT_PROPERTY, ADMIN_GENERATION_PROPERTY, ADMIN_SCOPE, PKCE_REQUIRED_PROPERTY } from '../oidc/client-metadata.js';
+import { ADMIN_CLIENT_PROPERTY, ADMIN_GENERATION_PROPERTY, ADMIN_SCOPE, EXCHANGE_AUDIENCES_PROPERTY, EXCHANGE_MODE_PROPERTY, PKCE_REQUIRED_PROPERTY, type ExchangeMode } from '../oidc/client-metadata.js';
+import { TOKEN_EXCHANGE_GRANT } from '../oidc/token-exchange.js';
 
 export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
 export type GrantType = (typeof GRANT_TYPES)[number];
@@ -30,6 +31,10 @@ export interface ClientInput {
   readonly requirePushedRequests?: boolean;
   /** RFC 9449: access tokens only bound to a DPoP key (refresh tokens of public clients too). */
   readonly dpopBoundTokens?: boolean;
+  /** RFC 8693: registered resources this client may exchange users' tokens for; none: no exchange. */
+  readonly exchangeAudiences?: readonly string[];
+  /** Whether exchanged tokens name this client in `act` (delegation, the default) or not. */
+  readonly exchangeMode?: ExchangeMode;
 }
 
 export interface CreatedClient {
@@ -100,6 +105,16 @@ export function buildClientMetadata(clientId: string, input: ClientInput, allowe
     }
     scopes.add(ADMIN_SCOPE);
   }
+  const exchangeAudiences = [...new Set(input.exchangeAudiences ?? [])];
+  if (exchangeAudiences.length > 0 && publicClient) {
+    throw new InvalidClientInputError('a public client cannot exchange tokens (it has no secret)');
+  }
+  if (exchangeAudiences.length > 0 && input.dpopBoundTokens) {
+    throw new InvalidClientInputError('exchanged tokens cannot be bound to a DPoP key yet: a client cannot have both');
+  }
+  if (input.exchangeMode !== undefined && exchangeAudiences.length === 0) {
+    throw new InvalidClientInputError('an exchange mode needs at least one exchange audience');
+  }
   if (publicClient && input.pkceRequired === false) {
     throw new InvalidClientInputError('a public client always uses PKCE (it has no secret to protect its codes)');
   }
@@ -116,7 +131,7 @@ export function buildClientMetadata(clientId: string, input: ClientInput, allowe
     client_id_issued_at: Math.floor(Date.now() / 1000),
     redirect_uris: redirectUris,
     post_logout_redirect_uris: postLogoutRedirectUris,
-    grant_types: grantTypes,
+    grant_types: exchangeAudiences.length > 0 ? [...grantTypes, TOKEN_EXCHANGE_GRANT] : grantTypes,
     response_types: grantTypes.includes('authorization_code') ? ['code'] : [],
     token_endpoint_auth_method: publicClient ? 'none' : 'client_secret_basic',
     application_type: native ? 'native' : 'web',
@@ -130,6 +145,8 @@ export function buildClientMetadata(clientId: string, input: ClientInput, allowe
     latchkey_resources: [...new Set(input.resources ?? [])],
     require_pushed_authorization_requests: input.requirePushedRequests ?? false,
     dpop_bound_access_tokens: input.dpopBoundTokens ?? false,
+    [EXCHANGE_AUDIENCES_PROPERTY]: exchangeAudiences,
+    ...(exchangeAudiences.length > 0 ? { [EXCHANGE_MODE_PROPERTY]: input.exchangeMode ?? 'delegation' } : {}),
   };
 }
 
@@ -141,7 +158,8 @@ export function toClientInput(metadata: AdapterPayload): ClientInput {
     redirectUris: metadata.redirect_uris ?? [],
     postLogoutRedirectUris: metadata.post_logout_redirect_uris ?? [],
     publicClient: metadata.token_endpoint_auth_method === 'none',
-    grantTypes: metadata.grant_types ?? [],
+    // The exchange grant follows from the exchange audiences; it is not one of the admin's grant types.
+    grantTypes: (metadata.grant_types ?? []).filter((grant: string) => grant !== TOKEN_EXCHANGE_GRANT),
     scope,
     // The mark, not the scope: a client that registered itself may once have been given the scope.
     admin: metadata[ADMIN_CLIENT_PROPERTY] === true,
@@ -153,6 +171,8 @@ export function toClientInput(metadata: AdapterPayload): ClientInput {
     resources: Array.isArray(metadata.latchkey_resources) ? (metadata.latchkey_resources as string[]) : [],
     requirePushedRequests: metadata.require_pushed_authorization_requests === true,
     dpopBoundTokens: metadata.dpop_bound_access_tokens === true,
+    exchangeAudiences: Array.isArray(metadata[EXCHANGE_AUDIENCES_PROPERTY]) ? (metadata[EXCHANGE_AUDIENCES_PROPERTY] as string[]) : [],
+    ...(metadata[EXCHANGE_MODE_PROPERTY] === 'impersonation' || metadata[EXCHANGE_MODE_PROPERTY] === 'delegation' ? { exchangeMode: metadata[EXCHANGE_MODE_PROPERTY] } : {}),
   };
 }
 
@@ -183,7 +203,7 @@ export function createClientService(deps: ClientServiceDeps) {
   }
 
   async function save(metadata: AdapterPayload): Promise<void> {
-    for (const resource of (metadata.latchkey_resources as string[] | undefined) ?? []) {
+    for (const resource of [...((metadata.latchkey_resources as string[] | undefined) ?? []), ...((metadata[EXCHANGE_AUDIENCES_PROPERTY] as string[] | undefined) ?? [])]) {
       if (!(await deps.resourceExists(resource))) throw new InvalidClientInputError(`resource ${resource} is not a registered resource server`);
     }
     try {

@@ -7,6 +7,7 @@ import { message } from '../i18n/message.js';
 import type { Renderer } from '../http/renderer.js';
 import { buildScopeClaims } from './claims.js';
 import { buildDpopFeature } from './dpop.js';
+import type { TokenExchange } from './token-exchange.js';
 import { createPairwiseIdentifier } from './pairwise-subject.js';
 import { createOutboundFetch } from './outbound-fetch.js';
 import { SIGN_IN_ACR } from '../interactions/sign-in-methods.js';
@@ -36,6 +37,8 @@ export interface ProviderConfigDeps {
   readonly pairwiseKey: Buffer;
   /** The key DPoP nonces are derived from (oidc/dpop.ts). */
   readonly dpopNonceKey: Buffer;
+  /** RFC 8693 token exchange, registered on the provider by createProvider. */
+  readonly tokenExchange: Pick<TokenExchange, 'claimsFor'>;
 }
 
 interface ResourceBound {
@@ -128,9 +131,8 @@ export function buildProviderConfig(deps: ProviderConfigDeps): Configuration {
     features: buildFeatures(config, deps),
     loadExistingGrant: createLoadExistingGrant(deps.consents),
     extraTokenClaims: async (ctx, token) => {
-      const signIn = await buildSignInClaims(ctx);
-      const admin = buildAdminTokenClaims(ctx, token);
-      return signIn && admin ? { ...signIn, ...admin } : (signIn ?? admin);
+      const parts = [await buildSignInClaims(ctx), buildAdminTokenClaims(ctx, token), deps.tokenExchange.claimsFor(token)].filter((part) => part !== undefined);
+      return parts.length > 1 ? Object.assign({}, ...parts) as Record<string, unknown> : parts[0];
     },
     conformIdTokenClaims: config.idTokenClaims === 'conform',
     ttl: buildTtl(config),

@@ -22,12 +22,24 @@ export const ADMIN_GENERATION_PROPERTY = 'latchkey_admin_generation';
  */
 export const PKCE_REQUIRED_PROPERTY = 'latchkey_pkce_required';
 
+/** Set by an administrator: the registered resources this client may exchange tokens for (RFC 8693). */
+export const EXCHANGE_AUDIENCES_PROPERTY = 'latchkey_exchange_audiences';
+
+/**
+ * Set by an administrator: 'delegation' (the default) names the client in an exchanged token's
+ * `act` claim; 'impersonation' issues a token that says only who the user is.
+ */
+export const EXCHANGE_MODE_PROPERTY = 'latchkey_exchange_mode';
+export const EXCHANGE_MODES = ['delegation', 'impersonation'] as const;
+export type ExchangeMode = (typeof EXCHANGE_MODES)[number];
+
 /**
  * Client metadata beyond the standard set. Every one of them is granted by an administrator:
- * `first_party` skips the consent page, resources open APIs, the admin mark opens /admin/v1, and
- * the PKCE setting may relax what the operator's default demands.
+ * `first_party` skips the consent page, resources open APIs, the admin mark opens /admin/v1,
+ * the PKCE setting may relax what the operator's default demands, and the exchange settings let
+ * a client trade users' tokens for tokens to other APIs (RFC 8693).
  */
-export const EXTRA_CLIENT_PROPERTIES = ['first_party', CLIENT_RESOURCES_PROPERTY, ADMIN_CLIENT_PROPERTY, ADMIN_GENERATION_PROPERTY, PKCE_REQUIRED_PROPERTY] as const;
+export const EXTRA_CLIENT_PROPERTIES = ['first_party', CLIENT_RESOURCES_PROPERTY, ADMIN_CLIENT_PROPERTY, ADMIN_GENERATION_PROPERTY, PKCE_REQUIRED_PROPERTY, EXCHANGE_AUDIENCES_PROPERTY, EXCHANGE_MODE_PROPERTY] as const;
 
 function scopesOf(value: unknown): string[] {
   return typeof value === 'string' ? value.split(' ').filter(Boolean) : [];
@@ -38,8 +50,11 @@ function checkShape(key: string, value: unknown): void {
   if ((key === 'first_party' || key === ADMIN_CLIENT_PROPERTY || key === PKCE_REQUIRED_PROPERTY) && typeof value !== 'boolean') {
     throw new errors.InvalidClientMetadata(`${key} must be a boolean`);
   }
-  if (key === CLIENT_RESOURCES_PROPERTY && !(Array.isArray(value) && value.every((item) => typeof item === 'string'))) {
+  if ((key === CLIENT_RESOURCES_PROPERTY || key === EXCHANGE_AUDIENCES_PROPERTY) && !(Array.isArray(value) && value.every((item) => typeof item === 'string'))) {
     throw new errors.InvalidClientMetadata(`${key} must be an array of resource identifiers`);
+  }
+  if (key === EXCHANGE_MODE_PROPERTY && !EXCHANGE_MODES.some((mode) => mode === value)) {
+    throw new errors.InvalidClientMetadata(`${key} must be ${EXCHANGE_MODES.join(' or ')}`);
   }
   if (key === ADMIN_GENERATION_PROPERTY && typeof value !== 'string') {
     throw new errors.InvalidClientMetadata(`${key} must be a string`);
@@ -47,7 +62,7 @@ function checkShape(key: string, value: unknown): void {
 }
 
 // What a client that was never granted anything holds, so that a registration may repeat it.
-const NOT_GRANTED: Readonly<Record<string, unknown>> = { first_party: false, [CLIENT_RESOURCES_PROPERTY]: [], [ADMIN_CLIENT_PROPERTY]: false };
+const NOT_GRANTED: Readonly<Record<string, unknown>> = { first_party: false, [CLIENT_RESOURCES_PROPERTY]: [], [ADMIN_CLIENT_PROPERTY]: false, [EXCHANGE_AUDIENCES_PROPERTY]: [] };
 
 function sameValue(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);

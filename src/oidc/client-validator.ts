@@ -4,6 +4,7 @@ import type { AppConfig } from '../config/app-config.js';
 import { generateSigningKey, toProviderJwks } from '../keys/key-set.js';
 import { ADMIN_SCOPE, createExtraClientMetadataCheck, EXTRA_CLIENT_PROPERTIES } from './client-metadata.js';
 import { buildRegistrationPolicies } from './registration-policies.js';
+import { declareTokenExchangeGrant } from './token-exchange.js';
 
 /** The client-related part of the provider policy, shared by the server and the validator below. */
 export function buildClientPolicy(config: AppConfig): Pick<Configuration, 'scopes' | 'extraClientMetadata' | 'clientDefaults' | 'responseTypes'> {
@@ -32,7 +33,7 @@ export function buildClientPolicy(config: AppConfig): Pick<Configuration, 'scope
 export async function createAdminProvider(config: AppConfig, adapter: AdapterFactory): Promise<Provider> {
   // RS256 because client validation checks that the ID token algorithm has a key.
   const key = await generateSigningKey('RS256');
-  return new Provider(config.issuer, {
+  const provider = new Provider(config.issuer, {
     ...buildClientPolicy(config),
     adapter,
     jwks: toProviderJwks({ keys: [key] }),
@@ -43,6 +44,8 @@ export async function createAdminProvider(config: AppConfig, adapter: AdapterFac
       registration: { enabled: true, initialAccessToken: true, policies: buildRegistrationPolicies(config) },
     },
   });
+  declareTokenExchangeGrant(provider);
+  return provider;
 }
 
 /** oidc-provider's own validation of client metadata, so that a stored client always loads. */

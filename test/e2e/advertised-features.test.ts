@@ -19,7 +19,8 @@ const PASSWORD = 'correct horse battery staple';
 const ADVERTISED_LISTS: Record<string, readonly string[]> = {
   response_types_supported: ['code', 'none'],
   response_modes_supported: ['form_post', 'fragment', 'query'],
-  grant_types_supported: ['authorization_code', 'client_credentials', 'refresh_token'],
+  // e2e/token-exchange.test.ts: RFC 8693, for clients an administrator allowed
+  grant_types_supported: ['authorization_code', 'client_credentials', 'refresh_token', 'urn:ietf:params:oauth:grant-type:token-exchange'],
   code_challenge_methods_supported: ['S256'],
   token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_jwt', 'client_secret_post', 'none', 'private_key_jwt'],
   token_endpoint_auth_signing_alg_values_supported: ['ES256', 'Ed25519', 'EdDSA', 'HS256', 'PS256', 'RS256'],

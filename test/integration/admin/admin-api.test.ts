@@ -92,6 +92,7 @@ describe('admin API', () => {
     const strict = await api('PATCH', `/clients/${id}`, { body: { require_pushed_authorization_requests: true, dpop_bound_access_tokens: true } });
     expect(strict.body).toMatchObject({ client_name: 'Renamed', require_pushed_authorization_requests: true, dpop_bound_access_tokens: true });
     expect(await api('PATCH', `/clients/${id}`, { body: { dpop_bound_access_tokens: 'yes' } })).toMatchObject({ status: 400, body: { error: 'invalid_request' } });
+    expect(await api('PATCH', `/clients/${id}`, { body: { token_exchange_audiences: ['https://unregistered.example.com'] } })).toMatchObject({ status: 400, body: { error: 'invalid_client_metadata' } });
     const rotated = await api('POST', `/clients/${id}/secret`);
     expect(rotated.body.client_secret).toEqual(expect.any(String));
     expect((await api('DELETE', `/clients/${id}`)).status).toBe(204);

@@ -62,6 +62,27 @@ describe('latchkey clients and initial-access-token', () => {
     expect(shown.stdout).toMatch(/^require_dpop\s+yes$/m);
   });
 
+  it('creates a client that may exchange users\' tokens for a registered resource, and refuses what cannot work', async () => {
+    await json(['resources', 'create', '--identifier', 'https://inventory.example.com', '--scope', 'read']);
+    const created = await json(['clients', 'create', '--name', 'Orders API', '--scope', 'openid', '--exchange-audience', 'https://inventory.example.com', '--exchange-impersonation']);
+    expect(created).toMatchObject({
+      grant_types: ['client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange'],
+      latchkey_exchange_audiences: ['https://inventory.example.com'],
+      latchkey_exchange_mode: 'impersonation',
+    });
+    expect((await cli(['clients', 'show', String(created.client_id)])).stdout).toMatch(/^token_exchange\s+impersonation for https:\/\/inventory\.example\.com$/m);
+    const refusals: Array<[string[], RegExp]> = [
+      [['--exchange-audience', 'https://unknown.example.com'], /not a registered resource server/],
+      [['--exchange-audience', 'https://inventory.example.com', '--require-dpop'], /cannot be bound to a DPoP key yet/],
+      [['--exchange-audience', 'https://inventory.example.com', '--public', '--redirect-uri', 'com.example.app:/cb'], /public client cannot exchange tokens/],
+    ];
+    for (const [args, message] of refusals) {
+      const result = await cli(['clients', 'create', '--name', 'X', ...args]);
+      expect(result.code).toBeGreaterThan(0);
+      expect(result.stderr).toMatch(message);
+    }
+  });
+
   it('creates public and admin clients, lists and deletes them', async () => {
     const pub = await json(['clients', 'create', '--name', 'Mobile', '--public', '--redirect-uri', 'com.example.app:/callback']);
     expect(pub).toMatchObject({ token_endpoint_auth_method: 'none' });
