@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 import { AUDIT_EVENT_TYPES } from '../audit/audit-event-types.js';
-import { EXCHANGE_MODES } from '../oidc/client-metadata.js';
+import { CLIENT_PROFILES, EXCHANGE_MODES } from '../oidc/client-metadata.js';
 
 const uri = z.string().min(1).max(2000);
 
@@ -33,6 +33,11 @@ export const clientCreateBody = z.strictObject({
   token_exchange_audiences: z.array(uri).max(50).optional(),
   /** delegation (default): exchanged tokens name the client in act; impersonation: they do not. */
   token_exchange_mode: z.enum(EXCHANGE_MODES).optional(),
+  /** The client's public keys (private_key_jwt instead of a secret), inline or by URL. */
+  jwks: z.strictObject({ keys: z.array(z.record(z.string(), z.unknown())).min(1).max(10) }).optional(),
+  jwks_uri: uri.optional(),
+  /** fapi2: the FAPI 2.0 Security Profile (needs jwks or jwks_uri). */
+  profile: z.enum(CLIENT_PROFILES).optional(),
 });
 
 export const clientPatchBody = clientCreateBody.omit({ public: true }).partial();

@@ -27,6 +27,9 @@ function fromClientBody(body: z.infer<typeof clientPatchBody>): Partial<ClientIn
     ...(body.dpop_bound_access_tokens !== undefined ? { dpopBoundTokens: body.dpop_bound_access_tokens } : {}),
     ...(body.token_exchange_audiences !== undefined ? { exchangeAudiences: body.token_exchange_audiences } : {}),
     ...(body.token_exchange_mode !== undefined ? { exchangeMode: body.token_exchange_mode } : {}),
+    ...(body.jwks !== undefined ? { jwks: body.jwks } : {}),
+    ...(body.jwks_uri !== undefined ? { jwksUri: body.jwks_uri } : {}),
+    ...(body.profile !== undefined ? { profile: body.profile } : {}),
   };
 }
 

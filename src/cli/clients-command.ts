@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { AdapterPayload } from 'oidc-provider';
 
@@ -6,7 +7,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import { parseLimit, toCliFailure, unknownSubcommand, UsageError } from './cli-error.js';
 import { formatTable, type CliOutput } from './cli-output.js';
 import { CLI_CONTEXT } from './cli-audit-context.js';
-import { EXCHANGE_AUDIENCES_PROPERTY, EXCHANGE_MODE_PROPERTY, PKCE_REQUIRED_PROPERTY } from '../oidc/client-metadata.js';
+import { CLIENT_PROFILE_PROPERTY, EXCHANGE_AUDIENCES_PROPERTY, EXCHANGE_MODE_PROPERTY, PKCE_REQUIRED_PROPERTY } from '../oidc/client-metadata.js';
 
 /** The subcommands, checked before any database is opened. */
 export const CLIENTS_SUBCOMMANDS: readonly string[] = ['create', 'list', 'show', 'delete', 'rotate-secret'];
@@ -15,6 +16,7 @@ export const CLIENTS_USAGE = `latchkey clients create --name N [--redirect-uri U
                        [--grant-type T]... [--scope "a b"] [--resource URI]... [--admin] [--first-party]
                        [--pkce required|optional] [--require-par] [--require-dpop]
                        [--exchange-audience URI]... [--exchange-impersonation]
+                       [--jwks-file F | --jwks-uri U] [--profile fapi2]
                        [--logo-uri U] [--policy-uri U] [--tos-uri U]
     --name N                      the name people see on the consent page
     --redirect-uri U              where codes are sent (repeatable); https, or http on localhost
@@ -31,6 +33,9 @@ export const CLIENTS_USAGE = `latchkey clients create --name N [--redirect-uri U
     --exchange-audience URI       may exchange users' access tokens for tokens to this
                                   registered resource (RFC 8693; repeatable)
     --exchange-impersonation      exchanged tokens do not name this client in act
+    --jwks-file F / --jwks-uri U  the client's public keys (a JWK set): it authenticates with
+                                  private_key_jwt and has no secret
+    --profile fapi2               FAPI 2.0 Security Profile: PAR, PKCE, DPoP, private_key_jwt
     --logo-uri/--policy-uri/--tos-uri U   shown or linked on the consent page (https)
 latchkey clients list [--limit N] [--after CURSOR]
 latchkey clients show|delete|rotate-secret <client_id>
@@ -54,7 +59,33 @@ const CREATE_OPTIONS = {
   'require-dpop': { type: 'boolean' },
   'exchange-audience': { type: 'string', multiple: true },
   'exchange-impersonation': { type: 'boolean' },
+  'jwks-file': { type: 'string' },
+  'jwks-uri': { type: 'string' },
+  profile: { type: 'string' },
 } as const;
+
+/** `--jwks-file`: a JWK set of public keys. */
+async function readJwksFile(path: string | undefined): Promise<{ keys: Record<string, unknown>[] } | undefined> {
+  if (path === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(path, 'utf8'));
+  } catch (error) {
+    const code = (error as { code?: unknown } | null)?.code;
+    throw new UsageError(`--jwks-file ${path}: ${typeof code === 'string' ? `cannot be read (${code})` : 'is not JSON'}`);
+  }
+  const keys = (parsed as { keys?: unknown } | null)?.keys;
+  if (!Array.isArray(keys) || keys.length === 0 || !keys.every((key) => typeof key === 'object' && key !== null)) {
+    throw new UsageError(`--jwks-file ${path}: must be a JWK set, {"keys": [...]}`);
+  }
+  return { keys: keys as Record<string, unknown>[] };
+}
+
+function parseProfile(value: string | undefined): 'fapi2' | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'fapi2') return value;
+  throw new UsageError(`--profile takes fapi2; got ${value}`);
+}
 
 function describePkce(metadata: AdapterPayload): string {
   if (metadata.token_endpoint_auth_method === 'none') return 'required (public client)';
@@ -89,6 +120,8 @@ function describeClient(metadata: AdapterPayload, secret?: string): string {
     ['require_par', metadata.require_pushed_authorization_requests === true ? 'yes' : 'no'],
     ['require_dpop', metadata.dpop_bound_access_tokens === true ? 'yes' : 'no'],
     ['token_exchange', describeExchange(metadata)],
+    ['authentication', String(metadata.token_endpoint_auth_method ?? '')],
+    ['profile', metadata[CLIENT_PROFILE_PROPERTY] === 'fapi2' ? 'FAPI 2.0' : 'default'],
     ['resources', ((metadata.latchkey_resources as string[] | undefined) ?? []).join(' ')],
   ];
   return lines.map(([key, value]) => `${String(key).padEnd(16)}${String(value ?? '')}`).join('\n');
@@ -116,10 +149,13 @@ export async function runClientsCommand(args: readonly string[], open: () => Pro
           ...(values['policy-uri'] ? { policyUri: values['policy-uri'] } : {}),
           ...(values['tos-uri'] ? { tosUri: values['tos-uri'] } : {}),
           resources: values.resource ?? [],
-          requirePushedRequests: values['require-par'] ?? false,
-          dpopBoundTokens: values['require-dpop'] ?? false,
+          ...(values['require-par'] ? { requirePushedRequests: true } : {}),
+          ...(values['require-dpop'] ? { dpopBoundTokens: true } : {}),
           exchangeAudiences: values['exchange-audience'] ?? [],
           ...(values['exchange-impersonation'] ? { exchangeMode: 'impersonation' as const } : {}),
+          ...(values['jwks-file'] !== undefined ? { jwks: await readJwksFile(values['jwks-file']) } : {}),
+          ...(values['jwks-uri'] !== undefined ? { jwksUri: values['jwks-uri'] } : {}),
+          ...(values.profile !== undefined ? { profile: parseProfile(values.profile) } : {}),
         });
         audit.record({ ...CLI_CONTEXT, type: 'client.created', outcome: 'success', clientId: String(created.metadata.client_id), details: { admin: values.admin ?? false } });
         output.result({ ...created.metadata, ...(created.clientSecret ? { client_secret: created.clientSecret } : {}) }, () => describeClient(created.metadata, created.clientSecret));

@@ -4,7 +4,10 @@ import type { AdapterFactory, AdapterPayload } from 'oidc-provider';
 import type { ClientDirectory, ClientPage } from './client-directory.js';
 import { ClientNotFoundError, InvalidClientInputError } from './client-errors.js';
 import { checkRedirectUri } from './redirect-uri.js';
-import { ADMIN_CLIENT_PROPERTY, ADMIN_GENERATION_PROPERTY, ADMIN_SCOPE, EXCHANGE_AUDIENCES_PROPERTY, EXCHANGE_MODE_PROPERTY, PKCE_REQUIRED_PROPERTY, type ExchangeMode } from '../oidc/client-metadata.js';
+import {
+  ADMIN_CLIENT_PROPERTY, ADMIN_GENERATION_PROPERTY, ADMIN_SCOPE, CLIENT_PROFILE_PROPERTY, EXCHANGE_AUDIENCES_PROPERTY, EXCHANGE_MODE_PROPERTY, PKCE_REQUIRED_PROPERTY,
+  type ClientProfile, type ExchangeMode,
+} from '../oidc/client-metadata.js';
 import { TOKEN_EXCHANGE_GRANT } from '../oidc/token-exchange.js';
 
 export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
@@ -35,6 +38,11 @@ export interface ClientInput {
   readonly exchangeAudiences?: readonly string[];
   /** Whether exchanged tokens name this client in `act` (delegation, the default) or not. */
   readonly exchangeMode?: ExchangeMode;
+  /** The client's public keys, inline or by URL: it authenticates with private_key_jwt, not a secret. */
+  readonly jwks?: { readonly keys: readonly Record<string, unknown>[] };
+  readonly jwksUri?: string;
+  /** 'fapi2': held to the FAPI 2.0 Security Profile. */
+  readonly profile?: ClientProfile;
 }
 
 export interface CreatedClient {
@@ -105,11 +113,24 @@ export function buildClientMetadata(clientId: string, input: ClientInput, allowe
     }
     scopes.add(ADMIN_SCOPE);
   }
+  const fapi2 = input.profile === 'fapi2';
+  const jwksUri = checkUrl(input.jwksUri, 'jwks_uri');
+  const keyAuth = input.jwks !== undefined || jwksUri !== undefined;
+  if (input.jwks !== undefined && jwksUri !== undefined) throw new InvalidClientInputError('give the client\'s keys as jwks or as jwks_uri, not both');
+  if (keyAuth && publicClient) throw new InvalidClientInputError('a public client has no keys to authenticate with');
+  if (fapi2) {
+    if (publicClient || !keyAuth) throw new InvalidClientInputError('a FAPI 2.0 client authenticates with private_key_jwt: give its public keys (jwks or jwks_uri)');
+    if (input.pkceRequired === false) throw new InvalidClientInputError('a FAPI 2.0 client always uses PKCE');
+    if (input.requirePushedRequests === false || input.dpopBoundTokens === false) throw new InvalidClientInputError('a FAPI 2.0 client always pushes its requests and binds its tokens to a DPoP key');
+  }
+  const requirePushedRequests = fapi2 || (input.requirePushedRequests ?? false);
+  const dpopBoundTokens = fapi2 || (input.dpopBoundTokens ?? false);
+  const pkceRequired = fapi2 ? true : input.pkceRequired;
   const exchangeAudiences = [...new Set(input.exchangeAudiences ?? [])];
   if (exchangeAudiences.length > 0 && publicClient) {
     throw new InvalidClientInputError('a public client cannot exchange tokens (it has no secret)');
   }
-  if (exchangeAudiences.length > 0 && input.dpopBoundTokens) {
+  if (exchangeAudiences.length > 0 && dpopBoundTokens) {
     throw new InvalidClientInputError('exchanged tokens cannot be bound to a DPoP key yet: a client cannot have both');
   }
   if (input.exchangeMode !== undefined && exchangeAudiences.length === 0) {
@@ -133,21 +154,34 @@ export function buildClientMetadata(clientId: string, input: ClientInput, allowe
     post_logout_redirect_uris: postLogoutRedirectUris,
     grant_types: exchangeAudiences.length > 0 ? [...grantTypes, TOKEN_EXCHANGE_GRANT] : grantTypes,
     response_types: grantTypes.includes('authorization_code') ? ['code'] : [],
-    token_endpoint_auth_method: publicClient ? 'none' : 'client_secret_basic',
+    token_endpoint_auth_method: publicClient ? 'none' : keyAuth ? 'private_key_jwt' : 'client_secret_basic',
+    ...(input.jwks !== undefined ? { jwks: { keys: input.jwks.keys.map((key) => ({ ...key })) } } : {}),
+    ...(jwksUri !== undefined ? { jwks_uri: jwksUri } : {}),
+    // FAPI 2.0 allows PS256, ES256 and EdDSA only; RS256 stays the default for everyone else.
+    ...(fapi2 ? { id_token_signed_response_alg: 'ES256', [CLIENT_PROFILE_PROPERTY]: 'fapi2' } : {}),
     application_type: native ? 'native' : 'web',
     scope: [...scopes].join(' '),
     first_party: input.firstParty ?? false,
     [ADMIN_CLIENT_PROPERTY]: input.admin ?? false,
-    ...(input.pkceRequired !== undefined && !publicClient ? { [PKCE_REQUIRED_PROPERTY]: input.pkceRequired } : {}),
+    ...(pkceRequired !== undefined && !publicClient ? { [PKCE_REQUIRED_PROPERTY]: pkceRequired } : {}),
     ...(logoUri ? { logo_uri: logoUri } : {}),
     ...(policyUri ? { policy_uri: policyUri } : {}),
     ...(tosUri ? { tos_uri: tosUri } : {}),
     latchkey_resources: [...new Set(input.resources ?? [])],
-    require_pushed_authorization_requests: input.requirePushedRequests ?? false,
-    dpop_bound_access_tokens: input.dpopBoundTokens ?? false,
+    require_pushed_authorization_requests: requirePushedRequests,
+    dpop_bound_access_tokens: dpopBoundTokens,
     [EXCHANGE_AUDIENCES_PROPERTY]: exchangeAudiences,
     ...(exchangeAudiences.length > 0 ? { [EXCHANGE_MODE_PROPERTY]: input.exchangeMode ?? 'delegation' } : {}),
   };
+}
+
+function isJwks(value: unknown): value is { keys: Record<string, unknown>[] } {
+  return typeof value === 'object' && value !== null && Array.isArray((value as { keys?: unknown }).keys);
+}
+
+/** Whether a client authenticates with a secret (client_secret_basic); others have none to show or rotate. */
+function hasSecret(metadata: AdapterPayload): boolean {
+  return metadata.token_endpoint_auth_method !== 'none' && metadata.token_endpoint_auth_method !== 'private_key_jwt';
 }
 
 /** Reads metadata back as admin input, so a partial update can start from what is stored. */
@@ -173,6 +207,9 @@ export function toClientInput(metadata: AdapterPayload): ClientInput {
     dpopBoundTokens: metadata.dpop_bound_access_tokens === true,
     exchangeAudiences: Array.isArray(metadata[EXCHANGE_AUDIENCES_PROPERTY]) ? (metadata[EXCHANGE_AUDIENCES_PROPERTY] as string[]) : [],
     ...(metadata[EXCHANGE_MODE_PROPERTY] === 'impersonation' || metadata[EXCHANGE_MODE_PROPERTY] === 'delegation' ? { exchangeMode: metadata[EXCHANGE_MODE_PROPERTY] } : {}),
+    ...(isJwks(metadata.jwks) ? { jwks: metadata.jwks } : {}),
+    ...(typeof metadata.jwks_uri === 'string' ? { jwksUri: metadata.jwks_uri } : {}),
+    ...(metadata[CLIENT_PROFILE_PROPERTY] === 'fapi2' ? { profile: 'fapi2' as const } : {}),
   };
 }
 
@@ -219,7 +256,7 @@ export function createClientService(deps: ClientServiceDeps) {
     async create(input: ClientInput): Promise<CreatedClient> {
       const clientId = `lk_${randomBytes(12).toString('base64url')}`;
       const metadata = withAdminGeneration(buildClientMetadata(clientId, input, deps.allowedScopes));
-      const clientSecret = metadata.token_endpoint_auth_method === 'none' ? undefined : newSecret();
+      const clientSecret = hasSecret(metadata) ? newSecret() : undefined;
       await save(clientSecret ? { ...metadata, client_secret: clientSecret } : metadata);
       return { metadata, ...(clientSecret ? { clientSecret } : {}) };
     },
@@ -238,6 +275,9 @@ export function createClientService(deps: ClientServiceDeps) {
       if (wasPublic !== (metadata.token_endpoint_auth_method === 'none')) {
         throw new InvalidClientInputError('a client cannot switch between public and confidential; create a new one');
       }
+      if (hasSecret(current) !== hasSecret(metadata)) {
+        throw new InvalidClientInputError('a client cannot switch between a secret and its own keys; create a new one');
+      }
       const wasAdmin = current[ADMIN_CLIENT_PROPERTY] === true;
       const kept = withAdminGeneration({
         ...metadata,
@@ -250,7 +290,7 @@ export function createClientService(deps: ClientServiceDeps) {
 
     async rotateSecret(clientId: string): Promise<CreatedClient> {
       const current = await find(clientId);
-      if (current.token_endpoint_auth_method === 'none') throw new InvalidClientInputError('a public client has no secret to rotate');
+      if (!hasSecret(current)) throw new InvalidClientInputError('this client has no secret to rotate: it is public, or it authenticates with its own keys');
       const clientSecret = newSecret();
       await save(withAdminGeneration({ ...current, client_secret: clientSecret }));
       return { metadata: withoutSecret(current), clientSecret };

@@ -7,6 +7,7 @@ import { message } from '../i18n/message.js';
 import type { Renderer } from '../http/renderer.js';
 import { buildScopeClaims } from './claims.js';
 import { buildDpopFeature } from './dpop.js';
+import { buildFapiFeature, rotateRefreshToken } from './fapi-profile.js';
 import type { TokenExchange } from './token-exchange.js';
 import { createPairwiseIdentifier } from './pairwise-subject.js';
 import { createOutboundFetch } from './outbound-fetch.js';
@@ -85,6 +86,7 @@ function buildFeatures(config: AppConfig, deps: Pick<ProviderConfigDeps, 'render
     registration: { enabled: true, initialAccessToken: true, issueRegistrationAccessToken: true, policies: buildRegistrationPolicies(config) },
     registrationManagement: { enabled: true, rotateRegistrationAccessToken: true },
     dPoP: buildDpopFeature(config, deps.dpopNonceKey),
+    fapi: buildFapiFeature(),
   };
 }
 
@@ -137,7 +139,7 @@ export function buildProviderConfig(deps: ProviderConfigDeps): Configuration {
     conformIdTokenClaims: config.idTokenClaims === 'conform',
     ttl: buildTtl(config),
     pkce: { required: createPkceRequired(config) },
-    rotateRefreshToken: true,
+    rotateRefreshToken,
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     renderError: buildRenderError(deps.renderer),
     // The languages our pages are written in (views/locales), chosen by ui_locales.

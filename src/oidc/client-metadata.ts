@@ -34,12 +34,22 @@ export const EXCHANGE_MODES = ['delegation', 'impersonation'] as const;
 export type ExchangeMode = (typeof EXCHANGE_MODES)[number];
 
 /**
+ * Set by an administrator: the security profile a client is held to. 'fapi2' is the FAPI 2.0
+ * Security Profile: pushed requests, PKCE, DPoP-bound tokens, private_key_jwt, ES256 ID tokens,
+ * no refresh token rotation (oidc/fapi-profile.ts).
+ */
+export const CLIENT_PROFILE_PROPERTY = 'latchkey_profile';
+export const CLIENT_PROFILES = ['fapi2'] as const;
+export type ClientProfile = (typeof CLIENT_PROFILES)[number];
+
+/**
  * Client metadata beyond the standard set. Every one of them is granted by an administrator:
  * `first_party` skips the consent page, resources open APIs, the admin mark opens /admin/v1,
- * the PKCE setting may relax what the operator's default demands, and the exchange settings let
- * a client trade users' tokens for tokens to other APIs (RFC 8693).
+ * the PKCE setting may relax what the operator's default demands, the exchange settings let
+ * a client trade users' tokens for tokens to other APIs (RFC 8693), and the profile holds a
+ * client to FAPI 2.0.
  */
-export const EXTRA_CLIENT_PROPERTIES = ['first_party', CLIENT_RESOURCES_PROPERTY, ADMIN_CLIENT_PROPERTY, ADMIN_GENERATION_PROPERTY, PKCE_REQUIRED_PROPERTY, EXCHANGE_AUDIENCES_PROPERTY, EXCHANGE_MODE_PROPERTY] as const;
+export const EXTRA_CLIENT_PROPERTIES = ['first_party', CLIENT_RESOURCES_PROPERTY, ADMIN_CLIENT_PROPERTY, ADMIN_GENERATION_PROPERTY, PKCE_REQUIRED_PROPERTY, EXCHANGE_AUDIENCES_PROPERTY, EXCHANGE_MODE_PROPERTY, CLIENT_PROFILE_PROPERTY] as const;
 
 function scopesOf(value: unknown): string[] {
   return typeof value === 'string' ? value.split(' ').filter(Boolean) : [];
@@ -52,6 +62,9 @@ function checkShape(key: string, value: unknown): void {
   }
   if ((key === CLIENT_RESOURCES_PROPERTY || key === EXCHANGE_AUDIENCES_PROPERTY) && !(Array.isArray(value) && value.every((item) => typeof item === 'string'))) {
     throw new errors.InvalidClientMetadata(`${key} must be an array of resource identifiers`);
+  }
+  if (key === CLIENT_PROFILE_PROPERTY && !CLIENT_PROFILES.some((profile) => profile === value)) {
+    throw new errors.InvalidClientMetadata(`${key} must be ${CLIENT_PROFILES.join(' or ')}`);
   }
   if (key === EXCHANGE_MODE_PROPERTY && !EXCHANGE_MODES.some((mode) => mode === value)) {
     throw new errors.InvalidClientMetadata(`${key} must be ${EXCHANGE_MODES.join(' or ')}`);

@@ -31,12 +31,13 @@ export function buildClientPolicy(config: AppConfig): Pick<Configuration, 'scope
  * It never signs anything, so a throwaway key stands in for the key set.
  */
 export async function createAdminProvider(config: AppConfig, adapter: AdapterFactory): Promise<Provider> {
-  // RS256 because client validation checks that the ID token algorithm has a key.
-  const key = await generateSigningKey('RS256');
+  // Client validation checks that the ID token algorithm has a key: RS256 (the default) and
+  // ES256 (FAPI 2.0 clients), as in the server's key set.
+  const keys = await Promise.all([generateSigningKey('RS256'), generateSigningKey('ES256')]);
   const provider = new Provider(config.issuer, {
     ...buildClientPolicy(config),
     adapter,
-    jwks: toProviderJwks({ keys: [key] }),
+    jwks: toProviderJwks({ keys }),
     ttl: { InitialAccessToken: config.ttl.initialAccessTokenSeconds },
     features: {
       devInteractions: { enabled: false },

@@ -1,3 +1,8 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { exportJWK, generateKeyPair } from 'jose';
+
 import { connectMongo } from '../../../src/storage/mongo-connection.js';
 import { runCli } from '../../../src/cli/main.js';
 import { requireEnv, uniqueMongoUri } from '../../support/test-env.js';
@@ -80,6 +85,33 @@ describe('latchkey clients and initial-access-token', () => {
       const result = await cli(['clients', 'create', '--name', 'X', ...args]);
       expect(result.code).toBeGreaterThan(0);
       expect(result.stderr).toMatch(message);
+    }
+  });
+
+  it('creates a FAPI 2.0 client from a key file, with no secret, and says what it needs', async () => {
+    const { publicKey } = await generateKeyPair('ES256');
+    const dir = await mkdtemp(join(tmpdir(), 'latchkey-jwks-'));
+    try {
+      const file = join(dir, 'keys.json');
+      await writeFile(file, JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', use: 'sig', alg: 'ES256' }] }));
+      const created = await json(['clients', 'create', '--name', 'Bank app', '--redirect-uri', 'https://bank.example.com/cb', '--jwks-file', file, '--profile', 'fapi2']);
+      expect(created).toMatchObject({ token_endpoint_auth_method: 'private_key_jwt', latchkey_profile: 'fapi2', require_pushed_authorization_requests: true, dpop_bound_access_tokens: true });
+      expect(created).not.toHaveProperty('client_secret');
+      expect((await cli(['clients', 'rotate-secret', String(created.client_id)])).stderr).toMatch(/no secret to rotate/);
+      await writeFile(file, '{"keys": []}');
+      const refusals: Array<[string[], RegExp]> = [
+        [['--profile', 'fapi2'], /private_key_jwt: give its public keys/],
+        [['--profile', 'fapi1'], /--profile takes fapi2/],
+        [['--jwks-file', file], /must be a JWK set/],
+        [['--jwks-file', join(dir, 'absent.json')], /--jwks-file .*absent\.json: cannot be read \(ENOENT\)/],
+      ];
+      for (const [args, message] of refusals) {
+        const result = await cli(['clients', 'create', '--name', 'X', '--redirect-uri', 'https://x.example.com/cb', ...args]);
+        expect(result.code).toBeGreaterThan(0);
+        expect(result.stderr).toMatch(message);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 
