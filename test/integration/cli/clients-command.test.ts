@@ -98,11 +98,15 @@ describe('latchkey clients and initial-access-token', () => {
       expect(created).toMatchObject({ token_endpoint_auth_method: 'private_key_jwt', latchkey_profile: 'fapi2', require_pushed_authorization_requests: true, dpop_bound_access_tokens: true });
       expect(created).not.toHaveProperty('client_secret');
       expect((await cli(['clients', 'rotate-secret', String(created.client_id)])).stderr).toMatch(/no secret to rotate/);
+      const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+      const privateFile = join(dir, 'private.json');
+      await writeFile(privateFile, JSON.stringify({ keys: [await exportJWK(privateKey)] }));
       await writeFile(file, '{"keys": []}');
       const refusals: Array<[string[], RegExp]> = [
         [['--profile', 'fapi2'], /private_key_jwt: give its public keys/],
         [['--profile', 'fapi1'], /--profile takes fapi2/],
         [['--jwks-file', file], /must be a JWK set/],
+        [['--jwks-file', privateFile], /jwks must hold public keys only: key 0 has private members/],
         [['--jwks-file', join(dir, 'absent.json')], /--jwks-file .*absent\.json: cannot be read \(ENOENT\)/],
       ];
       for (const [args, message] of refusals) {
