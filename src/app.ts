@@ -18,6 +18,7 @@ import type { Logger } from './logging/create-logger.js';
 import { createRequestUriResolver } from './oidc/request-uri.js';
 import { PASSWORD_RESET_PATH } from './pages/password-reset-pages.js';
 import { ACCOUNT_PATH } from './oidc/account-client.js';
+import { DEVICE_PATH } from './oidc/device-flow.js';
 import { createProviderDocuments } from './http/provider-documents.js';
 
 // oidc-provider's default route for the public keys.
@@ -121,6 +122,9 @@ export function createApp(deps: AppDeps): Koa {
     // Every authorization request may store an interaction (a sign-in in progress) until it
     // expires: per address, so that one client cannot grow Redis without bound.
     else if (ctx.path === AUTHORIZATION_PATH || ctx.path.startsWith(`${AUTHORIZATION_PATH}/`)) await deps.rateLimits.authorization(ctx, next);
+    // Each POST to /device checks a typed user code: the sign-in pages' per-address budget
+    // (RATE_LIMIT_INTERACTION_PER_MINUTE) keeps guessing one hopeless.
+    else if (ctx.method === 'POST' && (ctx.path === DEVICE_PATH || ctx.path.startsWith(`${DEVICE_PATH}/`))) await deps.rateLimits.interactions(ctx, next);
     else await next();
   });
   app.use(createRequestUriResolver({ authorizationPath: AUTHORIZATION_PATH, discoveryPath: DISCOVERY_PATH, privateNetworkHosts: deps.config.privateNetworkHosts }));

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
 import { AUDIT_EVENT_TYPES } from '../audit/audit-event-types.js';
+import { GRANT_TYPES } from '../clients/client-service.js';
 import { CLIENT_PROFILES, EXCHANGE_MODES } from '../oidc/client-metadata.js';
 
 const uri = z.string().min(1).max(2000);
@@ -15,7 +16,7 @@ export const clientCreateBody = z.strictObject({
   redirect_uris: z.array(uri).max(20).optional(),
   post_logout_redirect_uris: z.array(uri).max(20).optional(),
   public: z.boolean().optional(),
-  grant_types: z.array(z.enum(['authorization_code', 'refresh_token', 'client_credentials'])).max(3).optional(),
+  grant_types: z.array(z.enum(GRANT_TYPES)).max(GRANT_TYPES.length).optional(),
   scope: z.string().max(1000).optional(),
   admin: z.boolean().optional(),
   first_party: z.boolean().optional(),

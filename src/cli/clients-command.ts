@@ -22,7 +22,8 @@ export const CLIENTS_USAGE = `latchkey clients create --name N [--redirect-uri U
     --redirect-uri U              where codes are sent (repeatable); https, or http on localhost
     --post-logout-redirect-uri U  where RP-initiated logout may return (repeatable)
     --public                      no secret (SPA, native app): PKCE always, no client_credentials
-    --grant-type T                authorization_code, refresh_token, client_credentials (repeatable)
+    --grant-type T                authorization_code, refresh_token, client_credentials,
+                                  device_code (TVs and CLIs, RFC 8628) (repeatable)
     --scope "a b"                 the scopes it may ask for (default: all configured ones)
     --resource URI                a registered resource server it may get tokens for (repeatable)
     --admin                       may use the admin scope (client_credentials, confidential only)

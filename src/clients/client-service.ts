@@ -8,9 +8,10 @@ import {
   ADMIN_CLIENT_PROPERTY, ADMIN_GENERATION_PROPERTY, ADMIN_SCOPE, CLIENT_PROFILE_PROPERTY, EXCHANGE_AUDIENCES_PROPERTY, EXCHANGE_MODE_PROPERTY, PKCE_REQUIRED_PROPERTY,
   type ClientProfile, type ExchangeMode,
 } from '../oidc/client-metadata.js';
+import { DEVICE_CODE_GRANT } from '../oidc/device-flow.js';
 import { TOKEN_EXCHANGE_GRANT } from '../oidc/token-exchange.js';
 
-export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
+export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', DEVICE_CODE_GRANT] as const;
 export type GrantType = (typeof GRANT_TYPES)[number];
 
 /** What an admin says about a client; everything else is derived. */
@@ -90,7 +91,8 @@ export function buildClientMetadata(clientId: string, input: ClientInput, allowe
   const requested = input.grantTypes && input.grantTypes.length > 0
     ? input.grantTypes
     : redirectUris.length > 0 ? ['authorization_code', 'refresh_token'] : ['client_credentials'];
-  const grantTypes = [...new Set(requested)].map((grant) => {
+  // `device_code` is short for RFC 8628's grant type URN.
+  const grantTypes = [...new Set(requested.map((grant) => (grant === 'device_code' ? DEVICE_CODE_GRANT : grant)))].map((grant) => {
     const known = GRANT_TYPES.find((candidate) => candidate === grant);
     if (!known) throw new InvalidClientInputError(`grant_type must be one of ${GRANT_TYPES.join(', ')}; got ${grant}`);
     return known;
@@ -98,8 +100,8 @@ export function buildClientMetadata(clientId: string, input: ClientInput, allowe
   if (grantTypes.includes('authorization_code') && redirectUris.length === 0) {
     throw new InvalidClientInputError('authorization_code needs at least one redirect_uri');
   }
-  if (grantTypes.includes('refresh_token') && !grantTypes.includes('authorization_code')) {
-    throw new InvalidClientInputError('refresh_token is only issued with authorization_code');
+  if (grantTypes.includes('refresh_token') && !grantTypes.includes('authorization_code') && !grantTypes.includes(DEVICE_CODE_GRANT)) {
+    throw new InvalidClientInputError('refresh_token is only issued with authorization_code or device_code');
   }
   if (publicClient && grantTypes.includes('client_credentials')) {
     throw new InvalidClientInputError('a public client cannot use client_credentials (it has no secret)');

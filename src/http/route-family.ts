@@ -9,5 +9,5 @@ export function routeFamily(path: string): string {
   if (path === '/healthz' || path === '/readyz' || path === '/metrics') return 'ops';
   if (path.startsWith('/.well-known/')) return 'discovery';
   const first = path.split('/')[1] ?? '';
-  return ['auth', 'jwks', 'me', 'reg', 'session', 'account', 'password-reset'].includes(first) ? first : 'other';
+  return ['auth', 'jwks', 'me', 'reg', 'session', 'account', 'password-reset', 'device'].includes(first) ? first : 'other';
 }

@@ -6,6 +6,7 @@ import { sendPage } from '../http/send-page.js';
 import { message } from '../i18n/message.js';
 import type { Renderer } from '../http/renderer.js';
 import { buildScopeClaims } from './claims.js';
+import { buildDeviceFlowFeature } from './device-flow.js';
 import { buildDpopFeature } from './dpop.js';
 import { buildFapiFeature, rotateRefreshToken } from './fapi-profile.js';
 import type { TokenExchange } from './token-exchange.js';
@@ -87,6 +88,7 @@ function buildFeatures(config: AppConfig, deps: Pick<ProviderConfigDeps, 'render
     registrationManagement: { enabled: true, rotateRegistrationAccessToken: true },
     dPoP: buildDpopFeature(config, deps.dpopNonceKey),
     fapi: buildFapiFeature(),
+    deviceFlow: buildDeviceFlowFeature(renderer),
   };
 }
 

@@ -20,7 +20,8 @@ const ADVERTISED_LISTS: Record<string, readonly string[]> = {
   response_types_supported: ['code', 'none'],
   response_modes_supported: ['form_post', 'fragment', 'query'],
   // e2e/token-exchange.test.ts: RFC 8693, for clients an administrator allowed
-  grant_types_supported: ['authorization_code', 'client_credentials', 'refresh_token', 'urn:ietf:params:oauth:grant-type:token-exchange'],
+  // e2e/device-flow.test.ts: RFC 8628, with its /device pages
+  grant_types_supported: ['authorization_code', 'client_credentials', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code', 'urn:ietf:params:oauth:grant-type:token-exchange'],
   code_challenge_methods_supported: ['S256'],
   token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_jwt', 'client_secret_post', 'none', 'private_key_jwt'],
   token_endpoint_auth_signing_alg_values_supported: ['ES256', 'Ed25519', 'EdDSA', 'HS256', 'PS256', 'RS256'],
@@ -42,6 +43,7 @@ const ADVERTISED_LISTS: Record<string, readonly string[]> = {
 };
 const ADVERTISED_ENDPOINTS = [
   'authorization_endpoint',
+  'device_authorization_endpoint',
   'end_session_endpoint',
   'introspection_endpoint',
   'jwks_uri',

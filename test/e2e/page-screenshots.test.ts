@@ -126,6 +126,24 @@ describe('every page state, in Chromium at desktop and phone sizes, with no WCAG
     await page.goto(`${server.url}/auth?client_id=nobody&response_type=code&scope=openid`);
     await capture('error');
 
+    // Device sign-in (the person is signed in already): the code, a wrong code, the device to
+    // confirm, consent, and done.
+    const tv = await server.container.clients.create({ name: 'Living-room TV', publicClient: true, grantTypes: ['device_code'], scope: 'openid' });
+    const { device_authorization_endpoint: deviceEndpoint } = (await (await fetch(`${server.url}/.well-known/openid-configuration`)).json()) as { device_authorization_endpoint: string };
+    const started = await fetch(deviceEndpoint, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ client_id: String(tv.metadata.client_id), scope: 'openid' }) });
+    const { user_code: userCode } = (await started.json()) as { user_code: string };
+    await page.goto(`${server.url}/device`);
+    await capture('device-code');
+    await page.fill('input[name=user_code]', 'BCDF-GHJK');
+    await submit('button[type=submit]');
+    await capture('device-code-error');
+    await page.fill('input[name=user_code]', userCode);
+    await submit('button[type=submit]');
+    await capture('device-confirm');
+    await submit('button[type=submit]:not(.secondary)');
+    await submit('button[value=approve]');
+    await capture('device-done');
+
     await page.goto(`${server.url}/password-reset`);
     await capture('password-reset');
     await page.fill('input[name=email]', newcomer);
@@ -144,7 +162,7 @@ describe('every page state, in Chromium at desktop and phone sizes, with no WCAG
     await submit('button[name=logout][value=yes]');
     await capture('signed-out');
 
-    expect(shots).toBe(2 * 16);
+    expect(shots).toBe(2 * 20);
     expect(violations).toEqual([]);
   });
 
