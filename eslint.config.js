@@ -1,9 +1,9 @@
-// Type-aware lint over src/ (CI runs it through `npm test`): promises that nobody awaits or
+// Type-aware lint over src/ and bench/ (CI runs it through `npm test`): promises that nobody awaits or
 // that are handed to code expecting a plain callback are how errors go missing in a server.
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config({
-  files: ['src/**/*.ts'],
+  files: ['src/**/*.ts', 'bench/**/*.ts'],
   extends: [...tseslint.configs.recommendedTypeChecked],
   languageOptions: {
     parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },

@@ -52,17 +52,20 @@ const provider = new Provider(issuer, configuration);
 const app = new Koa();
 app.use(async (ctx, next) => {
   const uid = /^\/interaction\/([^/]+)$/.exec(ctx.path)?.[1];
-  if (!uid) return next();
+  if (!uid) {
+    await next();
+    return;
+  }
   const details = await provider.interactionDetails(ctx.req, ctx.res);
   if (details.prompt.name === 'login') {
     await provider.interactionFinished(ctx.req, ctx.res, { login: { accountId: ACCOUNT_ID } }, { mergeWithLastSubmission: false });
-    return undefined;
+    return;
   }
   const grant = details.grantId ? await provider.Grant.find(details.grantId) : new provider.Grant({ accountId: ACCOUNT_ID, clientId: BARE_CLIENT.id });
   if (!grant) throw new Error('interaction names a grant that is gone');
   grant.addOIDCScope('openid offline_access');
   await provider.interactionFinished(ctx.req, ctx.res, { consent: { grantId: await grant.save() } }, { mergeWithLastSubmission: true });
-  return undefined;
 });
 app.use(compose(provider.middleware));
-createServer(app.callback()).listen(port, '127.0.0.1', () => process.stdout.write(`bare provider (${store}) listening on ${issuer}\n`));
+const handle = app.callback();
+createServer((req, res) => void handle(req, res)).listen(port, '127.0.0.1', () => process.stdout.write(`bare provider (${store}) listening on ${issuer}\n`));

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { runCli } from '../src/cli/main.js';
+import { listKillTarget } from './kill-list.js';
 import { Browser } from '../test/support/browser.js';
 import { basicAuthorization } from '../test/support/register-client.js';
 import { totpCode } from '../test/support/sign-in.js';
@@ -66,7 +67,13 @@ export const SERVER_NODE = process.env.BENCH_SERVER_NODE || process.execPath;
 function startPinned(cpus: string, args: string[], env: Record<string, string>): ChildProcess {
   const child = spawn('taskset', ['-c', cpus, SERVER_NODE, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
   children.add(child);
-  child.once('exit', () => children.delete(child));
+  // The exit handler above does not run when the driver is SIGKILLed; bench.sh then kills these.
+  const pid = child.pid === undefined ? '' : String(child.pid);
+  if (pid) listKillTarget(pid, true);
+  child.once('exit', () => {
+    children.delete(child);
+    if (pid) listKillTarget(pid, false);
+  });
   return child;
 }
 
@@ -143,7 +150,8 @@ export async function startLatchkey(name: string, options: LatchkeyOptions): Pro
   const app = await cli(['clients', 'create', '--name', 'Bench app', '--first-party', '--redirect-uri', REDIRECT_URI, '--grant-type', 'authorization_code', '--grant-type', 'refresh_token', '--scope', 'openid email offline_access']);
   const email = `bench-${randomBytes(4).toString('hex')}@example.com`;
   const user = await cli(['users', 'create', '--email', email, '--password-stdin', '--with-totp'], `${BENCH_PASSWORD}\n`);
-  const totpSecret = String((user.totp as { secret?: unknown } | undefined)?.secret ?? '');
+  const offered = (user.totp as { secret?: unknown } | undefined)?.secret;
+  const totpSecret = typeof offered === 'string' ? offered : '';
   if (!totpSecret) throw new Error(`users create --with-totp gave no secret: ${JSON.stringify(user)}`);
   const profile = options.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   const child = startPinned(options.cpus, [...profile, 'dist/main.js'], env);

@@ -5,7 +5,7 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,7 @@ import type autocannon from 'autocannon';
 
 import { basicAuthorization } from '../test/support/register-client.js';
 import { freePort, RESOURCE, startLatchkey, stopServer } from './bench-servers.js';
+import { listKillTarget } from './kill-list.js';
 
 export type ScenarioKey = 'opaque' | 'jwt' | 'introspection' | 'discovery' | 'jwks';
 
@@ -43,16 +44,6 @@ const groups = new Set<number>();
 process.once('exit', () => {
   for (const pgid of groups) killGroup(pgid, 'SIGKILL');
 });
-
-// kill(1) targets ("-pgid" for a group, "pid" for a process) that scripts/bench.sh kills when this
-// driver dies without running its exit handlers (SIGKILL, OOM): every server it started.
-const KILL_LIST = process.env.BENCH_KILL_LIST;
-const killTargets = new Set<string>();
-function listKillTarget(target: string, listed: boolean): void {
-  if (listed) killTargets.add(target);
-  else killTargets.delete(target);
-  if (KILL_LIST) writeFileSync(KILL_LIST, [...killTargets].map((entry) => `${entry}\n`).join(''));
-}
 
 /** Where a peer keeps its files: bench.sh's state directory, which it removes on exit, if given. */
 async function peerDir(prefix: string): Promise<string> {
@@ -139,12 +130,8 @@ async function accessToken(tokenUrl: string, authorization: string | undefined, 
 
 /** Latchkey as run-bench.ts measures it: production mode, Redis + FerretDB, rate limits and audit on. */
 export async function startLatchkeyContender(cpus: string): Promise<Contender> {
+  // startLatchkey lists it for bench.sh to kill, as it does every server it starts.
   const server = await startLatchkey('latchkey', { cpus });
-  const pid = String(server.child.pid ?? '');
-  if (pid) {
-    listKillTarget(pid, true);
-    server.child.once('exit', () => listKillTarget(pid, false));
-  }
   const { url, basic } = server.target;
   return {
     name: 'Latchkey',

@@ -68,7 +68,7 @@ interface ServerFigures {
  * Measured one after the other, two full runs 30 minutes apart put the token ratios 15% apart.
  */
 async function measureInTurns(servers: readonly RunningServer[], redisCeiling: RunningServer): Promise<Map<RunningServer, ServerFigures>> {
-  const figures = new Map(servers.map((server) => [server, { steady: new Map(), halfLoad: new Map() } as ServerFigures]));
+  const figures = new Map(servers.map((server) => [server, { steady: new Map(), halfLoad: new Map() }]));
   const figuresOf = (server: RunningServer): ServerFigures => figures.get(server) as ServerFigures;
   for (const scenario of SCENARIOS.filter((s) => selected(s.name))) {
     process.stdout.write(`${scenario.name}\n`);
@@ -158,7 +158,8 @@ if (selected('sign-in')) {
     runs.push(figure);
   }
   const sorted = [...runs].sort((a, b) => a.perSecond - b.perSecond);
-  const median = sorted[Math.floor(sorted.length / 2)] ?? runs[0] as SignInFigure;
+  const median = sorted[Math.floor(sorted.length / 2)];
+  if (!median) throw new Error('no sign-in run was measured (BENCH_RUNS must be at least 1)');
   // Any starved run makes the median suspect, not only a starved median.
   signIns = { figure: { ...median, starvedSeconds: runs.reduce((sum, run) => sum + run.starvedSeconds, 0) }, verifyMs };
 }

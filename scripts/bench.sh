@@ -11,8 +11,9 @@ PIDS=()
 log() { printf '[bench] %s\n' "$*"; }
 cleanup() {
   local status=$?
-  # bench/peers.ts lists the servers it starts here ("-pgid" for a peer's process group) and stops
-  # them itself; this only matters if it died without running its exit handlers.
+  # The drivers list every server they start here ("-pgid" for a peer's process group; see
+  # bench/kill-list.ts) and stop them themselves; this only matters if one died without running
+  # its exit handlers (SIGKILL, OOM).
   if [ -s "$STATE/kill-on-exit" ]; then
     while read -r target; do kill -KILL -- "$target" 2>/dev/null || true; done < "$STATE/kill-on-exit"
   fi
@@ -64,4 +65,4 @@ if [ "${1:-}" = "--node" ]; then
   [ -n "$ALT_NODE" ] || { log "no Node $NODE_ALT_MAJOR build for this platform"; exit 1; }
   export BENCH_SERVER_NODE=$ALT_NODE
 fi
-BENCH_COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown) taskset -c 1 node --import tsx bench/run-bench.ts
+BENCH_KILL_LIST="$STATE/kill-on-exit" BENCH_COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown) taskset -c 1 node --import tsx bench/run-bench.ts
