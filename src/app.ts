@@ -48,6 +48,8 @@ export interface AppDeps {
   readonly extraRoutes?: Router;
   /** With tracing on: names the request's span by route family (tracing/name-request-span.ts). */
   readonly nameRequestSpan?: Middleware;
+  /** After a logout, the page that tells each client through its front-channel logout URI. */
+  readonly frontchannelLogout?: Middleware;
 }
 
 const TOKEN_PATH = '/token';
@@ -129,6 +131,7 @@ export function createApp(deps: AppDeps): Koa {
   });
   app.use(createRequestUriResolver({ authorizationPath: AUTHORIZATION_PATH, discoveryPath: DISCOVERY_PATH, privateNetworkHosts: deps.config.privateNetworkHosts }));
   // Mounted at the root as a plain middleware chain, as koa-mount does without a prefix.
+  if (deps.frontchannelLogout) app.use(deps.frontchannelLogout);
   app.use(createProviderUnavailableMapping({ renderer: deps.renderer, providerMiddleware: deps.providerMiddleware }));
   return app;
 }

@@ -62,6 +62,7 @@ import { createEmailVerification, type VerificationGrant } from './accounts/emai
 import { createAccountPages, createHomePage } from './pages/account-pages.js';
 import { DPOP_NONCE_KEY_SETTING } from './oidc/dpop.js';
 import { createTokenExchange } from './oidc/token-exchange.js';
+import { watchFrontchannelLogout } from './oidc/frontchannel-logout.js';
 import { PAIRWISE_KEY_SETTING } from './oidc/pairwise-subject.js';
 import { createMemorySettingStore, type SettingStore } from './settings/setting-store.js';
 import { loadSharedKey } from './settings/shared-key.js';
@@ -338,6 +339,7 @@ export async function createContainer(config: AppConfig, logger: Logger, options
         logger,
       });
       recordProviderEvents(built, audit);
+      watchFrontchannelLogout(built);
       metrics.watchProvider(built);
       return built;
     };

@@ -5,6 +5,7 @@ import type Router from '@koa/router';
 import Koa, { type Middleware } from 'koa';
 
 import { createApp } from './app.js';
+import { createFrontchannelLogoutPage } from './oidc/frontchannel-logout.js';
 import { createMetricsRouter } from './http/metrics.js';
 import type { Container } from './container.js';
 
@@ -78,6 +79,7 @@ export async function startServer(container: Container, port: number = container
     rateLimits: container.rateLimits,
     readinessChecks: container.readinessChecks,
     isShuttingDown: () => shuttingDown,
+    frontchannelLogout: createFrontchannelLogoutPage({ renderer: container.renderer, currentProvider: () => container.provider, issuer: container.config.issuer }),
     ...(extras.routes ? { extraRoutes: extras.routes } : {}),
     ...(extras.nameRequestSpan ? { nameRequestSpan: extras.nameRequestSpan } : {}),
   });

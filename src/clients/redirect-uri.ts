@@ -2,6 +2,11 @@ import { InvalidClientInputError } from './client-errors.js';
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
+/** Whether a URL's hostname is this machine, where plain http is acceptable. */
+export function isLoopbackHost(hostname: string): boolean {
+  return LOOPBACK_HOSTS.has(hostname);
+}
+
 /**
  * Redirect URIs are matched exactly, so each must be a complete URL: https (plain http only on
  * loopback), no fragment, and for public (native) clients a private-use scheme such as
@@ -17,7 +22,7 @@ export function checkRedirectUri(raw: string, options: { publicClient: boolean; 
   if (url.hash || raw.includes('#')) throw new InvalidClientInputError(`${options.field} must not contain a fragment: ${raw}`);
   if (url.protocol === 'https:') return raw;
   if (url.protocol === 'http:') {
-    if (LOOPBACK_HOSTS.has(url.hostname)) return raw;
+    if (isLoopbackHost(url.hostname)) return raw;
     throw new InvalidClientInputError(`${options.field} must use https outside localhost: ${raw}`);
   }
   const scheme = url.protocol.slice(0, -1);

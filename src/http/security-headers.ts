@@ -19,13 +19,15 @@ export function createSecurityHeaders(deps: { issuer: string }): Middleware {
  * CSP for pages we render: no scripts, no foreign assets, no framing. No form-action: browsers
  * apply it to the redirects after a submit, and sign-in ends with a redirect to the client.
  * `imageOrigin` allows images from one more origin: the login and consent pages show a client's
- * https logo from where the client registered it, and from nowhere else.
+ * https logo from where the client registered it, and from nowhere else. `frameOrigins` are the
+ * relying parties whose front-channel logout URIs the logout page loads.
  */
-export function pageContentSecurityPolicy(imageOrigin?: string): string {
+export function pageContentSecurityPolicy(imageOrigin?: string, frameOrigins: readonly string[] = []): string {
   return [
     "default-src 'none'",
     "style-src 'unsafe-inline'",
     imageOrigin ? `img-src data: ${imageOrigin}` : 'img-src data:',
+    ...(frameOrigins.length > 0 ? [`frame-src ${frameOrigins.join(' ')}`] : []),
     "frame-ancestors 'none'",
     "base-uri 'none'",
   ].join('; ');

@@ -11,6 +11,8 @@ export interface PageOptions {
   readonly imageOrigin?: string;
   /** The relying party's ui_locales, when the page belongs to its request. */
   readonly uiLocales?: string;
+  /** Origins the page may frame: the front-channel logout page loads each client's logout URI. */
+  readonly frameOrigins?: readonly string[];
 }
 
 /** Where the interaction pages leave the request's ui_locales for the page that follows. */
@@ -33,7 +35,7 @@ export function sendPage(ctx: Context, renderer: Renderer, view: string, model: 
   if (options.status !== undefined) ctx.status = options.status;
   ctx.type = 'html';
   ctx.set('Cache-Control', 'no-store');
-  ctx.set('Content-Security-Policy', pageContentSecurityPolicy(options.imageOrigin));
+  ctx.set('Content-Security-Policy', pageContentSecurityPolicy(options.imageOrigin, options.frameOrigins));
   ctx.set('Content-Language', locale);
   ctx.vary('Accept-Language');
   ctx.body = renderer.render(view, model, locale);

@@ -145,6 +145,6 @@ export function buildProviderConfig(deps: ProviderConfigDeps): Configuration {
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     renderError: buildRenderError(deps.renderer),
     // The languages our pages are written in (views/locales), chosen by ui_locales.
-    discovery: { ui_locales_supported: [...deps.renderer.locales] },
+    discovery: { ui_locales_supported: [...deps.renderer.locales], frontchannel_logout_supported: true, frontchannel_logout_session_supported: true },
   };
 }

@@ -1,5 +1,11 @@
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 
+import { checkFrontchannelMetadata, FRONTCHANNEL_PROPERTIES } from './frontchannel-metadata.js';
+
+function isFrontchannelProperty(key: string): boolean {
+  return FRONTCHANNEL_PROPERTIES.some((property) => property === key);
+}
+
 /** The scope of the admin API; only clients an administrator marked may hold it. */
 export const ADMIN_SCOPE = 'admin';
 
@@ -95,6 +101,11 @@ const BY_ADMINISTRATOR = 'is granted by an administrator (latchkey CLI or admin 
  */
 export function createExtraClientMetadataCheck(options: { readonly defaultScope: string }) {
   return function checkExtraClientMetadata(ctx: KoaContextWithOIDC | undefined, key: string, value: unknown, metadata: Record<string, unknown>): void {
+    // A relying party's own front-channel logout settings: its to set, checked for shape only.
+    if (isFrontchannelProperty(key)) {
+      checkFrontchannelMetadata(key, value, metadata);
+      return;
+    }
     checkShape(key, value);
     const fromClient = ctx !== undefined;
     if (fromClient) {

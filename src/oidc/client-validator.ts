@@ -4,6 +4,7 @@ import type { AppConfig } from '../config/app-config.js';
 import { generateSigningKey, toProviderJwks } from '../keys/key-set.js';
 import { ADMIN_SCOPE, createExtraClientMetadataCheck, EXTRA_CLIENT_PROPERTIES } from './client-metadata.js';
 import { buildRegistrationPolicies } from './registration-policies.js';
+import { FRONTCHANNEL_PROPERTIES } from './frontchannel-metadata.js';
 import { declareTokenExchangeGrant } from './token-exchange.js';
 
 /** The client-related part of the provider policy, shared by the server and the validator below. */
@@ -11,7 +12,7 @@ export function buildClientPolicy(config: AppConfig): Pick<Configuration, 'scope
   return {
     scopes: [...config.scopes, ADMIN_SCOPE],
     extraClientMetadata: {
-      properties: [...EXTRA_CLIENT_PROPERTIES],
+      properties: [...EXTRA_CLIENT_PROPERTIES, ...FRONTCHANNEL_PROPERTIES],
       validator: createExtraClientMetadataCheck({ defaultScope: config.scopes.join(' ') }),
     },
     clientDefaults: {

@@ -61,6 +61,9 @@ const ADVERTISED_FLAGS = {
   request_uri_parameter_supported: true,
   backchannel_logout_supported: true,
   backchannel_logout_session_supported: true,
+  // e2e/frontchannel-logout.test.ts: logout URIs loaded in frames after a logout, with iss and sid
+  frontchannel_logout_supported: true,
+  frontchannel_logout_session_supported: true,
 };
 
 describe('every feature discovery advertises works through openid-client', () => {
