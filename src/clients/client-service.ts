@@ -4,6 +4,7 @@ import type { AdapterFactory, AdapterPayload } from 'oidc-provider';
 import type { ClientDirectory, ClientPage } from './client-directory.js';
 import { ClientNotFoundError, InvalidClientInputError } from './client-errors.js';
 import { checkRedirectUri } from './redirect-uri.js';
+import { hasPrivateMembers } from '../keys/public-jwk.js';
 import {
   ADMIN_CLIENT_PROPERTY, ADMIN_GENERATION_PROPERTY, ADMIN_SCOPE, CLIENT_PROFILE_PROPERTY, EXCHANGE_AUDIENCES_PROPERTY, EXCHANGE_MODE_PROPERTY, PKCE_REQUIRED_PROPERTY,
   type ClientProfile, type ExchangeMode,
@@ -61,9 +62,6 @@ export interface ClientServiceDeps {
   /** Whether a resource identifier is registered. */
   readonly resourceExists: (identifier: string) => Promise<boolean>;
 }
-
-// The members of a JWK that only a private or symmetric key has (RFC 7518 section 6).
-const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 
 function newSecret(): string {
   return randomBytes(32).toString('base64url');
@@ -124,7 +122,7 @@ export function buildClientMetadata(clientId: string, input: ClientInput, allowe
   if (input.jwks !== undefined && jwksUri !== undefined) throw new InvalidClientInputError('give the client\'s keys as jwks or as jwks_uri, not both');
   if (keyAuth && publicClient) throw new InvalidClientInputError('a public client has no keys to authenticate with');
   // A private key handed over by mistake would be stored and shown by `clients show`: refused.
-  const leaked = input.jwks?.keys.findIndex((key) => PRIVATE_JWK_MEMBERS.some((member) => member in key)) ?? -1;
+  const leaked = input.jwks?.keys.findIndex(hasPrivateMembers) ?? -1;
   if (leaked >= 0) throw new InvalidClientInputError(`jwks must hold public keys only: key ${leaked} has private members; export the public key`);
   if (fapi2) {
     if (publicClient || !keyAuth) throw new InvalidClientInputError('a FAPI 2.0 client authenticates with private_key_jwt: give its public keys (jwks or jwks_uri)');

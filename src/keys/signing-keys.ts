@@ -6,10 +6,8 @@ import type { DataCipher } from '../accounts/data-cipher.js';
 import type { SettingStore } from '../settings/setting-store.js';
 import { DEFAULT_ALGORITHMS, generateSigningKey, KeySetError, loadKeySet, type SigningAlgorithm, type StoredKey } from './key-set.js';
 import { rotationDue, signingKeyOf, stateAt, type KeyTimings, type SigningKeyRecord } from './key-lifecycle.js';
+import { publicJwk } from './public-jwk.js';
 import type { SigningKeyStore, StoredSigningKey } from './signing-key-store.js';
-
-// Private members of RSA, EC and OKP JWKs: what the stored public part must not hold.
-const PRIVATE_MEMBERS = new Set(['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k']);
 
 const BOOTSTRAP_SETTING = 'signing-keys-bootstrap';
 const BOOTSTRAP_WAIT_MS = 20_000;
@@ -61,8 +59,7 @@ export function createSigningKeys(deps: { readonly store: SigningKeyStore; reado
 
   const seal = (jwk: JWK, times: { createdAt: Date; activatesAt: Date; deactivatesAt: Date | null; retiresAt: Date | null }): StoredSigningKey => {
     const kid = String(jwk.kid);
-    const publicJwk = Object.fromEntries(Object.entries(jwk).filter(([member]) => !PRIVATE_MEMBERS.has(member))) as JWK;
-    return { kid, alg: jwk.alg as SigningAlgorithm, privateJwkEncrypted: cipher.encrypt(JSON.stringify(jwk), purposeOf(kid)), publicJwk, ...times };
+    return { kid, alg: jwk.alg as SigningAlgorithm, privateJwkEncrypted: cipher.encrypt(JSON.stringify(jwk), purposeOf(kid)), publicJwk: publicJwk(jwk), ...times };
   };
   const open = (stored: StoredSigningKey): SigningKeyRecord => ({
     kid: stored.kid,

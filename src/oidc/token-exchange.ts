@@ -4,6 +4,7 @@ import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { AccountClaimsCache } from '../accounts/account-claims-cache.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { auditContextOf } from '../audit/provider-audit.js';
+import { publicJwk } from '../keys/public-jwk.js';
 import type { ResourceService } from '../resources/resource-service.js';
 import { EXCHANGE_AUDIENCES_PROPERTY, EXCHANGE_MODE_PROPERTY, type ExchangeMode } from './client-metadata.js';
 import { ACCESS_TOKEN_SIGNING_ALG } from './resource-indicators.js';
@@ -13,9 +14,7 @@ export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exch
 /** RFC 8693 section 3: the one token type Latchkey takes and issues. */
 export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
 
-
 const PARAMETERS = ['subject_token', 'subject_token_type', 'actor_token', 'actor_token_type', 'requested_token_type', 'resource', 'audience', 'scope'];
-const PRIVATE_MEMBERS = new Set(['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth']);
 
 /** RFC 8693 section 4.1: who acted, newest first, each earlier actor nested inside. */
 interface Actor {
@@ -106,7 +105,7 @@ export function createTokenExchange(deps: TokenExchangeDeps) {
   }
 
   function handlerFor(provider: Provider, jwks: { keys: readonly JWK[] }) {
-    const verificationKeys = createLocalJWKSet({ keys: jwks.keys.map((key) => Object.fromEntries(Object.entries(key).filter(([member]) => !PRIVATE_MEMBERS.has(member))) as JWK) });
+    const verificationKeys = createLocalJWKSet({ keys: jwks.keys.map(publicJwk) });
 
     return async function exchangeToken(ctx: KoaContextWithOIDC): Promise<void> {
       const client = ctx.oidc.client;
