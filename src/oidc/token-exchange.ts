@@ -8,6 +8,7 @@ import { publicJwk } from '../keys/public-jwk.js';
 import type { ResourceService } from '../resources/resource-service.js';
 import { EXCHANGE_AUDIENCES_PROPERTY, EXCHANGE_MODE_PROPERTY, type ExchangeMode } from './client-metadata.js';
 import { ACCESS_TOKEN_SIGNING_ALG } from './resource-indicators.js';
+import { mayReadToken } from './token-policies.js';
 
 /** RFC 8693 section 2.1: the grant type of a token exchange. */
 export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -95,15 +96,6 @@ export function createTokenExchange(deps: TokenExchangeDeps) {
     return { accountId: token.accountId, clientId: token.clientId ?? '', scopes: [...token.scopes].filter(Boolean), audiences: listOf(token.aud), exp: token.exp ?? 0, act: actorOf(token.extra?.act) };
   }
 
-  /** Whether `clientId` may present this token: it is its own, or it is for a resource the client introspects. */
-  async function mayPresent(subject: SubjectToken, clientId: string): Promise<boolean> {
-    if (subject.clientId === clientId) return true;
-    for (const audience of subject.audiences) {
-      if ((await deps.resources.lookup(audience))?.introspectors.includes(clientId)) return true;
-    }
-    return false;
-  }
-
   function handlerFor(provider: Provider, jwks: { keys: readonly JWK[] }) {
     const verificationKeys = createLocalJWKSet({ keys: jwks.keys.map(publicJwk) });
 
@@ -130,7 +122,7 @@ export function createTokenExchange(deps: TokenExchangeDeps) {
       if (!resource) throw new errors.InvalidTarget('this client may not exchange tokens for that resource');
 
       const subject = await readSubjectToken(provider, verificationKeys, subjectValue);
-      if (!(await mayPresent(subject, client.clientId))) throw new errors.InvalidGrant('subject_token was not issued to this client or for a resource it serves');
+      if (!(await mayReadToken(deps.resources, { clientId: subject.clientId, aud: subject.audiences }, client.clientId))) throw new errors.InvalidGrant('subject_token was not issued to this client or for a resource it serves');
       const account = await deps.accounts.findForTokens(subject.accountId);
       if (account?.status !== 'active') throw new errors.InvalidGrant('the account of subject_token is not active');
 

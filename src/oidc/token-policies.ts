@@ -4,31 +4,38 @@ import type { ResourceService } from '../resources/resource-service.js';
 
 interface TokenOwner {
   readonly clientId?: string | undefined;
-  readonly aud?: string | string[] | undefined;
+  readonly aud?: string | readonly string[] | undefined;
 }
 
 interface Caller {
   readonly clientId: string;
 }
 
-function audiencesOf(token: TokenOwner): string[] {
-  if (Array.isArray(token.aud)) return token.aud;
-  return typeof token.aud === 'string' ? [token.aud] : [];
+function audiencesOf(token: TokenOwner): readonly string[] {
+  if (typeof token.aud === 'string') return [token.aud];
+  return token.aud ?? [];
 }
 
 /**
- * Introspection answers the client the token was issued to, and the resource server the token
- * is for (a client named as one of its introspectors). The provider's default would let any
- * confidential client read any token's details.
+ * Who may read a token's details: the client it was issued to, and the resource server it is
+ * for (a client named as one of its introspectors). Introspection and token exchange both ask.
+ */
+export async function mayReadToken(resources: Pick<ResourceService, 'lookup'>, token: TokenOwner, clientId: string): Promise<boolean> {
+  if (token.clientId === clientId) return true;
+  for (const audience of audiencesOf(token)) {
+    const resource = await resources.lookup(audience);
+    if (resource?.introspectors.includes(clientId)) return true;
+  }
+  return false;
+}
+
+/**
+ * Introspection answers only those who may read the token (mayReadToken). The provider's
+ * default would let any confidential client read any token's details.
  */
 export function createIntrospectionPolicy(resources: Pick<ResourceService, 'lookup'>) {
   return async function checkIntrospectionAllowed(_ctx: KoaContextWithOIDC, client: Caller, token: TokenOwner): Promise<boolean> {
-    if (token.clientId === client.clientId) return true;
-    for (const audience of audiencesOf(token)) {
-      const resource = await resources.lookup(audience);
-      if (resource?.introspectors.includes(client.clientId)) return true;
-    }
-    return false;
+    return mayReadToken(resources, token, client.clientId);
   };
 }
 
