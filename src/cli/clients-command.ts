@@ -7,7 +7,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import { parseLimit, toCliFailure, unknownSubcommand, UsageError } from './cli-error.js';
 import { formatTable, type CliOutput } from './cli-output.js';
 import { CLI_CONTEXT } from './cli-audit-context.js';
-import { CLIENT_PROFILE_PROPERTY, EXCHANGE_AUDIENCES_PROPERTY, EXCHANGE_MODE_PROPERTY, PKCE_REQUIRED_PROPERTY } from '../oidc/client-metadata.js';
+import { CLIENT_PROFILE_PROPERTY, CLIENT_PROFILES, EXCHANGE_AUDIENCES_PROPERTY, EXCHANGE_MODE_PROPERTY, PKCE_REQUIRED_PROPERTY, type ClientProfile } from '../oidc/client-metadata.js';
 
 /** The subcommands, checked before any database is opened. */
 export const CLIENTS_SUBCOMMANDS: readonly string[] = ['create', 'list', 'show', 'delete', 'rotate-secret'];
@@ -82,10 +82,11 @@ async function readJwksFile(path: string | undefined): Promise<{ keys: Record<st
   return { keys: keys as Record<string, unknown>[] };
 }
 
-function parseProfile(value: string | undefined): 'fapi2' | undefined {
+function parseProfile(value: string | undefined): ClientProfile | undefined {
   if (value === undefined) return undefined;
-  if (value === 'fapi2') return value;
-  throw new UsageError(`--profile takes fapi2; got ${value}`);
+  const profile = CLIENT_PROFILES.find((candidate) => candidate === value);
+  if (!profile) throw new UsageError(`--profile takes ${CLIENT_PROFILES.join(' or ')}; got ${value}`);
+  return profile;
 }
 
 function describePkce(metadata: AdapterPayload): string {
