@@ -72,6 +72,9 @@ export function createAccountClaimsCache(inner: AccountStore, options: AccountCl
     enrolTotp: (id, enrolment) => evictingAfter(id, () => inner.enrolTotp(id, enrolment)),
     useRecoveryCode: (id, index, hash, at) => evictingAfter(id, () => inner.useRecoveryCode(id, index, hash, at)),
     replaceRecoveryCodes: (id, expected, next) => evictingAfter(id, () => inner.replaceRecoveryCodes(id, expected, next)),
+    replacePasskeys: (id, expected, next) => evictingAfter(id, () => inner.replacePasskeys(id, expected, next)),
+    // A use changes the counter and the last-used time, which tokens never read: nothing to evict.
+    usePasskey: (id, index, use) => inner.usePasskey(id, index, use),
     delete: (id) => evictingAfter(id, () => inner.delete(id)),
   };
   return {

@@ -28,6 +28,7 @@ export function buildNewAccount(input: NewAccount, now: Date = new Date()): Acco
     totpSecretEncrypted: input.totpSecretEncrypted ?? null,
     totpEnrolledAt: input.totpSecretEncrypted ? now : null,
     recoveryCodes: [...(input.recoveryCodes ?? [])],
+    passkeys: [],
     createdAt: now,
     updatedAt: now,
   };

@@ -1,4 +1,4 @@
-import type { Account, AccountPatch, NewAccount, StoredRecoveryCode } from './account.js';
+import type { Account, AccountPatch, NewAccount, StoredPasskey, StoredRecoveryCode } from './account.js';
 
 export interface AccountPage {
   readonly accounts: readonly Account[];
@@ -37,5 +37,16 @@ export interface AccountStore {
    * none). Two regenerations at once: one set is stored and shown, the other caller is told.
    */
   replaceRecoveryCodes(id: string, expected: { readonly totpSecretEncrypted: string; readonly firstHash: string | null }, next: readonly StoredRecoveryCode[]): Promise<boolean>;
+  /**
+   * Replaces the account's passkeys (adding, renaming or removing one) only while it still has
+   * the TOTP ciphertext and exactly the passkeys the caller read, uses included: of two changes
+   * made from the same read one is stored, and a use in between refuses the change.
+   */
+  replacePasskeys(id: string, expected: { readonly totpSecretEncrypted: string; readonly passkeys: readonly StoredPasskey[] }, next: readonly StoredPasskey[]): Promise<boolean>;
+  /**
+   * Records a use of the passkey at `index`: the new signature counter, only if the stored one
+   * is still `expected` (compare-and-set), so of two uses racing with one counter one is refused.
+   */
+  usePasskey(id: string, index: number, use: { readonly credentialId: string; readonly expected: number; readonly counter: number; readonly at: Date }): Promise<boolean>;
   delete(id: string): Promise<void>;
 }

@@ -8,6 +8,25 @@ export interface StoredRecoveryCode {
   readonly usedAt: Date | null;
 }
 
+/**
+ * A passkey (WebAuthn credential) registered as a second factor. Its public key is not secret;
+ * the signature counter only grows for authenticators that keep one (synced passkeys send 0).
+ */
+export interface StoredPasskey {
+  /** The credential ID, base64url, as the authenticator returns it. */
+  readonly id: string;
+  /** The COSE public key, base64url. */
+  readonly publicKey: string;
+  readonly counter: number;
+  readonly transports: readonly string[];
+  /** The owner's name for it ("Laptop", "Blue key"). */
+  readonly name: string;
+  /** Backup eligible: copied between devices by its platform, not bound to one piece of hardware. */
+  readonly synced: boolean;
+  readonly createdAt: Date;
+  readonly lastUsedAt: Date | null;
+}
+
 /** A user account as the rest of Latchkey sees it. */
 export interface Account {
   /** The OpenID `sub`: random, opaque and stable; not the email, not a Mongo ObjectId. */
@@ -25,6 +44,8 @@ export interface Account {
   readonly totpSecretEncrypted: string | null;
   readonly totpEnrolledAt: Date | null;
   readonly recoveryCodes: readonly StoredRecoveryCode[];
+  /** Second factors beside TOTP, which an account only has once TOTP is enrolled. */
+  readonly passkeys: readonly StoredPasskey[];
   readonly createdAt: Date;
   readonly updatedAt: Date;
 }
@@ -41,4 +62,4 @@ export interface NewAccount {
 }
 
 export type AccountPatch = Partial<Pick<Account,
-  'name' | 'status' | 'profile' | 'attributes' | 'passwordHash' | 'totpSecretEncrypted' | 'totpEnrolledAt' | 'recoveryCodes' | 'emailVerified'>>;
+  'name' | 'status' | 'profile' | 'attributes' | 'passwordHash' | 'totpSecretEncrypted' | 'totpEnrolledAt' | 'recoveryCodes' | 'passkeys' | 'emailVerified'>>;

@@ -25,6 +25,8 @@ export function createLockedAccountStore(inner: AccountStore, lock: KeyedLock): 
     enrolTotp: (id, enrolment) => serially(id, () => inner.enrolTotp(id, enrolment)),
     useRecoveryCode: (id, index, hash, at) => serially(id, () => inner.useRecoveryCode(id, index, hash, at)),
     replaceRecoveryCodes: (id, expected, next) => serially(id, () => inner.replaceRecoveryCodes(id, expected, next)),
+    replacePasskeys: (id, expected, next) => serially(id, () => inner.replacePasskeys(id, expected, next)),
+    usePasskey: (id, index, use) => serially(id, () => inner.usePasskey(id, index, use)),
     delete: (id) => serially(id, () => inner.delete(id)),
   };
 }

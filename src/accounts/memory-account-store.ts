@@ -1,4 +1,4 @@
-import type { Account, AccountPatch, NewAccount } from './account.js';
+import type { Account, AccountPatch, NewAccount, StoredPasskey } from './account.js';
 import { buildNewAccount } from './account-id.js';
 import { AccountNotFoundError, EmailTakenError } from './account-errors.js';
 import type { AccountPage, AccountStore } from './account-store.js';
@@ -58,6 +58,21 @@ export function createMemoryAccountStore(): AccountStore {
       const account = byId.get(id);
       if (account?.totpSecretEncrypted !== expected) return false;
       byId.set(id, { ...account, totpSecretEncrypted: next, updatedAt: new Date() });
+      return true;
+    },
+    async replacePasskeys(id, expected, next) {
+      const account = byId.get(id);
+      const comparable = (passkeys: readonly StoredPasskey[]) => JSON.stringify(passkeys.map(({ id: credentialId, counter, name, lastUsedAt }) => [credentialId, counter, name, lastUsedAt]));
+      if (account?.totpSecretEncrypted !== expected.totpSecretEncrypted || comparable(account.passkeys) !== comparable(expected.passkeys)) return false;
+      byId.set(id, { ...account, passkeys: structuredClone([...next]), updatedAt: new Date() });
+      return true;
+    },
+    async usePasskey(id, index, use) {
+      const account = byId.get(id);
+      const stored = account?.passkeys[index];
+      if (!account || stored?.id !== use.credentialId || stored.counter !== use.expected) return false;
+      const passkeys = account.passkeys.map((passkey, position) => (position === index ? { ...passkey, counter: use.counter, lastUsedAt: use.at } : passkey));
+      byId.set(id, { ...account, passkeys });
       return true;
     },
     async delete(id) {

@@ -1,6 +1,6 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 
-import type { Account, AccountPatch, NewAccount } from './account.js';
+import type { Account, AccountPatch, NewAccount, StoredPasskey } from './account.js';
 import type { AttributeValue, Profile } from './profile.js';
 import { buildNewAccount } from './account-id.js';
 import { AccountNotFoundError, EmailTakenError } from './account-errors.js';
@@ -18,9 +18,35 @@ interface AccountRecord {
   totpSecretEncrypted: string | null;
   totpEnrolledAt: Date | null;
   recoveryCodes: Array<{ hash: string; usedAt: Date | null }>;
+  // Absent on accounts written before passkeys existed.
+  passkeys?: PasskeyRecord[];
   createdAt: Date;
   updatedAt: Date;
 }
+
+interface PasskeyRecord {
+  id: string;
+  publicKey: string;
+  counter: number;
+  transports: string[];
+  name: string;
+  synced: boolean;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+}
+
+const passkeySchema = new Schema<PasskeyRecord>({
+  id: { type: String, required: true },
+  publicKey: { type: String, required: true },
+  counter: { type: Number, required: true },
+  transports: { type: [String], default: [] },
+  name: { type: String, required: true },
+  synced: { type: Boolean, required: true },
+  createdAt: { type: Date, required: true },
+  lastUsedAt: { type: Date, default: null },
+}, { _id: false });
+
+const toPasskeyRecord = (passkey: StoredPasskey): PasskeyRecord => ({ ...passkey, transports: [...passkey.transports] });
 
 const accountSchema = new Schema<AccountRecord>(
   {
@@ -37,6 +63,7 @@ const accountSchema = new Schema<AccountRecord>(
     totpSecretEncrypted: { type: String, default: null },
     totpEnrolledAt: { type: Date, default: null },
     recoveryCodes: { type: [{ _id: false, hash: { type: String, required: true }, usedAt: { type: Date, default: null } }], default: [] },
+    passkeys: { type: [passkeySchema], default: [] },
     createdAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },
   },
@@ -64,6 +91,7 @@ function toAccount(record: AccountRecord): Account {
     totpSecretEncrypted: record.totpSecretEncrypted ?? null,
     totpEnrolledAt: record.totpEnrolledAt ?? null,
     recoveryCodes: (record.recoveryCodes ?? []).map((code) => ({ hash: code.hash, usedAt: code.usedAt ?? null })),
+    passkeys: (record.passkeys ?? []).map((passkey) => ({ ...passkey, transports: passkey.transports ?? [], lastUsedAt: passkey.lastUsedAt ?? null })),
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
   };
@@ -81,8 +109,8 @@ export function createMongoAccountStore(connection: Connection): AccountStore & 
       await model.createIndexes();
     },
     async create(input: NewAccount) {
-      const { id, recoveryCodes, ...fields } = buildNewAccount(input);
-      const record: AccountRecord = { _id: id, ...fields, recoveryCodes: [...recoveryCodes] };
+      const { id, recoveryCodes, passkeys, ...fields } = buildNewAccount(input);
+      const record: AccountRecord = { _id: id, ...fields, recoveryCodes: [...recoveryCodes], passkeys: passkeys.map(toPasskeyRecord) };
       try {
         await model.create(record);
       } catch (error) {
@@ -105,8 +133,9 @@ export function createMongoAccountStore(connection: Connection): AccountStore & 
       const last = page.at(-1);
       return { accounts: page, ...(records.length > limit && last ? { nextCursor: last.id } : {}) };
     },
-    async update(id: string, patch: AccountPatch) {
-      const record = await model.findByIdAndUpdate(id, { $set: { ...patch, updatedAt: new Date() } }, { returnDocument: 'after' }).lean<AccountRecord>();
+    async update(id: string, { passkeys, ...patch }: AccountPatch) {
+      const changes = { ...patch, ...(passkeys ? { passkeys: passkeys.map(toPasskeyRecord) } : {}), updatedAt: new Date() };
+      const record = await model.findByIdAndUpdate(id, { $set: changes }, { returnDocument: 'after' }).lean<AccountRecord>();
       if (!record) throw new AccountNotFoundError();
       return toAccount(record);
     },
@@ -131,6 +160,30 @@ export function createMongoAccountStore(connection: Connection): AccountStore & 
     async replaceTotpCiphertext(id, expected, next) {
       const result = await model.updateOne({ _id: id, totpSecretEncrypted: expected }, { $set: { totpSecretEncrypted: next, updatedAt: new Date() } });
       return result.modifiedCount === 1;
+    },
+    async replacePasskeys(id, expected, next) {
+      // Element paths and equality only: FerretDB 1.24 serves these as MongoDB does, but not
+      // `$ne`/`$elemMatch` on array members or `$pull` by a member's field.
+      const same: Record<string, unknown> = { [`passkeys.${expected.passkeys.length}`]: { $exists: false } };
+      expected.passkeys.forEach((passkey, index) => {
+        same[`passkeys.${index}.id`] = passkey.id;
+        same[`passkeys.${index}.counter`] = passkey.counter;
+        same[`passkeys.${index}.name`] = passkey.name;
+        same[`passkeys.${index}.lastUsedAt`] = passkey.lastUsedAt;
+      });
+      const result = await model.updateOne(
+        { _id: id, totpSecretEncrypted: expected.totpSecretEncrypted, ...same },
+        { $set: { passkeys: next.map(toPasskeyRecord), updatedAt: new Date() } },
+      );
+      return result.matchedCount === 1;
+    },
+    async usePasskey(id, index, use) {
+      const path = `passkeys.${index}`;
+      const result = await model.updateOne(
+        { _id: id, [`${path}.id`]: use.credentialId, [`${path}.counter`]: use.expected },
+        { $set: { [`${path}.counter`]: use.counter, [`${path}.lastUsedAt`]: use.at } },
+      );
+      return result.matchedCount === 1;
     },
     async delete(id) {
       const result = await model.deleteOne({ _id: id });

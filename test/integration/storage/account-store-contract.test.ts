@@ -1,5 +1,6 @@
 import type { Connection } from 'mongoose';
 
+import type { StoredPasskey } from '../../../src/accounts/account.js';
 import type { AccountStore } from '../../../src/accounts/account-store.js';
 import { AccountNotFoundError, EmailTakenError } from '../../../src/accounts/account-errors.js';
 import { createMemoryAccountStore } from '../../../src/accounts/memory-account-store.js';
@@ -102,6 +103,58 @@ function describeAccountStore(name: string, setup: () => Promise<{ store: Accoun
       const none = await store.create({ email: 'no-codes@example.com', name: null, passwordHash: 'h', totpSecretEncrypted: 'totp' });
       expect(await store.replaceRecoveryCodes(none.id, { totpSecretEncrypted: 'totp', firstHash: null }, next('y'))).toBe(true);
       expect(await store.replaceRecoveryCodes('missing', { totpSecretEncrypted: 'totp', firstHash: null }, next('y'))).toBe(false);
+    });
+
+    const passkey = (id: string, name = 'Laptop'): StoredPasskey => ({
+      id, publicKey: `pk-${id}`, counter: 0, transports: ['internal'], name, synced: true, createdAt: new Date('2026-03-01T00:00:00Z'), lastUsedAt: null,
+    });
+
+    it('replaces passkeys only while the TOTP and the passkeys read are still there', async () => {
+      const bare = await store.create({ email: 'no-totp-passkey@example.com', name: null, passwordHash: 'h' });
+      expect(await store.replacePasskeys(bare.id, { totpSecretEncrypted: 'totp', passkeys: [] }, [passkey('c0')])).toBe(false);
+      const account = await store.create({ email: 'passkeys@example.com', name: null, passwordHash: 'h', totpSecretEncrypted: 'totp' });
+      expect(account.passkeys).toEqual([]);
+      expect(await store.replacePasskeys(account.id, { totpSecretEncrypted: 'other', passkeys: [] }, [passkey('c1')])).toBe(false);
+      expect(await store.replacePasskeys(account.id, { totpSecretEncrypted: 'totp', passkeys: [] }, [passkey('c1')])).toBe(true);
+      // A stale read: the list it was made from has one passkey fewer.
+      expect(await store.replacePasskeys(account.id, { totpSecretEncrypted: 'totp', passkeys: [] }, [passkey('c2')])).toBe(false);
+      expect(await store.replacePasskeys(account.id, { totpSecretEncrypted: 'totp', passkeys: [passkey('c1', 'Renamed')] }, [])).toBe(false);
+      expect(await store.replacePasskeys(account.id, { totpSecretEncrypted: 'totp', passkeys: [passkey('c1')] }, [passkey('c1'), passkey('c2')])).toBe(true);
+      expect((await store.findById(account.id))?.passkeys).toEqual([passkey('c1'), passkey('c2')]);
+      // A use since the read (counter and time) refuses the change.
+      const used = new Date('2026-04-01T00:00:00Z');
+      expect(await store.usePasskey(account.id, 0, { credentialId: 'c1', expected: 0, counter: 0, at: used })).toBe(true);
+      expect(await store.replacePasskeys(account.id, { totpSecretEncrypted: 'totp', passkeys: [passkey('c1'), passkey('c2')] }, [passkey('c2')])).toBe(false);
+      expect(await store.replacePasskeys(account.id, { totpSecretEncrypted: 'totp', passkeys: [{ ...passkey('c1'), lastUsedAt: used }, passkey('c2')] }, [passkey('c2', 'Blue key')])).toBe(true);
+      expect((await store.findById(account.id))?.passkeys).toEqual([passkey('c2', 'Blue key')]);
+      expect(await store.replacePasskeys('missing', { totpSecretEncrypted: 'totp', passkeys: [] }, [])).toBe(false);
+      expect((await store.update(account.id, { passkeys: [] })).passkeys).toEqual([]);
+    });
+
+    it('of many changes made from the same read, stores one', async () => {
+      const account = await store.create({ email: 'passkey-race@example.com', name: null, passwordHash: 'h', totpSecretEncrypted: 'totp' });
+      await store.replacePasskeys(account.id, { totpSecretEncrypted: 'totp', passkeys: [] }, [passkey('first')]);
+      const read = (await store.findById(account.id))?.passkeys ?? [];
+      const tags = ['a', 'b', 'c', 'd', 'e'];
+      const racing = await Promise.all(tags.map((tag) => store.replacePasskeys(account.id, { totpSecretEncrypted: 'totp', passkeys: read }, [...read, passkey(tag)])));
+      expect(racing.filter(Boolean)).toHaveLength(1);
+      expect((await store.findById(account.id))?.passkeys.map((stored) => stored.id)).toEqual(['first', tags[racing.indexOf(true)]]);
+    });
+
+    it('records a passkey use only against the counter that was read; of concurrent uses one wins', async () => {
+      const account = await store.create({ email: 'passkey-use@example.com', name: null, passwordHash: 'h', totpSecretEncrypted: 'totp' });
+      await store.replacePasskeys(account.id, { totpSecretEncrypted: 'totp', passkeys: [] }, [passkey('u0'), passkey('u1')]);
+      const at = new Date('2026-04-01T00:00:00Z');
+      expect(await store.usePasskey(account.id, 1, { credentialId: 'u0', expected: 0, counter: 5, at })).toBe(false);
+      expect(await store.usePasskey(account.id, 1, { credentialId: 'u1', expected: 3, counter: 5, at })).toBe(false);
+      const counters = [7, 8, 9, 10];
+      const racing = await Promise.all(counters.map((counter) => store.usePasskey(account.id, 1, { credentialId: 'u1', expected: 0, counter, at })));
+      expect(racing.filter(Boolean)).toHaveLength(1);
+      expect((await store.findById(account.id))?.passkeys[1]).toMatchObject({ id: 'u1', counter: counters[racing.indexOf(true)], lastUsedAt: at });
+      // Authenticators without a counter send 0 every time: each use is recorded.
+      expect(await store.usePasskey(account.id, 0, { credentialId: 'u0', expected: 0, counter: 0, at })).toBe(true);
+      expect(await store.usePasskey(account.id, 0, { credentialId: 'u0', expected: 0, counter: 0, at })).toBe(true);
+      expect(await store.usePasskey(account.id, 2, { credentialId: 'u0', expected: 0, counter: 0, at })).toBe(false);
     });
 
     it('pages through every account exactly once', async () => {
