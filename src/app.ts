@@ -14,6 +14,7 @@ import { createRequestContext } from './http/request-context.js';
 import { createSecurityHeaders } from './http/security-headers.js';
 import type { InteractionDeps } from './interactions/interaction-deps.js';
 import { createInteractionRouter } from './interactions/interaction-router.js';
+import { ASSETS_PATH } from './http/page-scripts.js';
 import type { Logger } from './logging/create-logger.js';
 import { createRequestUriResolver } from './oidc/request-uri.js';
 import { PASSWORD_RESET_PATH } from './pages/password-reset-pages.js';
@@ -38,6 +39,7 @@ export interface AppDeps {
   readonly passwordResetPages: Router;
   readonly accountPages: Router;
   readonly homePage: Router;
+  readonly pageScripts: Router;
   readonly admin: AdminDeps;
   readonly rateLimits: { readonly interactions: Middleware; readonly token: Middleware; readonly authorization: Middleware };
   readonly readinessChecks: readonly ReadinessCheck[];
@@ -112,6 +114,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(onlyUnder(['/interaction'], interactions));
   app.use(onlyUnder([PASSWORD_RESET_PATH], deps.passwordResetPages));
   app.use(onlyUnder([ACCOUNT_PATH], deps.accountPages));
+  app.use(onlyUnder([ASSETS_PATH], deps.pageScripts));
   const home = deps.homePage.routes();
   app.use(async function landingPage(ctx, next) {
     if (ctx.path === '/') await home(ctx as Parameters<typeof home>[0], next);

@@ -60,6 +60,9 @@ import { createSecurityNotices } from './mail/security-notices.js';
 import { createMailWriter } from './mail/mail-writer.js';
 import { createEmailVerification, type VerificationGrant } from './accounts/email-verification.js';
 import { createAccountPages, createHomePage } from './pages/account-pages.js';
+import { createPasskeyChallenges } from './accounts/passkey-challenges.js';
+import { createPasskeyService, relyingPartyFor } from './accounts/passkey-service.js';
+import { createPageScriptsRouter, loadPasskeyScript } from './http/page-scripts.js';
 import { DPOP_NONCE_KEY_SETTING } from './oidc/dpop.js';
 import { createTokenExchange } from './oidc/token-exchange.js';
 import { watchFrontchannelLogout } from './oidc/frontchannel-logout.js';
@@ -121,6 +124,8 @@ export interface Container {
   /** /account (a signed-in person's own pages) and / (the landing page). */
   readonly accountPages: Router;
   readonly homePage: Router;
+  /** The few scripts our pages load (passkey forms), under /assets. */
+  readonly pageScripts: Router;
   readonly rateLimits: { readonly interactions: Middleware; readonly token: Middleware; readonly authorization: Middleware };
   readonly readinessChecks: readonly ReadinessCheck[];
   readonly storage: { readonly redis: 'redis' | 'memory'; readonly mongo: 'mongodb' | 'memory' };
@@ -141,6 +146,9 @@ async function loadOrCreateKeySet(config: AppConfig, logger: Logger): Promise<Ke
 
 const SWEEP_INTERVAL_MS = 60_000;
 const RETENTION_INTERVAL_MS = 3_600_000;
+// A passkey page may sit open a while before its owner touches the key.
+const PASSKEY_CHALLENGE_SECONDS = 600;
+const PASSKEYS_PER_ACCOUNT = 10;
 // Accounts whose tokens are in use at once; each entry is a few hundred bytes of claims.
 const ACCOUNT_CACHE_ENTRIES = 10_000;
 
@@ -384,11 +392,22 @@ export async function createContainer(config: AppConfig, logger: Logger, options
     if ('close' in mailer) closers.push(async () => mailer.close());
     const mail = createMailWriter({ mailer, renderer, logger, issuer: config.issuer });
     const notices = createSecurityNotices({ mail, claims: ephemeral.claims });
+    const passkeys = createPasskeyService({
+      store: accountsForTokens.store,
+      throttle: ephemeral.throttle,
+      claims: ephemeral.claims,
+      challenges: createPasskeyChallenges(config.cookieKeys.value, { lifetimeSeconds: PASSKEY_CHALLENGE_SECONDS }),
+      relyingParty: relyingPartyFor(config.issuer, config.branding.name),
+      limit: PASSKEYS_PER_ACCOUNT,
+    });
+    const passkeyScript = loadPasskeyScript(config.issuer);
     const interactions: InteractionDeps = {
       get provider() {
         return currentProvider();
       },
       accounts,
+      passkeys,
+      passkeyScript,
       cipher,
       loginStates: ephemeral.loginStates,
       consents,
@@ -451,10 +470,11 @@ export async function createContainer(config: AppConfig, logger: Logger, options
       interactions,
       passwordResetPages,
       accountPages: createAccountPages({
-        provider: currentProvider, accounts, sessions: ephemeral.sessions, adapter, csrf: createPageCsrf(interactions.csrf), audit, renderer, issuer: config.issuer, notices, mail,
+        provider: currentProvider, accounts, sessions: ephemeral.sessions, adapter, csrf: createPageCsrf(interactions.csrf), audit, renderer, issuer: config.issuer, notices, mail, passkeys, passkeyScript,
         verification: createEmailVerification({ accounts, grants: ephemeral.verifyGrants, claims: ephemeral.claims, ttlSeconds: 86_400, mailIntervalSeconds: config.passwordReset.mailIntervalSeconds }),
       }),
       homePage: createHomePage({ renderer }),
+      pageScripts: createPageScriptsRouter([passkeyScript]),
       rateLimits,
       readinessChecks,
       storage: { redis: redis ? 'redis' : 'memory', mongo: mongo ? 'mongodb' : 'memory' },

@@ -64,6 +64,7 @@ export async function startServer(container: Container, port: number = container
     passwordResetPages: container.passwordResetPages,
     accountPages: container.accountPages,
     homePage: container.homePage,
+    pageScripts: container.pageScripts,
     admin: {
       get provider() {
         return container.provider;

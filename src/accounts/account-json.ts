@@ -13,6 +13,14 @@ export function toUserJson(account: Account): Record<string, unknown> {
     attributes: account.attributes,
     totp_enrolled: account.totpSecretEncrypted !== null,
     recovery_codes_left: account.recoveryCodes.filter((code) => code.usedAt === null).length,
+    // What an administrator needs to tell them apart; never the public key or the counter.
+    passkeys: account.passkeys.map((passkey) => ({
+      id: passkey.id,
+      name: passkey.name,
+      synced: passkey.synced,
+      created_at: passkey.createdAt.toISOString(),
+      last_used_at: passkey.lastUsedAt?.toISOString() ?? null,
+    })),
     created_at: account.createdAt.toISOString(),
     updated_at: account.updatedAt.toISOString(),
   };

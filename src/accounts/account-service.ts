@@ -7,7 +7,8 @@ import { normaliseEmail } from './email.js';
 import type { OneTimeClaims } from './one-time-claims.js';
 import type { PasswordHasher } from './password-hasher.js';
 import type { RecoveryCodes } from './recovery-codes.js';
-import type { SignInAttempt, SignInThrottle, ThrottleRefusal, ThrottleStatus } from './sign-in-throttle.js';
+import type { SignInAttempt, SignInThrottle, ThrottleStatus } from './sign-in-throttle.js';
+import { countFailure, type CheckFailed, type Throttled } from './sign-in-checks.js';
 import type { AccountSessions } from '../storage/account-sessions.js';
 import { isTotpCodeShape, type Totp } from './totp.js';
 import { isSupportedPasswordHash, NO_PASSWORD } from './password-hasher.js';
@@ -33,25 +34,9 @@ export interface AccountServiceDeps {
   readonly attributes: Readonly<Record<string, AttributeDeclaration>>;
 }
 
-/** Refused before anything was checked (sign-in-throttle.ts says by which counter). */
-export interface Throttled {
-  readonly ok: false;
-  readonly reason: 'throttled';
-  readonly refusal: ThrottleRefusal;
-}
-
-/** A check that ran and failed, and what the failure did to the counters. */
-export interface CheckFailed<R extends string> {
-  readonly ok: false;
-  readonly reason: R;
-  readonly accountId?: string;
-  /** This failure locked the (login, address) pair. */
-  readonly pairLocked?: boolean;
-  /** This failure put the login past its ceiling: further attempts wait this long. */
-  readonly delaySeconds?: number;
-}
-
 export type PasswordResult = { readonly ok: true; readonly account: Account } | CheckFailed<'invalid' | 'disabled'> | Throttled;
+
+export type { CheckFailed, Throttled } from './sign-in-checks.js';
 
 export type SecondFactorResult = { readonly ok: true; readonly method: 'totp' | 'recovery_code' } | CheckFailed<'invalid' | 'replayed'> | Throttled;
 
@@ -120,11 +105,7 @@ export function createAccountService(deps: AccountServiceDeps) {
     return result;
   }
 
-  /** Counts a failed check and reports what it did to the counters. */
-  async function failAttempt<R extends string>(attempt: SignInAttempt, reason: R, accountId?: string): Promise<CheckFailed<R>> {
-    const { pairLocked, delaySeconds } = await throttle.failed(attempt);
-    return { ok: false, reason, ...(accountId ? { accountId } : {}), pairLocked, delaySeconds };
-  }
+  const failAttempt = <R extends string>(attempt: SignInAttempt, reason: R, accountId?: string): Promise<CheckFailed<R>> => countFailure(throttle, attempt, reason, accountId);
 
   function checkPasswordPolicy(password: string): void {
     if (password.length < passwordPolicy.minLength) {
@@ -388,9 +369,9 @@ export function createAccountService(deps: AccountServiceDeps) {
       return (await store.replaceRecoveryCodes(accountId, expected, generated.stored)) ? generated.codes : undefined;
     },
 
-    /** Removes the authenticator and recovery codes, and ends every session and token. */
+    /** Removes every second factor (TOTP, recovery codes, passkeys) and ends every session and token: the next sign-in enrols afresh. */
     async resetTotp(id: string): Promise<Account> {
-      return thenEndSessions(store.update(id, { totpSecretEncrypted: null, totpEnrolledAt: null, recoveryCodes: [] }), id);
+      return thenEndSessions(store.update(id, { totpSecretEncrypted: null, totpEnrolledAt: null, recoveryCodes: [], passkeys: [] }), id);
     },
 
     /** Disabling ends every session and token at once; enabling changes nothing else. */

@@ -14,6 +14,7 @@ export const AUDIT_EVENT_TYPES = [
   'introspection.error',
   'login.locked', 'login.password_failed', 'login.second_factor_failed', 'login.succeeded', 'login.throttled',
   'logout.error', 'logout.success',
+  'passkey.added', 'passkey.add_failed', 'passkey.removed', 'passkey.renamed',
   'password_reset.requested',
   'recovery_code.used', 'recovery_codes.regenerated',
   'resource.created', 'resource.deleted', 'resource.updated',

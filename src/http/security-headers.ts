@@ -16,15 +16,17 @@ export function createSecurityHeaders(deps: { issuer: string }): Middleware {
 }
 
 /**
- * CSP for pages we render: no scripts, no foreign assets, no framing. No form-action: browsers
+ * CSP for pages we render: no scripts but our own named files, no foreign assets, no framing. No form-action: browsers
  * apply it to the redirects after a submit, and sign-in ends with a redirect to the client.
  * `imageOrigin` allows images from one more origin: the login and consent pages show a client's
  * https logo from where the client registered it, and from nowhere else. `frameOrigins` are the
- * relying parties whose front-channel logout URIs the logout page loads.
+ * relying parties whose front-channel logout URIs the logout page loads. `scripts` are the exact
+ * script URLs a page may load (the passkey pages' one file); no page runs inline script.
  */
-export function pageContentSecurityPolicy(imageOrigin?: string, frameOrigins: readonly string[] = []): string {
+export function pageContentSecurityPolicy(imageOrigin?: string, frameOrigins: readonly string[] = [], scripts: readonly string[] = []): string {
   return [
     "default-src 'none'",
+    ...(scripts.length > 0 ? [`script-src ${scripts.join(' ')}`] : []),
     "style-src 'unsafe-inline'",
     imageOrigin ? `img-src data: ${imageOrigin}` : 'img-src data:',
     ...(frameOrigins.length > 0 ? [`frame-src ${frameOrigins.join(' ')}`] : []),

@@ -13,6 +13,8 @@ export interface PageOptions {
   readonly uiLocales?: string;
   /** Origins the page may frame: the front-channel logout page loads each client's logout URI. */
   readonly frameOrigins?: readonly string[];
+  /** The script URLs the page loads (the passkey pages' one script). */
+  readonly scripts?: readonly string[];
 }
 
 /** Where the interaction pages leave the request's ui_locales for the page that follows. */
@@ -28,14 +30,14 @@ export function pageLocale(ctx: Pick<Context, 'acceptsLanguages' | 'state'>, ren
 
 /**
  * Writes one of our pages, the only way any is written: never cached, never framed, no scripts
- * (CSP), in the language the request asks for.
+ * but the files it names (CSP), in the language the request asks for.
  */
 export function sendPage(ctx: Context, renderer: Renderer, view: string, model: Readonly<Record<string, unknown>>, options: PageOptions = {}): void {
   const locale = pageLocale(ctx, renderer, options.uiLocales);
   if (options.status !== undefined) ctx.status = options.status;
   ctx.type = 'html';
   ctx.set('Cache-Control', 'no-store');
-  ctx.set('Content-Security-Policy', pageContentSecurityPolicy(options.imageOrigin, options.frameOrigins));
+  ctx.set('Content-Security-Policy', pageContentSecurityPolicy(options.imageOrigin, options.frameOrigins, options.scripts));
   ctx.set('Content-Language', locale);
   ctx.vary('Accept-Language');
   ctx.body = renderer.render(view, model, locale);

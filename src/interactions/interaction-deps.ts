@@ -10,11 +10,16 @@ import type { RememberedConsents } from '../oidc/remembered-consents.js';
 import type { Csrf } from './csrf.js';
 import type { SecurityNotices } from '../mail/security-notices.js';
 import type { LoginState } from './login-state.js';
+import type { PasskeyService } from '../accounts/passkey-service.js';
+import type { PageScript } from '../http/page-scripts.js';
 
 /** What the interaction handlers need; built once in the container. */
 export interface InteractionDeps {
   readonly provider: Provider;
   readonly accounts: AccountService;
+  readonly passkeys: PasskeyService;
+  /** The script the passkey forms need; pages without one load no script. */
+  readonly passkeyScript: PageScript;
   readonly cipher: DataCipher;
   readonly loginStates: ExpiringStore<LoginState>;
   readonly consents: RememberedConsents;

@@ -3,7 +3,7 @@ import { errors, type InteractionResults } from 'oidc-provider';
 
 import { pathParam } from '../http/path-param.js';
 import { readForm } from '../http/read-form.js';
-import { sendPage, type PageLocaleState } from '../http/send-page.js';
+import { sendPage, type PageLocaleState, type PageOptions } from '../http/send-page.js';
 import type { Account } from '../accounts/account.js';
 import type { InteractionDeps } from './interaction-deps.js';
 import { AccountUnavailableError, CsrfError, InteractionExpiredError } from './interaction-errors.js';
@@ -38,8 +38,8 @@ export function checkCsrf(deps: Pick<InteractionDeps, 'csrf'>, uid: string, form
 }
 
 /** One of the sign-in pages, in the language of the interaction's request. */
-export function renderPage(ctx: Context, deps: Pick<InteractionDeps, 'renderer'>, view: string, model: Record<string, unknown>, status = 200, imageOrigin?: string): void {
-  sendPage(ctx, deps.renderer, view, model, { status, ...(imageOrigin ? { imageOrigin } : {}) });
+export function renderPage(ctx: Context, deps: Pick<InteractionDeps, 'renderer'>, view: string, model: Record<string, unknown>, status = 200, options: Omit<PageOptions, 'status'> = {}): void {
+  sendPage(ctx, deps.renderer, view, model, { ...options, status });
 }
 
 /** Hands the result back to the provider and sends the browser on to resume authorization. */

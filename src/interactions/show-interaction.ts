@@ -6,6 +6,8 @@ import { loadInteraction, renderPage, requestParam, type InteractionDetails } fr
 import { describeScope } from './scope-descriptions.js';
 import { message, type Message } from '../i18n/message.js';
 import { clientDisplayName } from '../oidc/account-client.js';
+import type { Account } from '../accounts/account.js';
+import { enrolPasskeyForm, passkeyPageOptions, signInPasskeyForm, type PasskeyForm } from './passkey-forms.js';
 
 export const LOGIN_ERROR = message('login.wrongCredentials');
 
@@ -34,9 +36,10 @@ export function buildLoginView(deps: Pick<InteractionDeps, 'csrf'>, uid: string,
   };
 }
 
-export function buildSecondFactorView(deps: Pick<InteractionDeps, 'csrf'>, uid: string, error?: Message, login?: string): Record<string, unknown> {
+export function buildSecondFactorView(deps: Pick<InteractionDeps, 'csrf'>, uid: string, error?: Message, login?: string, passkey?: PasskeyForm): Record<string, unknown> {
   return {
     title: 'secondFactor.title',
+    passkey,
     action: `/interaction/${uid}/second-factor`,
     abortAction: `/interaction/${uid}/abort`,
     restartAction: `/interaction/${uid}/restart`,
@@ -64,6 +67,16 @@ export async function buildEnrolView(deps: Pick<InteractionDeps, 'csrf' | 'accou
     // Rendered here as inline SVG: the page loads nothing from anywhere, the QR included.
     qrSvg: await QRCode.toString(uri, { type: 'svg', margin: 1, width: 200, errorCorrectionLevel: 'M' }),
     error,
+  };
+}
+
+/** The first sign-in's recovery codes, with the offer of a passkey beside them where one can be added. */
+export async function buildRecoveryCodesView(deps: Pick<InteractionDeps, 'csrf' | 'cipher' | 'passkeys' | 'passkeyScript'>, uid: string, codesEncrypted: string, account: Account | undefined, error?: Message): Promise<{ model: Record<string, unknown>; passkey: PasskeyForm | undefined }> {
+  const passkey = await enrolPasskeyForm(deps, account, uid);
+  const codes = JSON.parse(deps.cipher.decrypt(codesEncrypted, 'recovery-codes')) as string[];
+  return {
+    passkey,
+    model: { title: 'recoveryCodes.title', action: `/interaction/${uid}/recovery-codes`, csrf: deps.csrf.tokenFor(uid), codes, passkey, error },
   };
 }
 
@@ -116,23 +129,23 @@ export function createShowInteraction(deps: InteractionDeps) {
       const state = await deps.loginStates.get(uid);
       if (!state) {
         const asking = await askingClientOf(deps, details);
-        return renderPage(ctx, deps, 'login', buildLoginView(deps, uid, { asking }), 200, asking.logo?.origin);
+        return renderPage(ctx, deps, 'login', buildLoginView(deps, uid, { asking }), 200, { imageOrigin: asking.logo?.origin });
       }
-      if (state.stage === 'second_factor') return renderPage(ctx, deps, 'second-factor', buildSecondFactorView(deps, uid, undefined, state.login));
+      if (state.stage === 'second_factor') {
+        // Only an account that had passkeys at the password step costs this page a read.
+        const passkey = state.hasPasskeys ? await signInPasskeyForm(deps, await deps.accounts.findById(state.accountId), uid) : undefined;
+        return renderPage(ctx, deps, 'second-factor', buildSecondFactorView(deps, uid, undefined, state.login, passkey), 200, passkeyPageOptions(passkey));
+      }
       if (state.stage === 'enrol') return renderPage(ctx, deps, 'enrol', await buildEnrolView(deps, uid, state.secretEncrypted, state.accountId));
-      const codes = JSON.parse(deps.cipher.decrypt(state.codesEncrypted, 'recovery-codes')) as string[];
-      return renderPage(ctx, deps, 'recovery-codes', {
-        title: 'recoveryCodes.title',
-        action: `/interaction/${uid}/recovery-codes`,
-        csrf: deps.csrf.tokenFor(uid),
-        codes,
-      });
+      const account = deps.passkeys.available ? await deps.accounts.findById(state.accountId) : undefined;
+      const { model, passkey } = await buildRecoveryCodesView(deps, uid, state.codesEncrypted, account);
+      return renderPage(ctx, deps, 'recovery-codes', model, 200, passkeyPageOptions(passkey));
     }
     if (details.prompt.name === 'consent') {
       const client = await deps.provider.Client.find(requestParam(details, 'client_id') ?? '');
       if (!client) return renderPage(ctx, deps, 'error', { title: 'errorPage.title', error: 'invalid_client', description: message('errorPage.clientGone') }, 400);
       const signedIn = details.session?.accountId ? await deps.accounts.findById(details.session.accountId) : undefined;
-      return renderPage(ctx, deps, 'consent', { ...buildConsentView(deps, details, client), signedInAs: signedIn?.email }, 200, consentLogo(client.logoUri)?.origin);
+      return renderPage(ctx, deps, 'consent', { ...buildConsentView(deps, details, client), signedInAs: signedIn?.email }, 200, { imageOrigin: consentLogo(client.logoUri)?.origin });
     }
     return renderPage(ctx, deps, 'error', { title: 'errorPage.title', error: 'unsupported_prompt', description: message('errorPage.unsupportedPrompt') }, 400);
   };

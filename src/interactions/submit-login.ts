@@ -24,18 +24,19 @@ export function createSubmitLogin(deps: InteractionDeps) {
       if (result.reason === 'throttled') {
         noteRefusal(ctx, deps, context, result.refusal);
         const asking = await askingClientOf(deps, details);
-        return renderPage(ctx, deps, 'login', buildLoginView(deps, details.uid, { email, error: describeRefusal(result.refusal), asking }), 429, asking.logo?.origin);
+        return renderPage(ctx, deps, 'login', buildLoginView(deps, details.uid, { email, error: describeRefusal(result.refusal), asking }), 429, { imageOrigin: asking.logo?.origin });
       }
       deps.audit.record({ ...context, type: 'login.password_failed', outcome: 'failure', details: { reason: result.reason } });
       noteCounterEffects(deps, context, result, 'password', pageLocale(ctx, deps.renderer));
       const asking = await askingClientOf(deps, details);
-      return renderPage(ctx, deps, 'login', buildLoginView(deps, details.uid, { email, error: LOGIN_ERROR, asking }), 401, asking.logo?.origin);
+      return renderPage(ctx, deps, 'login', buildLoginView(deps, details.uid, { email, error: LOGIN_ERROR, asking }), 401, { imageOrigin: asking.logo?.origin });
     }
 
     const { account } = result;
     const login = toLogin(email);
     if (account.totpSecretEncrypted) {
-      await deps.loginStates.set(details.uid, { stage: 'second_factor', accountId: account.id, login }, deps.interactionTtlSeconds);
+      const hasPasskeys = deps.passkeys.available && account.passkeys.length > 0;
+      await deps.loginStates.set(details.uid, { stage: 'second_factor', accountId: account.id, login, ...(hasPasskeys ? { hasPasskeys } : {}) }, deps.interactionTtlSeconds);
     } else {
       const enrolment = deps.accounts.startEnrolment(account);
       await deps.loginStates.set(

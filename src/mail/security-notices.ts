@@ -9,6 +9,8 @@ const CHANGES = {
   password: 'mail.change.password',
   authenticator: 'mail.change.authenticator',
   recoveryCodes: 'mail.change.recoveryCodes',
+  passkeyAdded: 'mail.change.passkeyAdded',
+  passkeyRemoved: 'mail.change.passkeyRemoved',
 } as const;
 
 export type SecurityChange = keyof typeof CHANGES;

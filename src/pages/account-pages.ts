@@ -19,7 +19,9 @@ import { readForm } from '../http/read-form.js';
 import { CsrfError } from '../interactions/interaction-errors.js';
 import type { AccountSessions } from '../storage/account-sessions.js';
 import type { Renderer } from '../http/renderer.js';
-import { pageLocale, sendPage } from '../http/send-page.js';
+import { pageLocale, sendPage, type PageOptions } from '../http/send-page.js';
+import type { PageScript } from '../http/page-scripts.js';
+import { addPasskeyPages, type PasskeyPagesDeps } from './passkey-pages.js';
 import { ACCOUNT_CLIENT_ID, ACCOUNT_PATH } from '../oidc/account-client.js';
 import { message, type Message } from '../i18n/message.js';
 
@@ -53,6 +55,8 @@ export interface AccountPagesDeps {
   readonly notices: SecurityNotices;
   readonly verification: EmailVerification;
   readonly mail: MailWriter;
+  readonly passkeys: PasskeyPagesDeps['passkeys'];
+  readonly passkeyScript: PageScript;
 }
 
 interface GrantPayload {
@@ -108,7 +112,7 @@ export function createAccountPages(deps: AccountPagesDeps): Router {
     }
     return { form, current };
   };
-  const page = (ctx: Context, view: string, model: Record<string, unknown>): void => sendPage(ctx, deps.renderer, view, model);
+  const page = (ctx: Context, view: string, model: Record<string, unknown>, options: Omit<PageOptions, 'status'> = {}): void => sendPage(ctx, deps.renderer, view, model, options);
 
   router.get('/', async (ctx) => {
     const current = await signedIn(ctx);
@@ -144,7 +148,7 @@ export function createAccountPages(deps: AccountPagesDeps): Router {
     page(ctx, 'account', {
       title: 'account.title', email: account.email, emailVerified: account.emailVerified, verifyAction: `${ACCOUNT_PATH}/verify-email`, verifySent: ctx.query.sent === 'verify', profile, signOutHref: signOut.toString(), apps, devices,
       csrf: deps.csrf.tokenFor(ctx), revokeAction: `${ACCOUNT_PATH}/apps/revoke`, endSessionAction: `${ACCOUNT_PATH}/sessions/end`,
-      passwordHref: `${ACCOUNT_PATH}/password`, recoveryCodesHref: `${ACCOUNT_PATH}/recovery-codes`, authenticatorHref: `${ACCOUNT_PATH}/authenticator`,
+      passwordHref: `${ACCOUNT_PATH}/password`, passkeysHref: deps.passkeys.available ? `${ACCOUNT_PATH}/passkeys` : undefined, passkeyCount: account.passkeys.length, recoveryCodesHref: `${ACCOUNT_PATH}/recovery-codes`, authenticatorHref: `${ACCOUNT_PATH}/authenticator`,
     });
   });
 
@@ -179,6 +183,8 @@ export function createAccountPages(deps: AccountPagesDeps): Router {
     deps.audit.record({ ...auditContextOf(ctx), type: 'account.email_verified', outcome: 'success', accountId: outcome.accountId });
     page(ctx, 'account-done', { title: 'account.verify.done.title', message: 'account.verify.done.text', back: ACCOUNT_PATH });
   });
+
+  addPasskeyPages(router, deps, { signedIn, submitted, page, notify });
 
   const passwordView = (ctx: Context, error?: Message) => ({
     title: 'account.password.title', action: `${ACCOUNT_PATH}/password`, csrf: deps.csrf.tokenFor(ctx), back: ACCOUNT_PATH, ...(error ? { error } : {}),

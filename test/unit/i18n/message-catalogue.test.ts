@@ -30,7 +30,7 @@ describe('the message catalogue', () => {
   it('ships English first and German, and every message of each formats with sample values', () => {
     expect(shipped.locales).toEqual(['en', 'de']);
     const keys = Object.keys(JSON.parse(readFileSync(join(DEFAULT_LOCALES_DIR, 'en.json'), 'utf8')) as object);
-    const sample = { app: 'Photo Printer', email: 'a@example.com', wait: message('wait.minutes', { count: 2 }), count: 2, minutes: 30, at: new Date(0), back: message('errorPage.back'), detail: 'x', code: 'invalid_request', scope: 's', scopes: 'openid', attributes: 'a', min: 12, max: 128, site: 'id.example.com', download: 'd', address: '192.0.2.1', forgot: 'Forgot?', what: message('mail.change.password'), link: 'https://id.example.com/x' };
+    const sample = { name: 'Blue key', limit: 10, app: 'Photo Printer', email: 'a@example.com', wait: message('wait.minutes', { count: 2 }), count: 2, minutes: 30, at: new Date(0), back: message('errorPage.back'), detail: 'x', code: 'invalid_request', scope: 's', scopes: 'openid', attributes: 'a', min: 12, max: 128, site: 'id.example.com', download: 'd', address: '192.0.2.1', forgot: 'Forgot?', what: message('mail.change.password'), link: 'https://id.example.com/x' };
     for (const locale of shipped.locales) {
       const t = shipped.translator(locale);
       for (const key of keys) expect(t(key, sample)).not.toBe('');
