@@ -79,6 +79,21 @@ export function tidyPasskeyName(raw: string): string | undefined {
   return name === '' ? undefined : name;
 }
 
+/** The library's verdict, or undefined when it refused the answer (by saying so or by throwing). */
+async function verifying<T extends { readonly verified: boolean }>(verify: () => Promise<T>): Promise<T | undefined> {
+  try {
+    const result = await verify();
+    return result.verified ? result : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What every answer must have been made for: this issuer's origin and host, and a challenge of ours. */
+function expectations(relyingParty: RelyingParty, check: { readonly expectedChallenge: (challenge: string) => boolean }) {
+  return { expectedChallenge: check.expectedChallenge, expectedOrigin: relyingParty.origin, expectedRPID: relyingParty.id };
+}
+
 export type PasskeySignInResult = { readonly ok: true; readonly method: 'passkey'; readonly synced: boolean; readonly name: string } | CheckFailed<'invalid' | 'replayed'> | Throttled;
 
 export type PasskeyRegistration =
@@ -156,21 +171,14 @@ export function createPasskeyService(deps: PasskeyServiceDeps) {
       const passkey = account.passkeys[index];
       if (!relyingParty || !response || !passkey) return countFailure(throttle, attempt, 'invalid', account.id);
       const check = challengeCheck({ ceremony: 'sign-in', accountId: account.id, context });
-      let verified: Awaited<ReturnType<typeof verifyAuthenticationResponse>>;
-      try {
-        verified = await verifyAuthenticationResponse({
-          response,
-          expectedChallenge: check.expectedChallenge,
-          expectedOrigin: relyingParty.origin,
-          expectedRPID: relyingParty.id,
-          credential: { id: passkey.id, publicKey: Buffer.from(passkey.publicKey, 'base64url'), counter: passkey.counter, transports: [...passkey.transports] },
-          // The password was the first factor; the passkey stands for possession, as a TOTP code does.
-          requireUserVerification: false,
-        });
-      } catch {
-        return countFailure(throttle, attempt, 'invalid', account.id);
-      }
-      if (!verified.verified) return countFailure(throttle, attempt, 'invalid', account.id);
+      const verified = await verifying(() => verifyAuthenticationResponse({
+        response,
+        ...expectations(relyingParty, check),
+        credential: { id: passkey.id, publicKey: Buffer.from(passkey.publicKey, 'base64url'), counter: passkey.counter, transports: [...passkey.transports] },
+        // The password was the first factor; the passkey stands for possession, as a TOTP code does.
+        requireUserVerification: false,
+      }));
+      if (!verified) return countFailure(throttle, attempt, 'invalid', account.id);
       if (!(await check.claim())) return countFailure(throttle, attempt, 'replayed', account.id);
       const used = await store.usePasskey(account.id, index, { credentialId: passkey.id, expected: passkey.counter, counter: verified.authenticationInfo.newCounter, at: new Date() });
       if (!used) return countFailure(throttle, attempt, 'replayed', account.id);
@@ -203,22 +211,11 @@ export function createPasskeyService(deps: PasskeyServiceDeps) {
       const response = parseResponse(rawResponse, registrationShape);
       if (!response) return { ok: false, reason: 'invalid' };
       const check = challengeCheck({ ceremony: 'register', accountId: account.id, context });
-      let verified: Awaited<ReturnType<typeof verifyRegistrationResponse>>;
-      try {
-        verified = await verifyRegistrationResponse({
-          response,
-          expectedChallenge: check.expectedChallenge,
-          expectedOrigin: relyingParty.origin,
-          expectedRPID: relyingParty.id,
-          requireUserVerification: false,
-          supportedAlgorithmIDs: ALGORITHMS,
-        });
-      } catch {
-        return { ok: false, reason: 'invalid' };
-      }
-      if (!verified.verified) return { ok: false, reason: 'invalid' };
+      const verified = await verifying(() => verifyRegistrationResponse({ response, ...expectations(relyingParty, check), requireUserVerification: false, supportedAlgorithmIDs: ALGORITHMS }));
+      const info = verified?.registrationInfo;
+      if (!info) return { ok: false, reason: 'invalid' };
       if (!(await check.claim())) return { ok: false, reason: 'invalid' };
-      const { credential, credentialDeviceType } = verified.registrationInfo;
+      const { credential, credentialDeviceType } = info;
       if (account.passkeys.some((passkey) => passkey.id === credential.id)) return { ok: false, reason: 'duplicate' };
       if (account.passkeys.length >= limit) return { ok: false, reason: 'limit' };
       const passkey: StoredPasskey = {
