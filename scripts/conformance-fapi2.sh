@@ -22,8 +22,9 @@ C=${CONF_DIR:-/tmp/latchkey-conformance}
 ISSUER=https://localhost:${LATCHKEY_TLS_PORT:-9443}
 SUITE_URL=https://localhost:${SUITE_TLS_PORT:-8443}
 PLAN=fapi2-security-profile-final-test-plan
-# private_key_jwt and DPoP (no mutual TLS here), unsigned PAR requests, OpenID Connect.
-VARIANT='{"fapi_profile":"plain_fapi","client_auth_type":"private_key_jwt","sender_constrain":"dpop","openid":"openid_connect","fapi_request_method":"unsigned","fapi_response_mode":"plain_response","authorization_request_type":"simple"}'
+# private_key_jwt and DPoP (no mutual TLS here), OpenID Connect; the plan itself fixes unsigned
+# PAR requests and plain responses.
+VARIANT='{"fapi_profile":"plain_fapi","client_auth_type":"private_key_jwt","sender_constrain":"dpop","openid":"openid_connect","authorization_request_type":"simple"}'
 
 log() { echo "== $(date +%H:%M:%S) $*"; }
 
