@@ -136,9 +136,6 @@ export function buildClientMetadata(clientId: string, input: ClientInput, allowe
   if (exchangeAudiences.length > 0 && publicClient) {
     throw new InvalidClientInputError('a public client cannot exchange tokens (it has no secret)');
   }
-  if (exchangeAudiences.length > 0 && dpopBoundTokens) {
-    throw new InvalidClientInputError('exchanged tokens cannot be bound to a DPoP key yet: a client cannot have both');
-  }
   if (input.exchangeMode !== undefined && exchangeAudiences.length === 0) {
     throw new InvalidClientInputError('an exchange mode needs at least one exchange audience');
   }

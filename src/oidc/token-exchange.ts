@@ -9,6 +9,7 @@ import type { ResourceService } from '../resources/resource-service.js';
 import { EXCHANGE_AUDIENCES_PROPERTY, EXCHANGE_MODE_PROPERTY, type ExchangeMode } from './client-metadata.js';
 import { ACCESS_TOKEN_SIGNING_ALG } from './resource-indicators.js';
 import { mayReadToken } from './token-policies.js';
+import { checkDpopProof } from './dpop-proof.js';
 
 /** RFC 8693 section 2.1: the grant type of a token exchange. */
 export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -110,8 +111,9 @@ export function createTokenExchange(deps: TokenExchangeDeps) {
       if (stringParam(ctx, 'subject_token_type') !== ACCESS_TOKEN_TYPE) throw new errors.InvalidRequest(`subject_token_type must be ${ACCESS_TOKEN_TYPE}`);
       const requested = stringParam(ctx, 'requested_token_type');
       if (requested !== undefined && requested !== ACCESS_TOKEN_TYPE) throw new errors.InvalidRequest(`requested_token_type must be ${ACCESS_TOKEN_TYPE}`);
-      // Exchanged tokens are bearer tokens: a proof would be ignored, so it is refused instead.
-      if (ctx.get('dpop')) throw new errors.InvalidRequest('exchanged tokens cannot be bound to a DPoP key yet');
+      // Checked before anything is looked up, as the provider's own grants do: a bad or missing
+      // proof (or nonce) is answered first, and a retry with a nonce repeats no work.
+      const proof = await checkDpopProof(provider, ctx);
       // The requesting client is the actor; a separate actor token would let it name another.
       if (stringParam(ctx, 'actor_token') || stringParam(ctx, 'actor_token_type')) throw new errors.InvalidRequest('actor_token is not supported: the authenticated client is the actor');
 
@@ -154,6 +156,8 @@ export function createTokenExchange(deps: TokenExchangeDeps) {
         accessTokenFormat: resource.format,
         ...(resource.format === 'jwt' ? { jwt: { sign: { alg: ACCESS_TOKEN_SIGNING_ALG } } } : {}),
       });
+      // Bound to the key that made the proof: the new token works only with a proof by that key.
+      if (proof) token.setThumbprint('jkt', proof.thumbprint);
       if (act) actors.set(token, act);
       ctx.oidc.entity('AccessToken', token);
       const value = await token.save();
@@ -164,7 +168,7 @@ export function createTokenExchange(deps: TokenExchangeDeps) {
         outcome: 'success',
         clientId: client.clientId,
         accountId: subject.accountId,
-        details: { audience: resource.identifier, scope: scopes.join(' '), mode, subject_client_id: subject.clientId, expires_in: expiresIn },
+        details: { audience: resource.identifier, scope: scopes.join(' '), mode, subject_client_id: subject.clientId, expires_in: expiresIn, dpop_bound: proof !== undefined },
       });
       ctx.body = { access_token: value, issued_token_type: ACCESS_TOKEN_TYPE, token_type: token.tokenType, expires_in: expiresIn, scope: scopes.join(' ') };
     };

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { decodeJwt } from 'jose';
+import { calculateJwkThumbprint, decodeJwt, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import * as oidc from 'openid-client';
 
 import { createResourceServer } from '../../examples/resource-server/resource-server.js';
@@ -44,10 +44,10 @@ describe('token exchange (RFC 8693): an API trades a user\'s token for one to th
     return `http://127.0.0.1:${(listener.address() as AddressInfo).port}/stock`;
   }
 
-  async function exchange(client: ClientCredentials, params: Record<string, string>): Promise<{ status: number; body: Record<string, unknown> }> {
+  async function exchange(client: ClientCredentials, params: Record<string, string>, dpop?: string): Promise<{ status: number; body: Record<string, unknown> }> {
     const response = await fetch(`${server.url}/token`, {
       method: 'POST',
-      headers: { authorization: basicAuthorization(client.id, client.secret), 'content-type': 'application/x-www-form-urlencoded' },
+      headers: { authorization: basicAuthorization(client.id, client.secret), 'content-type': 'application/x-www-form-urlencoded', ...(dpop ? { dpop } : {}) },
       body: new URLSearchParams({ grant_type: GRANT, subject_token_type: ACCESS_TOKEN, ...params }),
     });
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
@@ -62,7 +62,16 @@ describe('token exchange (RFC 8693): an API trades a user\'s token for one to th
     return (await response.json()) as Record<string, unknown>;
   }
 
-  async function createClient(name: string, input: { exchangeAudiences?: string[]; exchangeMode?: 'delegation' | 'impersonation' } = {}): Promise<ClientCredentials> {
+  /** A well-formed proof for another URL than the token endpoint. */
+  async function handMadeProof(htu: string): Promise<string> {
+    const { privateKey, publicKey } = await generateKeyPair('ES256');
+    return new SignJWT({ htm: 'POST', htu, jti: randomUUID() })
+      .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: await exportJWK(publicKey) })
+      .setIssuedAt()
+      .sign(privateKey);
+  }
+
+  async function createClient(name: string, input: { exchangeAudiences?: string[]; exchangeMode?: 'delegation' | 'impersonation'; dpopBoundTokens?: boolean } = {}): Promise<ClientCredentials> {
     const created = await server.container.clients.create({ name, scope: 'openid', ...input });
     return { id: String(created.metadata.client_id), secret: created.clientSecret ?? '' };
   }
@@ -125,6 +134,41 @@ describe('token exchange (RFC 8693): an API trades a user\'s token for one to th
       type: 'token.exchanged', outcome: 'success', clientId: ordersApi.id, accountId: user.id,
       details: expect.objectContaining({ audience: INVENTORY, mode: 'delegation', subject_client_id: expect.any(String) }),
     }));
+  });
+
+  it('binds the exchanged token to the key of the DPoP proof the exchange was sent with, nonce and all', async () => {
+    const api = await oidc.discovery(new URL(server.url), ordersApi.id, { client_secret: ordersApi.secret }, oidc.ClientSecretBasic(ordersApi.secret), insecure);
+    const keys = await oidc.randomDPoPKeyPair();
+    const dpop = oidc.getDPoPHandle(api, keys);
+    // openid-client answers the server's use_dpop_nonce by retrying with the nonce it was given.
+    const body = await oidc.genericGrantRequest(api, GRANT, { subject_token: userToken, subject_token_type: ACCESS_TOKEN, resource: INVENTORY }, { DPoP: dpop });
+    expect(body.token_type.toLowerCase()).toBe('dpop');
+    const jkt = await calculateJwkThumbprint(await exportJWK(keys.publicKey));
+    expect(decodeJwt(body.access_token)).toMatchObject({ aud: INVENTORY, sub: user.id, act: { sub: ordersApi.id }, cnf: { jkt } });
+
+    const inventory = new URL(await resourceServer(INVENTORY, inventoryApi));
+    expect((await oidc.fetchProtectedResource(api, body.access_token, inventory, 'GET', undefined, undefined, { DPoP: dpop })).status).toBe(200);
+    // As a bearer token, or with a proof by another key, it is worth nothing.
+    expect((await fetch(inventory, { headers: { authorization: `Bearer ${body.access_token}` } })).status).toBe(401);
+    const thief = oidc.getDPoPHandle(api, await oidc.randomDPoPKeyPair());
+    // openid-client turns the resource server's 401 challenge into an error.
+    await expect(oidc.fetchProtectedResource(api, body.access_token, inventory, 'GET', undefined, undefined, { DPoP: thief })).rejects.toMatchObject({ status: 401 });
+
+    await server.container.audit.flush();
+    const events = await server.container.auditStore.query({ type: 'token.exchanged', limit: 20 });
+    expect(events.some((event) => (event.details as { dpop_bound?: boolean } | undefined)?.dpop_bound === true)).toBe(true);
+  });
+
+  it('refuses a bad DPoP proof, and gives a client that must use DPoP no exchanged token without one', async () => {
+    const bad = await exchange(ordersApi, { subject_token: userToken, resource: INVENTORY }, await handMadeProof(`${server.url}/elsewhere`));
+    expect(bad).toMatchObject({ status: 400, body: { error: 'invalid_dpop_proof' } });
+
+    const bound = await createClient('Bound orders', { exchangeAudiences: [INVENTORY], dpopBoundTokens: true });
+    await server.container.resources.update(ORDERS, { introspectors: [ordersApi.id, mirror.id, bound.id] });
+    expect(await exchange(bound, { subject_token: userToken, resource: INVENTORY })).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+    const api = await oidc.discovery(new URL(server.url), bound.id, { client_secret: bound.secret }, oidc.ClientSecretBasic(bound.secret), insecure);
+    const body = await oidc.genericGrantRequest(api, GRANT, { subject_token: userToken, subject_token_type: ACCESS_TOKEN, resource: INVENTORY }, { DPoP: oidc.getDPoPHandle(api, await oidc.randomDPoPKeyPair()) });
+    expect(body.token_type.toLowerCase()).toBe('dpop');
   });
 
   it('nests the earlier actor when an exchanged token is exchanged again, and introspection shows both', async () => {

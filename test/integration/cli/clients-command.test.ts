@@ -76,9 +76,10 @@ describe('latchkey clients and initial-access-token', () => {
       latchkey_exchange_mode: 'impersonation',
     });
     expect((await cli(['clients', 'show', String(created.client_id)])).stdout).toMatch(/^token_exchange\s+impersonation for https:\/\/inventory\.example\.com$/m);
+    // An exchanger may have to bind its tokens: exchanged ones are bound to its DPoP key too.
+    expect(await json(['clients', 'create', '--name', 'Bound API', '--scope', 'openid', '--exchange-audience', 'https://inventory.example.com', '--require-dpop'])).toMatchObject({ dpop_bound_access_tokens: true, latchkey_exchange_audiences: ['https://inventory.example.com'] });
     const refusals: Array<[string[], RegExp]> = [
       [['--exchange-audience', 'https://unknown.example.com'], /not a registered resource server/],
-      [['--exchange-audience', 'https://inventory.example.com', '--require-dpop'], /cannot be bound to a DPoP key yet/],
       [['--exchange-audience', 'https://inventory.example.com', '--public', '--redirect-uri', 'com.example.app:/cb'], /public client cannot exchange tokens/],
     ];
     for (const [args, message] of refusals) {
