@@ -60,7 +60,10 @@ for n in 1 2; do
       writeFileSync('$C/fapi2-client$n.private.json', JSON.stringify({ keys: [{ ...(await exportJWK(privateKey)), ...meta }] }));
       writeFileSync('$C/fapi2-client$n.public.json', JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), ...meta }] }));
     ")
-    lk clients create --name "OIDF FAPI2 conformance $n" --redirect-uri "$CB" --profile fapi2 \
+    # The plan sends the second client back to the callback with a query (FAPI 2.0 allows it).
+    extra=()
+    [ "$n" = 2 ] && extra=(--redirect-uri "$CB?dummy1=lorem&dummy2=ipsum")
+    lk clients create --name "OIDF FAPI2 conformance $n" --redirect-uri "$CB" "${extra[@]}" --profile fapi2 \
       --jwks-file "$C/fapi2-client$n.public.json" --scope "openid email profile" --json > "$C/fapi2-client$n.json" \
       || { rm -f "$C/fapi2-client$n.json"; echo "creating FAPI 2.0 client $n failed (log: $C/logs/latchkey-cli.log)" >&2; exit 1; }
   fi
