@@ -86,10 +86,15 @@ json.dump({"alias": "latchkey", "description": "Latchkey, FAPI 2.0 clients (priv
           open(f'{C}/config-fapi2.json', 'w'), indent=1)
 EOF
 
+# Two modules ask the person testing to deny, or to leave a sign-in page unanswered; a copy of
+# the harness's driver does what they ask (scripts/conformance-driver-tester.py).
+rm -rf "$C/driver-fapi2" && cp -r "$C/driver" "$C/driver-fapi2"
+python3 "$REPO/scripts/conformance-driver-tester.py" "$C/driver-fapi2/run-plan.mjs"
+
 log "plan $PLAN $VARIANT"
 export NODE_TLS_REJECT_UNAUTHORIZED=0 SUITE_URL CONF_DIR=$C USERS_FILE=$C/users.json SHOTS_DIR=$C/shots CHROMIUM=${CHROMIUM:-$(command -v chromium)}
 rm -f "$C/results-fapi2.json"
-(cd "$C/driver" && node run-plan.mjs "$PLAN" "$VARIANT" "$C/config-fapi2.json" "$C/results-fapi2.json" "${ONLY:-}" 2>&1) \
+(cd "$C/driver-fapi2" && node run-plan.mjs "$PLAN" "$VARIANT" "$C/config-fapi2.json" "$C/results-fapi2.json" "${ONLY:-}" 2>&1) \
   | grep --line-buffered -v -e NODE_TLS_REJECT -e trace-warnings | tee "$C/logs/run-results-fapi2.log"
 [ -s "$C/results-fapi2.json" ] || { echo "conformance-fapi2.sh: the driver produced no results (log: $C/logs/run-results-fapi2.log)" >&2; exit 3; }
 log "summary"
