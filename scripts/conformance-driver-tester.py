@@ -4,8 +4,8 @@ ask of the person testing, instead of signing in and approving as it always does
 
 - *-user-rejects-*: deny on the consent page (the module expects access_denied back);
 - *-prior-to-auth-completion-*: leave the first of the two sign-in pages unanswered, and sign in
-  on the second visit of the same URL, which the driver would otherwise skip as seen (the module
-  checks the request_uri still works then).
+  on the second visit of the same URL, which the driver would otherwise skip as seen, telling the
+  suite of that visit before signing in (the module checks the request_uri still works then).
 
 usage: python3 scripts/conformance-driver-tester.py <copy of run-plan.mjs>
 
@@ -29,6 +29,13 @@ DENY_CONSENT = """    if (/user-rejects/.test(state.module ?? '') && (await page
     }
 """
 
+# A person's browser tells the suite of a visit as the page opens; the driver does so after the
+# page is done, which for the second visit is after the callback this module checks against it.
+VISIT_FIRST = """  if (/prior-to-auth-completion/.test(state.module ?? '') && state.leftFirstLogin) {
+    await api('POST', `/api/runner/browser/${testId}/visit?url=${encodeURIComponent(url)}`);
+  }
+"""
+
 SECOND_VISIT = """        if (seen.has(key) && !(state.leftFirstLogin && !state.revisited)) continue;
         if (seen.has(key)) state.revisited = true;
 """
@@ -50,6 +57,8 @@ def main(path: str) -> None:
     approve = "    if (await page.$('button[name=decision][value=approve]')) {\n"
     swap(approve, DENY_CONSENT + approve)
     swap('        if (seen.has(key)) continue;\n', SECOND_VISIT)
+    note = '  const note = [];\n'
+    swap(note, note + VISIT_FIRST)
     open(path, 'w', encoding='utf-8').write(source)
 
 

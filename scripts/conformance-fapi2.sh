@@ -43,6 +43,27 @@ trap stop_services EXIT
 
 (cd "$REPO" && KEEP=1 bash "$HARNESS/run.sh" config)
 
+# FAPI 2.0 (section 5.2.1) asks the server's TLS for 1.2 or later with BCP 195's cipher suites.
+# The harness's nginx is Latchkey's TLS terminator here, as a deployment's proxy would be: give its
+# Latchkey server what FAPI asks of one (README, "FAPI 2.0 for chosen clients"), then reload it.
+NGINX_CONF=$C/nginx/nginx.conf
+if ! grep -q 'ssl_protocols' "$NGINX_CONF"; then
+  python3 - "$NGINX_CONF" "${LATCHKEY_TLS_PORT:-9443}" <<'EOF'
+import sys
+path, port = sys.argv[1], sys.argv[2]
+conf = open(path).read()
+listen = f"    listen 127.0.0.1:{port} ssl;\n"
+if conf.count(listen) != 1:
+    sys.exit(f"conformance-fapi2.sh: no single '{listen.strip()}' in {path}")
+tls = ("    ssl_protocols TLSv1.2 TLSv1.3;\n"
+       "    ssl_ciphers ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384:DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384;\n"
+       "    ssl_prefer_server_ciphers on;\n")
+open(path, 'w').write(conf.replace(listen, listen + tls))
+EOF
+  nginx -c "$NGINX_CONF" -s reload
+  sleep 1
+fi
+
 set -a; . "$C/latchkey.env"; set +a
 LK=$C/latchkey
 lk() { (cd "$LK" && npx latchkey "$@" 2>> "$C/logs/latchkey-cli.log"); }
