@@ -70,6 +70,7 @@ lk() { (cd "$LK" && npx latchkey "$@" 2>> "$C/logs/latchkey-cli.log"); }
 CB=$SUITE_URL/test/a/latchkey/callback
 
 for n in 1 2; do
+  # Made once per work directory; delete $C/fapi2-client*.json to make them afresh.
   if [ ! -s "$C/fapi2-client$n.json" ]; then
     # The suite signs client assertions and DPoP proofs with the private key; Latchkey gets the public half.
     (cd "$LK" && node --input-type=module -e "
@@ -85,7 +86,8 @@ for n in 1 2; do
     extra=()
     [ "$n" = 2 ] && extra=(--redirect-uri "$CB?dummy1=lorem&dummy2=ipsum")
     lk clients create --name "OIDF FAPI2 conformance $n" --redirect-uri "$CB" "${extra[@]}" --profile fapi2 \
-      --jwks-file "$C/fapi2-client$n.public.json" --scope "openid email profile" --json > "$C/fapi2-client$n.json" \
+      --grant-type authorization_code --grant-type refresh_token \
+      --jwks-file "$C/fapi2-client$n.public.json" --scope "openid email profile offline_access" --json > "$C/fapi2-client$n.json" \
       || { rm -f "$C/fapi2-client$n.json"; echo "creating FAPI 2.0 client $n failed (log: $C/logs/latchkey-cli.log)" >&2; exit 1; }
   fi
 done
@@ -97,7 +99,8 @@ ld = lambda f: json.load(open(f'{C}/{f}'))
 context = ssl._create_unverified_context()
 discovery = json.load(urllib.request.urlopen(f'{issuer}/.well-known/openid-configuration', context=context))
 def client(n):
-    return {"client_id": ld(f'fapi2-client{n}.json')["client_id"], "scope": "openid email profile",
+    # offline_access: the plan's refresh-token module runs only when a refresh token is issued.
+    return {"client_id": ld(f'fapi2-client{n}.json')["client_id"], "scope": "openid email profile offline_access",
             "jwks": ld(f'fapi2-client{n}.private.json'), "dpop_signing_alg": "ES256"}
 json.dump({"alias": "latchkey", "description": "Latchkey, FAPI 2.0 clients (private_key_jwt, DPoP)",
            "server": {"discoveryUrl": f"{issuer}/.well-known/openid-configuration"},
