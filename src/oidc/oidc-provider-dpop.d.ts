@@ -1,5 +1,5 @@
-// oidc-provider's own DPoP proof checks, which it hands to its built-in grants only; see dpop-proof.ts.
-declare module 'oidc-provider/lib/helpers/validate_dpop.js' {
+// oidc-provider's grant helpers, which it binds for its built-in grants only; see dpop-proof.ts.
+declare module 'oidc-provider/lib/helpers/grants.js' {
   import type Provider from 'oidc-provider';
   import type { KoaContextWithOIDC } from 'oidc-provider';
 
@@ -9,6 +9,7 @@ declare module 'oidc-provider/lib/helpers/validate_dpop.js' {
     readonly iat: number;
   }
 
-  export default function validateDpop(provider: Provider, ctx: KoaContextWithOIDC, accessToken?: string): Promise<ValidatedDpopProof | undefined>;
+  export function validateDpop(provider: Provider, ctx: KoaContextWithOIDC, accessToken?: string): Promise<ValidatedDpopProof | undefined>;
   export function checkDpopReplay(provider: Provider, ctx: KoaContextWithOIDC, proof: ValidatedDpopProof, clientId: string): Promise<void>;
+  export function checkDpopRequired(provider: Provider, ctx: KoaContextWithOIDC, proof: ValidatedDpopProof | undefined): void;
 }
