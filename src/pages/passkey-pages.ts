@@ -12,7 +12,7 @@ import type { PageOptions } from '../http/send-page.js';
 import type { SecurityChange } from '../mail/security-notices.js';
 import { message, type Message } from '../i18n/message.js';
 import { ACCOUNT_PATH } from '../oidc/account-client.js';
-import { passkeyRefusal } from '../interactions/passkey-forms.js';
+import { passkeyPageOptions, passkeyRefusal, toPasskeyForm } from '../interactions/passkey-forms.js';
 
 const PASSKEYS_PATH = `${ACCOUNT_PATH}/passkeys`;
 
@@ -79,16 +79,15 @@ export function addPasskeyPages(router: Router, deps: PasskeyPagesDeps, tools: A
     if (!(await deps.accounts.confirmSecondFactor(current.account.id, form.code ?? '', ctx.ip))) {
       return showList(ctx, current.account, 400, { error: message('account.wrongCode') });
     }
-    const options = await deps.passkeys.registrationOptions(current.account, current.sessionUid);
-    if (!options) return showList(ctx, current.account, 409, { error: message('passkey.refused.limit') });
-    const passkey = { options: JSON.stringify(options), action: `${PASSKEYS_PATH}/add`, script: deps.passkeyScript.url };
+    const passkey = toPasskeyForm(await deps.passkeys.registrationOptions(current.account, current.sessionUid), `${PASSKEYS_PATH}/add`, deps.passkeyScript);
+    if (!passkey) return showList(ctx, current.account, 409, { error: message('passkey.refused.limit') });
     tools.page(ctx, 'account-passkey-add', {
       title: 'account.passkeys.addTitle',
       csrf: deps.csrf.tokenFor(ctx),
       back: PASSKEYS_PATH,
       passkey,
       name: (form.passkey_name ?? '').slice(0, 64),
-    }, { scripts: [passkey.script] });
+    }, passkeyPageOptions(passkey));
   });
 
   /** Step two: the browser's new passkey, over the challenge step one issued to this session. */
