@@ -240,6 +240,21 @@ describe('passkeys as a second factor (WebAuthn), in Chromium with a virtual aut
     expect('redirectedTo' in done ? done.redirectedTo : '').toMatch(new RegExp(`^${CALLBACK}\\?code=`));
   });
 
+  it('takes no passkey answer and adds no passkey before the password step of the sign-in', async () => {
+    const user = await newUser();
+    const plain = new FormBrowser(CALLBACK);
+    const login = expectPage(await plain.open((await buildAuthorizationRequest(config, { scope: 'openid email' })).url));
+    const form = login.document.querySelector('form');
+    const csrf = form?.querySelector('input[name=csrf]')?.getAttribute('value') ?? '';
+    const base = new URL(form?.getAttribute('action') ?? '', server.url).toString().replace(/\/login$/, '');
+    for (const step of ['passkey', 'passkey-enrol']) {
+      // Sent back to the step the sign-in is really at: the password.
+      const answer = expectPage(await plain.post(`${base}/${step}`, { csrf, credential: '{"id":"x"}', passkey_name: 'Planted' }));
+      expect(answer.document.querySelector('input[name="password"]')).not.toBeNull();
+    }
+    expect((await server.container.accounts.findById(user.id))?.passkeys).toEqual([]);
+  });
+
   it('refuses a passkey answer replayed into another sign-in, and of one answer posted twice at once lets one sign-in through', async () => {
     const user = await newUser();
     const { context, page } = await newContext();
