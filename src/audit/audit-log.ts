@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Middleware } from 'koa';
 
 import { StoreUnavailableError } from '../http/store-unavailable.js';
-import type { Logger } from '../logging/create-logger.js';
+import { withoutRedaction, type Logger } from '../logging/create-logger.js';
 import { errorMessage } from '../logging/error-message.js';
 import { loggedPath } from '../logging/logged-path.js';
 import type { AuditEvent, AuditInput, AuditStore } from './audit-event.js';
@@ -79,6 +79,7 @@ function asError(error: unknown): Error {
  */
 export function createAuditLog(deps: AuditLogDeps): AuditLog {
   const { store, spool, logger, options } = deps;
+  const auditLines = withoutRedaction(logger);
   // Each entry settles to the error of a failed durable write, or undefined: never rejects, so a
   // failure is not an unhandled rejection while the request is still running.
   const scope = new AsyncLocalStorage<Array<Promise<unknown>>>();
@@ -226,7 +227,7 @@ export function createAuditLog(deps: AuditLogDeps): AuditLog {
   return {
     record(input) {
       const event = buildAuditEvent(input);
-      logger.info({ audit: { ...event, time: event.time.toISOString() } }, 'audit');
+      auditLines.info({ audit: { ...event, time: event.time.toISOString() } }, 'audit');
       byType.set(event.type, (byType.get(event.type) ?? 0) + 1);
       const storage = deps.storageOf(event.type);
       if (storage === 'log') return;

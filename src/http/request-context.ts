@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Middleware } from 'koa';
 
-import type { Logger } from '../logging/create-logger.js';
+import { withoutRedaction, type Logger } from '../logging/create-logger.js';
 import { loggedPath } from '../logging/logged-path.js';
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
@@ -11,6 +11,7 @@ const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
  * access-log line when it ends. Only the path is logged: query strings and bodies can carry codes.
  */
 export function createRequestContext(deps: { logger: Logger }): Middleware {
+  const lines = withoutRedaction(deps.logger);
   return async function trackRequest(ctx, next) {
     const incoming = ctx.get('x-request-id');
     const requestId = REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
@@ -24,7 +25,7 @@ export function createRequestContext(deps: { logger: Logger }): Middleware {
     } finally {
       const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
       const level = ctx.status >= 500 ? 'error' : 'info';
-      deps.logger[level]({
+      lines[level]({
         requestId,
         method: ctx.method,
         path: loggedPath(ctx.path),

@@ -33,6 +33,16 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
   return pino(options, destination ?? bufferedStdout());
 }
 
+/**
+ * The same logger and destination without redaction, for lines built field by field from values
+ * that cannot hold a secret: the access line (method, path as loggedPath gives it, status) and
+ * the audit line (its details lose secret-named keys when the event is built). Redaction there
+ * never found anything and cost about 4 µs a request, 1.5% of an access token's CPU.
+ */
+export function withoutRedaction(logger: Logger): Logger {
+  return logger.child({}, { redact: [] });
+}
+
 // How long a line may wait in the buffer when traffic is too light to fill it.
 const FLUSH_INTERVAL_MS = 200;
 

@@ -153,10 +153,20 @@ describe('token endpoints through Redis and MongoDB, driven by openid-client', (
     expect(await response.json()).toEqual({ status: 'ready', shutting_down: false, checks: { redis: 'ok', mongodb: 'ok' } });
   });
 
-  it('never logs token values or client secrets', () => {
+  it('never logs token values or client secrets', async () => {
+    const tokens = await oidc.clientCredentialsGrant(config);
+    await oidc.tokenIntrospection(config, tokens.access_token);
+    const basic = Buffer.from(`${registered.clientId}:${registered.clientSecret}`).toString('base64');
+    // A secret where a careless line would pick it up: the query string of a logged path.
+    await fetch(`${server.url}/token?client_secret=${encodeURIComponent(registered.clientSecret)}`, { method: 'POST' });
     const log = server.logLines().join('\n');
     expect(log).not.toContain(registered.clientSecret);
+    expect(log).not.toContain(encodeURIComponent(registered.clientSecret));
+    expect(log).not.toContain(tokens.access_token);
+    expect(log).not.toContain(basic);
     expect(log).toContain('"path":"/token"');
+    expect(log).toContain('"path":"/token/introspection"');
+    expect(log).toContain('"type":"token.issued"');
   });
 });
 
