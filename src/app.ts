@@ -11,6 +11,7 @@ import { createHealthRouter, type ReadinessCheck } from './http/health.js';
 import { createMetricsRouter, type Metrics } from './http/metrics.js';
 import type { Renderer } from './http/renderer.js';
 import { createRequestContext } from './http/request-context.js';
+import { routeByPrefix } from './http/route-by-prefix.js';
 import { createSecurityHeaders } from './http/security-headers.js';
 import type { InteractionDeps } from './interactions/interaction-deps.js';
 import { createInteractionRouter } from './interactions/interaction-router.js';
@@ -58,22 +59,6 @@ const TOKEN_PATH = '/token';
 const AUTHORIZATION_PATH = '/auth';
 const DISCOVERY_PATH = '/.well-known/openid-configuration';
 
-/**
- * Runs a router only for paths under its prefix: a router's matching costs something on every
- * request, and most requests (token, JWKS, introspection) belong to the provider.
- */
-function onlyUnder(prefixes: readonly string[], router: Router): Middleware {
-  const routes = router.routes();
-  return async function routeByPrefix(ctx, next) {
-    if (!prefixes.some((prefix) => ctx.path === prefix || ctx.path.startsWith(`${prefix}/`))) {
-      await next();
-      return;
-    }
-    // The router adds its own context members (params, router) when it runs; Koa's type lacks them.
-    await routes(ctx as Parameters<typeof routes>[0], next);
-  };
-}
-
 /** The host application: middleware order and routes, no I/O of its own. */
 export function createApp(deps: AppDeps): Koa {
   // With proxies in front, Koa honours X-Forwarded-Proto and -Host; the client address is ours.
@@ -90,11 +75,12 @@ export function createApp(deps: AppDeps): Koa {
   app.use(createRequestContext({ logger: deps.logger }));
   app.use(deps.metrics.middleware);
   app.use(createSecurityHeaders({ issuer: deps.config.issuer }));
-  app.use(onlyUnder(['/healthz', '/readyz'], health));
-  // With a listener of its own (METRICS_LISTEN), /metrics is not served on the public port at all.
-  if (!deps.config.metrics.listen) {
-    app.use(onlyUnder(['/metrics'], createMetricsRouter({ metrics: deps.metrics, token: deps.config.metrics.token })));
-  }
+  app.use(routeByPrefix([
+    { prefix: '/healthz', router: health },
+    { prefix: '/readyz', router: health },
+    // With a listener of its own (METRICS_LISTEN), /metrics is not served on the public port at all.
+    ...(deps.config.metrics.listen ? [] : [{ prefix: '/metrics', router: createMetricsRouter({ metrics: deps.metrics, token: deps.config.metrics.token }) }]),
+  ]));
   // Provider endpoints answer their own errors (OAuth error JSON or renderError); this handler
   // catches ours and anything nobody routed.
   app.use(createErrorHandler({ logger: deps.logger, renderer: deps.renderer }));
@@ -111,16 +97,14 @@ export function createApp(deps: AppDeps): Koa {
   // Inside the error handler, so that a response whose security events cannot be stored
   // becomes a 503 page or JSON; around every route that records them.
   app.use(deps.admin.audit.requestScope());
-  app.use(onlyUnder(['/interaction'], interactions));
-  app.use(onlyUnder([PASSWORD_RESET_PATH], deps.passwordResetPages));
-  app.use(onlyUnder([ACCOUNT_PATH], deps.accountPages));
-  app.use(onlyUnder([ASSETS_PATH], deps.pageScripts));
-  const home = deps.homePage.routes();
-  app.use(async function landingPage(ctx, next) {
-    if (ctx.path === '/') await home(ctx as Parameters<typeof home>[0], next);
-    else await next();
-  });
-  app.use(onlyUnder([ADMIN_PREFIX], createAdminRouter(deps.admin)));
+  app.use(routeByPrefix([
+    { prefix: '/interaction', router: interactions },
+    { prefix: PASSWORD_RESET_PATH, router: deps.passwordResetPages },
+    { prefix: ACCOUNT_PATH, router: deps.accountPages },
+    { prefix: ASSETS_PATH, router: deps.pageScripts },
+    { prefix: '/', router: deps.homePage },
+    { prefix: ADMIN_PREFIX, router: createAdminRouter(deps.admin) },
+  ]));
   if (deps.extraRoutes) app.use(deps.extraRoutes.routes());
   app.use(async function limitProviderRequests(ctx, next) {
     if (ctx.method === 'POST' && ctx.path === TOKEN_PATH) await deps.rateLimits.token(ctx, next);
