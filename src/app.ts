@@ -106,15 +106,15 @@ export function createApp(deps: AppDeps): Koa {
     { prefix: ADMIN_PREFIX, router: createAdminRouter(deps.admin) },
   ]));
   if (deps.extraRoutes) app.use(deps.extraRoutes.routes());
-  app.use(async function limitProviderRequests(ctx, next) {
-    if (ctx.method === 'POST' && ctx.path === TOKEN_PATH) await deps.rateLimits.token(ctx, next);
+  app.use(function limitProviderRequests(ctx, next) {
+    if (ctx.method === 'POST' && ctx.path === TOKEN_PATH) return deps.rateLimits.token(ctx, next) as Promise<void>;
     // Every authorization request may store an interaction (a sign-in in progress) until it
     // expires: per address, so that one client cannot grow Redis without bound.
-    else if (ctx.path === AUTHORIZATION_PATH || ctx.path.startsWith(`${AUTHORIZATION_PATH}/`)) await deps.rateLimits.authorization(ctx, next);
+    if (ctx.path === AUTHORIZATION_PATH || ctx.path.startsWith(`${AUTHORIZATION_PATH}/`)) return deps.rateLimits.authorization(ctx, next) as Promise<void>;
     // Each POST to /device checks a typed user code: the sign-in pages' per-address budget
     // (RATE_LIMIT_INTERACTION_PER_MINUTE) keeps guessing one hopeless.
-    else if (ctx.method === 'POST' && (ctx.path === DEVICE_PATH || ctx.path.startsWith(`${DEVICE_PATH}/`))) await deps.rateLimits.interactions(ctx, next);
-    else await next();
+    if (ctx.method === 'POST' && (ctx.path === DEVICE_PATH || ctx.path.startsWith(`${DEVICE_PATH}/`))) return deps.rateLimits.interactions(ctx, next) as Promise<void>;
+    return next();
   });
   app.use(createRequestUriResolver({ authorizationPath: AUTHORIZATION_PATH, discoveryPath: DISCOVERY_PATH, privateNetworkHosts: deps.config.privateNetworkHosts }));
   // Mounted at the root as a plain middleware chain, as koa-mount does without a prefix.

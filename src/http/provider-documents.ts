@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Middleware } from 'koa';
+import type { Context, Middleware, Next } from 'koa';
 
 interface CachedDocument {
   readonly body: string;
@@ -34,12 +34,7 @@ export function createProviderDocuments(deps: {
   readonly maxAgeSeconds: { readonly discovery: number; readonly jwks: number };
 }): Middleware {
   const byProvider = new WeakMap<object, Map<string, CachedDocument>>();
-  return async function serveProviderDocuments(ctx, next) {
-    const isJwks = ctx.path === deps.paths.jwks;
-    if ((ctx.method !== 'GET' && ctx.method !== 'HEAD') || (!isJwks && ctx.path !== deps.paths.discovery)) {
-      await next();
-      return;
-    }
+  const serveDocument = async (ctx: Context, next: Next, isJwks: boolean): Promise<void> => {
     const provider = deps.current();
     let documents = byProvider.get(provider);
     if (!documents) {
@@ -73,5 +68,10 @@ export function createProviderDocuments(deps: {
       return;
     }
     ctx.body = document.body;
+  };
+  return function serveProviderDocuments(ctx, next) {
+    const isJwks = ctx.path === deps.paths.jwks;
+    if ((ctx.method !== 'GET' && ctx.method !== 'HEAD') || (!isJwks && ctx.path !== deps.paths.discovery)) return next();
+    return serveDocument(ctx, next, isJwks);
   };
 }

@@ -6,12 +6,12 @@ import type { Middleware } from 'koa';
  */
 export function createSecurityHeaders(deps: { issuer: string }): Middleware {
   const https = deps.issuer.startsWith('https://');
-  return async function setSecurityHeaders(ctx, next) {
+  return function setSecurityHeaders(ctx, next) {
     ctx.set('X-Content-Type-Options', 'nosniff');
     ctx.set('Referrer-Policy', 'no-referrer');
     ctx.set('X-Frame-Options', 'DENY');
     if (https) ctx.set('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
-    await next();
+    return next();
   };
 }
 

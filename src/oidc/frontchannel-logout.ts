@@ -1,4 +1,4 @@
-import type { Middleware } from 'koa';
+import type { Context, Middleware, Next } from 'koa';
 import Provider, { type KoaContextWithOIDC } from 'oidc-provider';
 
 import type { Renderer } from '../http/renderer.js';
@@ -48,9 +48,10 @@ export function watchFrontchannelLogout(provider: Provider): void {
  * provider was sending the browser. No script: a meta refresh, and a link for when it is slow.
  */
 export function createFrontchannelLogoutPage(deps: { readonly renderer: Renderer; readonly currentProvider: () => Provider; readonly issuer: string }): Middleware {
-  return async function frontchannelLogout(ctx, next) {
+  // Only the logout confirmation can end in this page: every other request passes straight on.
+  const pageAfterLogout = async (ctx: Context, next: Next): Promise<void> => {
     await next();
-    if (ctx.method !== 'POST' || ctx.path !== CONFIRM_PATH || ctx.status !== 303) return;
+    if (ctx.status !== 303) return;
     const ended = (ctx.state as FrontchannelState).frontchannelLogout ?? [];
     if (ended.length === 0) return;
     const frames: Array<{ src: string; title: string }> = [];
@@ -67,5 +68,8 @@ export function createFrontchannelLogoutPage(deps: { readonly renderer: Renderer
     const onwards = ctx.response.get('Location');
     ctx.remove('Location');
     sendPage(ctx, deps.renderer, 'logging-out', { title: 'loggingOut.title', frames, onwards }, { status: 200, frameOrigins: [...new Set(frames.map((frame) => new URL(frame.src).origin))] });
+  };
+  return function frontchannelLogout(ctx, next) {
+    return ctx.method === 'POST' && ctx.path === CONFIRM_PATH ? pageAfterLogout(ctx, next) : next();
   };
 }

@@ -1,5 +1,5 @@
 import { request as httpsRequest } from 'node:https';
-import type { Middleware } from 'koa';
+import type { Context, Middleware, Next } from 'koa';
 
 import { assertPublicHost, guardedLookup } from './private-address.js';
 
@@ -50,7 +50,7 @@ function fetchRequestObject(uri: URL, guarded: boolean): Promise<string> {
  */
 export function createRequestUriResolver(options: { readonly authorizationPath: string; readonly discoveryPath: string; readonly privateNetworkHosts: readonly string[] }): Middleware {
   const allowed = new Set(options.privateNetworkHosts.map((host) => host.toLowerCase()));
-  return async function resolveRequestUri(ctx, next) {
+  const resolve = async (ctx: Context, next: Next): Promise<void> => {
     if (ctx.path === options.discoveryPath) {
       await next();
       // oidc-provider always says false, since it resolves none itself; this middleware does.
@@ -79,5 +79,9 @@ export function createRequestUriResolver(options: { readonly authorizationPath: 
     params.set('request', requestObject);
     ctx.querystring = params.toString();
     await next();
+  };
+  return function resolveRequestUri(ctx, next) {
+    const concerned = ctx.path === options.discoveryPath || (ctx.path === options.authorizationPath && ctx.method === 'GET');
+    return concerned ? resolve(ctx, next) : next();
   };
 }
