@@ -13,7 +13,7 @@ import { createTotp } from './totp.js';
 export function buildAccountService(config: AppConfig, stores: { store: AccountStore; throttle: SignInThrottle; claims: OneTimeClaims; sessions: AccountSessions }): AccountService {
   return createAccountService({
     ...stores,
-    hasher: createPasswordHasher(config.argon2),
+    hasher: createPasswordHasher(config.argon2, config.passwordHashConcurrency),
     cipher: createDataCipher(config.dataEncryptionKeys.value),
     totp: createTotp(config.totpIssuer),
     recoveryCodes: createRecoveryCodes(config.dataEncryptionKeys.value),

@@ -117,6 +117,11 @@ export interface AppConfig {
   /** Named policies an initial access token can carry (`initial-access-token create --policy`). */
   readonly registrationPolicies: Readonly<Record<string, RegistrationPolicy>>;
   readonly argon2: { readonly memoryKiB: number; readonly timeCost: number; readonly parallelism: number };
+  /**
+   * argon2 computations one process runs at once: its share of the CPUs (CPUs / workers, at least
+   * one). More would only make them take turns on the same cores, and cost more in all.
+   */
+  readonly passwordHashConcurrency: number;
   readonly password: { readonly minLength: number; readonly maxLength: number };
   /** Failed sign-in counting: per (login, address) pair, per login, per address (accounts/sign-in-throttle.ts). */
   readonly bruteForce: ThrottlePolicy;

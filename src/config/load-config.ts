@@ -577,6 +577,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig
   const port = read(() => readPort(env, defaults.port), defaults.port);
   // Read once: REDIS_URL's form depends on it, and a bad value is one problem, not two.
   const redisCluster = read(() => readRedisCluster(env), false);
+  const webConcurrency = read(() => readWebConcurrency(env, mode), 1);
   const keysDir = env.KEYS_DIR && env.KEYS_DIR !== '' ? env.KEYS_DIR : defaults.keysDir;
   const config: AppConfig = {
     mode,
@@ -594,7 +595,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig
     metrics: read(() => readMetrics(env, mode, examples), { token: undefined, listen: undefined }),
     logLevel: read(() => readLogLevel(env, defaults.logLevel), defaults.logLevel),
     shutdownTimeoutSeconds: defaults.shutdownTimeoutSeconds,
-    webConcurrency: read(() => readWebConcurrency(env, mode), 1),
+    webConcurrency,
     tracing: read(() => readTracing(env), false),
     ttl: Object.freeze({ ...defaults.ttl }),
     scopes: Object.freeze([...new Set([...defaults.scopes, ...Object.values(defaults.customClaims).map((claim) => claim.scope)])]),
@@ -608,6 +609,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig
       Object.freeze({ grantTypes: Object.freeze([...policy.grantTypes]), scopes: Object.freeze([...policy.scopes]) }),
     ]))),
     argon2: Object.freeze({ ...defaults.argon2 }),
+    passwordHashConcurrency: Math.max(1, Math.floor(availableParallelism() / webConcurrency)),
     password: Object.freeze({ ...defaults.password }),
     bruteForce: Object.freeze({ ...defaults.bruteForce }),
     rateLimit: Object.freeze({

@@ -21,6 +21,24 @@ describe('password hasher', () => {
     expect(await hasher.verify(hash, 'Correct horse battery staple')).toEqual({ valid: false, needsRehash: false });
   });
 
+  it('runs no more argon2 computations at once than its concurrency, the others in the order asked', async () => {
+    // A hash three times as costly as the others, asked for first: run side by side (as with a
+    // higher concurrency, the control below) the cheap ones finish before it; one at a time, after.
+    const slow = await argon2.hash('correct horse battery staple', { type: argon2.argon2id, memoryCost: 19456, timeCost: 6, parallelism: 1 });
+    const fast = await hasher.hash('correct horse battery staple');
+    const finishingOrder = async (concurrency: number): Promise<string[]> => {
+      const limited = createPasswordHasher(OWASP_MINIMUM, concurrency);
+      const finished: string[] = [];
+      await Promise.all([
+        limited.verify(slow, 'correct horse battery staple').then(() => finished.push('slow')),
+        ...[1, 2, 3].map((n) => limited.verify(fast, 'correct horse battery staple').then(() => finished.push(`fast ${n}`))),
+      ]);
+      return finished;
+    };
+    expect(await finishingOrder(1)).toEqual(['slow', 'fast 1', 'fast 2', 'fast 3']);
+    expect((await finishingOrder(4)).indexOf('slow')).toBeGreaterThan(0);
+  });
+
   it('asks for a rehash when the parameters have changed since the hash was made', async () => {
     const stronger = createPasswordHasher({ ...OWASP_MINIMUM, timeCost: 3 });
     const hash = await hasher.hash('correct horse battery staple');

@@ -114,6 +114,13 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...stores, NODE_ENV: 'production' }, { requireProductionServices: false }).webConcurrency).toBe(availableParallelism());
   });
 
+  it("gives each worker its share of the CPUs for argon2, at least one", () => {
+    const stores = { REDIS_URL: 'redis://cache:6379', MONGODB_URI: 'mongodb://db/latchkey' };
+    expect(loadConfig({ ...stores }).passwordHashConcurrency).toBe(availableParallelism());
+    expect(loadConfig({ ...stores, WEB_CONCURRENCY: '2' }).passwordHashConcurrency).toBe(Math.max(1, Math.floor(availableParallelism() / 2)));
+    expect(loadConfig({ ...stores, WEB_CONCURRENCY: '64' }).passwordHashConcurrency).toBe(1);
+  });
+
   it('traces when an OTLP endpoint is set, unless OTEL_SDK_DISABLED=true', () => {
     expect(loadConfig({}).tracing).toBe(false);
     expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: '' }).tracing).toBe(false);
