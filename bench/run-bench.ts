@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import type autocannon from 'autocannon';
 
 import { loadConfig } from '../src/config/load-config.js';
+import { summariseCpuProfile, type CpuProfile } from './cpu-profile.js';
 import { RESOURCE, SERVER_NODE, startBare, startLatchkey, stopServer, type RunningServer, type Target } from './bench-servers.js';
 import { measure, measureOnce, measureRun, measureRunAtRate, medianInTurns, warmUp, type Figure, type LoadSettings } from './load.js';
 import { createPeople, runEngineFlows, runSignIns, type EngineFlowFigure, type SignInFigure } from './sign-in-load.js';
@@ -103,22 +104,11 @@ async function argon2VerifyMs(server: RunningServer): Promise<number> {
   return (JSON.parse(stdout) as { verifyMs: number }).verifyMs;
 }
 
-/** Self time by function, top entries, from a V8 CPU profile: where the server spends a request. */
+/** The Latchkey server's profile (BENCH_PROFILE=1), summarised: where its busy time went. */
 async function summariseProfile(dir: string): Promise<string[]> {
   const files = (await readdir(dir)).filter((file) => file.endsWith('.cpuprofile'));
   if (!files[0]) return [];
-  const profile = JSON.parse(await readFile(join(dir, files[0]), 'utf8')) as { nodes: Array<{ id: number; callFrame: { functionName: string; url: string } }>; samples: number[] };
-  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
-  const self = new Map<string, number>();
-  for (const sample of profile.samples) {
-    const frame = byId.get(sample)?.callFrame;
-    if (!frame) continue;
-    const where = frame.url.includes('node_modules/') ? frame.url.split('node_modules/')[1]?.split('/').slice(0, 2).join('/') : frame.url.replace(/^.*\/dist\//, 'dist/');
-    const key = `${frame.functionName || '(anonymous)'} ${where ?? ''}`.trim();
-    self.set(key, (self.get(key) ?? 0) + 1);
-  }
-  const total = profile.samples.length;
-  return [...self].sort((a, b) => b[1] - a[1]).slice(0, 15).map(([key, count]) => `${((100 * count) / total).toFixed(1)}% ${key}`);
+  return summariseCpuProfile(JSON.parse(await readFile(join(dir, files[0]), 'utf8')) as CpuProfile);
 }
 
 const serverNodeVersion = (await promisify(execFile)(SERVER_NODE, ['--version'])).stdout.trim();
@@ -324,7 +314,7 @@ const report = [
         '',
       ]
     : []),
-  ...(profile.length > 0 ? ['Largest self-time entries of the Latchkey server over its whole run (BENCH_PROFILE=1):', '', '```', ...profile, '```', ''] : []),
+  ...(profile.length > 0 ? ['Where the Latchkey server spent its busy time over the whole run (BENCH_PROFILE=1; idle and start-up left out):', '', '```', ...profile, '```', ''] : []),
 ].join('\n');
 if (!only) await writeFile(RESULTS_FILE, `${report}\n`);
 process.stdout.write(`\n${report}\n`);
