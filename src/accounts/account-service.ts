@@ -355,14 +355,17 @@ export function createAccountService(deps: AccountServiceDeps) {
       return swapped ? 'ok' : 'changed';
     },
 
-    /** New recovery codes in place of the old ones (used or not); returned once, stored hashed. */
     /**
-     * A new set of recovery codes, stored by compare-and-set against the authenticator and the
-     * codes just read: undefined when either changed meanwhile (another regeneration, a reset by
-     * an administrator), so a set that is shown is always the set that works.
+     * A new set of recovery codes in place of the old ones (used or not), returned once and
+     * stored hashed, by compare-and-set against the authenticator and the codes: undefined when
+     * either changed meanwhile (another regeneration, a reset by an administrator), so a set that
+     * is shown is always the set that works. `asChecked` is the account as the caller read it
+     * before it checked the code that allows this; without it, the account as read now. Reading
+     * it only here would let a second tab, whose code was checked against the old set, replace
+     * the set a first tab has just shown.
      */
-    async regenerateRecoveryCodes(accountId: string): Promise<string[] | undefined> {
-      const account = await requireAccount(accountId);
+    async regenerateRecoveryCodes(accountId: string, asChecked?: Pick<Account, 'id' | 'totpSecretEncrypted' | 'recoveryCodes'>): Promise<string[] | undefined> {
+      const account = asChecked?.id === accountId ? asChecked : await requireAccount(accountId);
       if (!account.totpSecretEncrypted) throw new InvalidAccountInputError('Set up an authenticator first.');
       const generated = recoveryCodes.generate();
       const expected = { totpSecretEncrypted: account.totpSecretEncrypted, firstHash: account.recoveryCodes[0]?.hash ?? null };

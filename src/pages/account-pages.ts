@@ -302,7 +302,9 @@ export function createAccountPages(deps: AccountPagesDeps): Router {
       ctx.status = 400;
       return page(ctx, 'account-recovery-codes', codesView(ctx, { error: message('account.wrongCode') }));
     }
-    const codes = await deps.accounts.regenerateRecoveryCodes(current.account.id);
+    // Against the codes as they were before this request's code was checked: a set another tab
+    // stored since then wins, and this one is refused.
+    const codes = await deps.accounts.regenerateRecoveryCodes(current.account.id, current.account);
     if (!codes) {
       // Another regeneration (another tab) or an administrator's reset got there first.
       ctx.status = 409;

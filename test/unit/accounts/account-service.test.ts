@@ -145,4 +145,22 @@ describe('account service rules', () => {
     expect(await racing).toBeUndefined();
     expect((await store.findById(account.id))?.recoveryCodes).toEqual([]);
   });
+
+  it('refuses new recovery codes asked for with a code checked against a set another tab has replaced since', async () => {
+    const store = createMemoryAccountStore();
+    const service = build(BASE, store);
+    const { account } = await service.createAccount({ email: 'two-tabs@example.com', password: PASSWORD, withTotp: true });
+    const [first = '', second = ''] = (await service.regenerateRecoveryCodes(account.id)) ?? [];
+    // Each tab read the account, then checked its own (valid) code of that set.
+    const seen = await store.findById(account.id);
+    if (!seen) throw new Error('no account');
+    expect(await service.confirmSecondFactor(account.id, first, OWNER)).toBe(true);
+    expect(await service.confirmSecondFactor(account.id, second, OWNER)).toBe(true);
+    // The first tab stores and shows its set; the second, asking after that, gets nothing.
+    const shown = await service.regenerateRecoveryCodes(account.id, seen);
+    expect(shown).toHaveLength(10);
+    expect(await service.regenerateRecoveryCodes(account.id, seen)).toBeUndefined();
+    // The set shown is the set that works.
+    expect(await service.confirmSecondFactor(account.id, shown?.[0] ?? '', OWNER)).toBe(true);
+  });
 });
