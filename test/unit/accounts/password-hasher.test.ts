@@ -1,7 +1,7 @@
 import argon2 from 'argon2';
 import bcrypt from 'bcryptjs';
 
-import { createPasswordHasher, isSupportedPasswordHash, NO_PASSWORD } from '../../../src/accounts/password-hasher.js';
+import { createPasswordHasher, isSupportedPasswordHash, NO_PASSWORD, type Argon2Computations } from '../../../src/accounts/password-hasher.js';
 
 const OWASP_MINIMUM = { memoryKiB: 19456, timeCost: 2, parallelism: 1 };
 
@@ -22,21 +22,39 @@ describe('password hasher', () => {
   });
 
   it('runs no more argon2 computations at once than its concurrency, the others in the order asked', async () => {
-    // A hash three times as costly as the others, asked for first: run side by side (as with a
-    // higher concurrency, the control below) the cheap ones finish before it; one at a time, after.
-    const slow = await argon2.hash('correct horse battery staple', { type: argon2.argon2id, memoryCost: 19456, timeCost: 6, parallelism: 1 });
-    const fast = await hasher.hash('correct horse battery staple');
-    const finishingOrder = async (concurrency: number): Promise<string[]> => {
-      const limited = createPasswordHasher(OWASP_MINIMUM, concurrency);
-      const finished: string[] = [];
-      await Promise.all([
-        limited.verify(slow, 'correct horse battery staple').then(() => finished.push('slow')),
-        ...[1, 2, 3].map((n) => limited.verify(fast, 'correct horse battery staple').then(() => finished.push(`fast ${n}`))),
-      ]);
-      return finished;
+    // Computations that finish only when the test says so, counting how many are under way.
+    const running: Array<{ what: string; finish: () => void }> = [];
+    let most = 0;
+    const started: string[] = [];
+    const held = (what: string, value: unknown): Promise<never> => new Promise((resolve) => {
+      started.push(what);
+      running.push({ what, finish: () => resolve(value as never) });
+      most = Math.max(most, running.length);
+    });
+    const computations: Argon2Computations = { hash: (password) => held(`hash ${password}`, 'stored'), verify: (_hash, password) => held(`verify ${password}`, true) };
+    const finishOldest = async (): Promise<void> => {
+      running.shift()?.finish();
+      await new Promise((resolve) => setImmediate(resolve));
     };
-    expect(await finishingOrder(1)).toEqual(['slow', 'fast 1', 'fast 2', 'fast 3']);
-    expect((await finishingOrder(4)).indexOf('slow')).toBeGreaterThan(0);
+
+    for (const concurrency of [1, 2]) {
+      const limited = createPasswordHasher(OWASP_MINIMUM, concurrency, computations);
+      started.length = 0;
+      most = 0;
+      const done = Promise.all([
+        limited.verify('$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaA', 'a'),
+        limited.hash('b'),
+        limited.verify('$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaA', 'c'),
+        limited.verifyDummy('d'),
+      ]);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(running).toHaveLength(concurrency);
+      // The dummy verification first makes its dummy hash: five computations in all.
+      for (let finished = 0; finished < 5; finished += 1) await finishOldest();
+      await done;
+      expect(most).toBe(concurrency);
+      expect(started).toEqual(['verify a', 'hash b', 'verify c', 'hash latchkey-dummy-password-for-timing', 'verify d']);
+    }
   });
 
   it('asks for a rehash when the parameters have changed since the hash was made', async () => {
