@@ -11,7 +11,7 @@ import { createHealthRouter, type ReadinessCheck } from './http/health.js';
 import { createMetricsRouter, type Metrics } from './http/metrics.js';
 import type { Renderer } from './http/renderer.js';
 import { createRequestContext } from './http/request-context.js';
-import { routeByPrefix } from './http/route-by-prefix.js';
+import { isPathUnder, routeByPrefix } from './http/route-by-prefix.js';
 import { createSecurityHeaders } from './http/security-headers.js';
 import type { InteractionDeps } from './interactions/interaction-deps.js';
 import { createInteractionRouter } from './interactions/interaction-router.js';
@@ -110,10 +110,10 @@ export function createApp(deps: AppDeps): Koa {
     if (ctx.method === 'POST' && ctx.path === TOKEN_PATH) return deps.rateLimits.token(ctx, next) as Promise<void>;
     // Every authorization request may store an interaction (a sign-in in progress) until it
     // expires: per address, so that one client cannot grow Redis without bound.
-    if (ctx.path === AUTHORIZATION_PATH || ctx.path.startsWith(`${AUTHORIZATION_PATH}/`)) return deps.rateLimits.authorization(ctx, next) as Promise<void>;
+    if (isPathUnder(ctx.path, AUTHORIZATION_PATH)) return deps.rateLimits.authorization(ctx, next) as Promise<void>;
     // Each POST to /device checks a typed user code: the sign-in pages' per-address budget
     // (RATE_LIMIT_INTERACTION_PER_MINUTE) keeps guessing one hopeless.
-    if (ctx.method === 'POST' && (ctx.path === DEVICE_PATH || ctx.path.startsWith(`${DEVICE_PATH}/`))) return deps.rateLimits.interactions(ctx, next) as Promise<void>;
+    if (ctx.method === 'POST' && isPathUnder(ctx.path, DEVICE_PATH)) return deps.rateLimits.interactions(ctx, next) as Promise<void>;
     return next();
   });
   app.use(createRequestUriResolver({ authorizationPath: AUTHORIZATION_PATH, discoveryPath: DISCOVERY_PATH, privateNetworkHosts: deps.config.privateNetworkHosts }));

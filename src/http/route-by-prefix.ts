@@ -12,7 +12,8 @@ function firstSegment(path: string): string {
   return end === -1 ? path : path.slice(0, end);
 }
 
-function isUnder(path: string, prefix: string): boolean {
+/** Whether `path` is `prefix` or under it ('/account/x' is under '/account', '/accounts' is not; '/' is the root only). */
+export function isPathUnder(path: string, prefix: string): boolean {
   if (prefix === '/') return path === '/';
   return path === prefix || path.startsWith(`${prefix}/`);
 }
@@ -29,7 +30,7 @@ export function routeByPrefix(routes: readonly PrefixRoute[]): Middleware {
     bySegment.set(segment, [...(bySegment.get(segment) ?? []), { prefix, routes: router.routes() }]);
   }
   return function routeByPrefix(ctx, next) {
-    const match = bySegment.get(firstSegment(ctx.path))?.find(({ prefix }) => isUnder(ctx.path, prefix));
+    const match = bySegment.get(firstSegment(ctx.path))?.find(({ prefix }) => isPathUnder(ctx.path, prefix));
     if (!match) return next();
     // The router adds its own context members (params, router) when it runs; Koa's type lacks them.
     return match.routes(ctx as Parameters<typeof match.routes>[0], next) as Promise<void>;
