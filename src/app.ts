@@ -76,10 +76,9 @@ export function createApp(deps: AppDeps): Koa {
   app.use(deps.metrics.middleware);
   app.use(createSecurityHeaders({ issuer: deps.config.issuer }));
   app.use(routeByPrefix([
-    { prefix: '/healthz', router: health },
-    { prefix: '/readyz', router: health },
+    { prefixes: ['/healthz', '/readyz'], router: health },
     // With a listener of its own (METRICS_LISTEN), /metrics is not served on the public port at all.
-    ...(deps.config.metrics.listen ? [] : [{ prefix: '/metrics', router: createMetricsRouter({ metrics: deps.metrics, token: deps.config.metrics.token }) }]),
+    ...(deps.config.metrics.listen ? [] : [{ prefixes: ['/metrics'], router: createMetricsRouter({ metrics: deps.metrics, token: deps.config.metrics.token }) }]),
   ]));
   // Provider endpoints answer their own errors (OAuth error JSON or renderError); this handler
   // catches ours and anything nobody routed.
@@ -98,12 +97,12 @@ export function createApp(deps: AppDeps): Koa {
   // becomes a 503 page or JSON; around every route that records them.
   app.use(deps.admin.audit.requestScope());
   app.use(routeByPrefix([
-    { prefix: '/interaction', router: interactions },
-    { prefix: PASSWORD_RESET_PATH, router: deps.passwordResetPages },
-    { prefix: ACCOUNT_PATH, router: deps.accountPages },
-    { prefix: ASSETS_PATH, router: deps.pageScripts },
-    { prefix: '/', router: deps.homePage },
-    { prefix: ADMIN_PREFIX, router: createAdminRouter(deps.admin) },
+    { prefixes: ['/interaction'], router: interactions },
+    { prefixes: [PASSWORD_RESET_PATH], router: deps.passwordResetPages },
+    { prefixes: [ACCOUNT_PATH], router: deps.accountPages },
+    { prefixes: [ASSETS_PATH], router: deps.pageScripts },
+    { prefixes: ['/'], router: deps.homePage },
+    { prefixes: [ADMIN_PREFIX], router: createAdminRouter(deps.admin) },
   ]));
   if (deps.extraRoutes) app.use(deps.extraRoutes.routes());
   app.use(function limitProviderRequests(ctx, next) {

@@ -2,8 +2,8 @@ import type Router from '@koa/router';
 import type { Middleware } from 'koa';
 
 export interface PrefixRoute {
-  /** A path prefix ('/account' takes /account and /account/...); '/' takes the root path only. */
-  readonly prefix: string;
+  /** Path prefixes ('/account' takes /account and /account/...); '/' takes the root path only. */
+  readonly prefixes: readonly string[];
   readonly router: Router;
 }
 
@@ -25,9 +25,12 @@ export function isPathUnder(path: string, prefix: string): boolean {
  */
 export function routeByPrefix(routes: readonly PrefixRoute[]): Middleware {
   const bySegment = new Map<string, Array<{ prefix: string; routes: ReturnType<Router['routes']> }>>();
-  for (const { prefix, router } of routes) {
-    const segment = firstSegment(prefix);
-    bySegment.set(segment, [...(bySegment.get(segment) ?? []), { prefix, routes: router.routes() }]);
+  for (const { prefixes, router } of routes) {
+    const dispatch = router.routes();
+    for (const prefix of prefixes) {
+      const segment = firstSegment(prefix);
+      bySegment.set(segment, [...(bySegment.get(segment) ?? []), { prefix, routes: dispatch }]);
+    }
   }
   return function routeByPrefix(ctx, next) {
     const match = bySegment.get(firstSegment(ctx.path))?.find(({ prefix }) => isPathUnder(ctx.path, prefix));

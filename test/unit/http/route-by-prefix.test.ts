@@ -18,10 +18,11 @@ describe('routeByPrefix', () => {
   beforeAll(async () => {
     const app = new Koa();
     app.use(routeByPrefix([
-      { prefix: '/account', router: answering('account', ['/account', '/account/passkeys']) },
-      { prefix: '/admin/v1', router: answering('admin', ['/admin/v1/clients']) },
-      { prefix: '/admin/v2', router: answering('admin v2', ['/admin/v2/clients']) },
-      { prefix: '/', router: answering('home', ['/']) },
+      { prefixes: ['/account'], router: answering('account', ['/account', '/account/passkeys']) },
+      { prefixes: ['/admin/v1'], router: answering('admin', ['/admin/v1/clients']) },
+      { prefixes: ['/admin/v2'], router: answering('admin v2', ['/admin/v2/clients']) },
+      { prefixes: ['/'], router: answering('home', ['/']) },
+      { prefixes: ['/healthz', '/readyz'], router: answering('health', ['/healthz', '/readyz']) },
     ]));
     app.use((ctx) => { ctx.body = `next ${ctx.path}`; });
     server = app.listen(0, '127.0.0.1');
@@ -39,6 +40,8 @@ describe('routeByPrefix', () => {
     expect(await answer('/admin/v1/clients')).toBe('admin');
     expect(await answer('/admin/v2/clients')).toBe('admin v2');
     expect(await answer('/')).toBe('home');
+    expect(await answer('/healthz')).toBe('health');
+    expect(await answer('/readyz')).toBe('health');
   });
 
   it('passes on a path that only starts with the same letters, or shares only a first segment', async () => {
