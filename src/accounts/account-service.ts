@@ -364,8 +364,8 @@ export function createAccountService(deps: AccountServiceDeps) {
      * it only here would let a second tab, whose code was checked against the old set, replace
      * the set a first tab has just shown.
      */
-    async regenerateRecoveryCodes(accountId: string, asChecked?: Pick<Account, 'id' | 'totpSecretEncrypted' | 'recoveryCodes'>): Promise<string[] | undefined> {
-      const account = asChecked?.id === accountId ? asChecked : await requireAccount(accountId);
+    async regenerateRecoveryCodes(accountId: string, asChecked?: Pick<Account, 'totpSecretEncrypted' | 'recoveryCodes'>): Promise<string[] | undefined> {
+      const account = asChecked ?? (await requireAccount(accountId));
       if (!account.totpSecretEncrypted) throw new InvalidAccountInputError('Set up an authenticator first.');
       const generated = recoveryCodes.generate();
       const expected = { totpSecretEncrypted: account.totpSecretEncrypted, firstHash: account.recoveryCodes[0]?.hash ?? null };
