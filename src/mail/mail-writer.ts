@@ -29,6 +29,9 @@ export function createMailWriter(deps: { readonly mailer: Mailer; readonly rende
   const account = `${deps.issuer}/account`;
   return {
     send(mail: MailToWrite): void {
+      // Production without SMTP_URL: two templates rendered per notice would go nowhere, and a
+      // new-browser notice is written on every such sign-in.
+      if (!deps.mailer.delivers) return;
       const model = { site, account, email: mail.to.email, ...mail.model };
       const subject = deps.renderer.translate(mail.subject, mail.locale);
       deps.mailer.send({ to: mail.to.email, subject, text: deps.renderer.render(`mail/${mail.view}-text`, model, mail.locale), html: deps.renderer.render(`mail/${mail.view}`, model, mail.locale) })
