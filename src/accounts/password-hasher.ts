@@ -1,4 +1,5 @@
 import argon2 from 'argon2';
+import type { HashOptions } from 'argon2';
 import bcrypt from 'bcryptjs';
 import pLimit from 'p-limit';
 
@@ -42,16 +43,9 @@ export interface PasswordHasher {
   verifyDummy(password: string): Promise<void>;
 }
 
-interface Argon2idOptions {
-  readonly type: typeof argon2.argon2id;
-  readonly memoryCost: number;
-  readonly timeCost: number;
-  readonly parallelism: number;
-}
-
 /** The two argon2 computations: the package's by default; a test counts those under way. */
 export interface Argon2Computations {
-  hash(password: string, options: Argon2idOptions): Promise<string>;
+  hash(password: string, options: HashOptions): Promise<string>;
   verify(hash: string, password: string): Promise<boolean>;
 }
 
@@ -68,7 +62,7 @@ const ARGON2: Argon2Computations = {
  */
 export function createPasswordHasher(parameters: Argon2Parameters, concurrency = 1, computations: Argon2Computations = ARGON2): PasswordHasher {
   const limit = pLimit(concurrency);
-  const options: Argon2idOptions = {
+  const options: HashOptions = {
     type: argon2.argon2id,
     memoryCost: parameters.memoryKiB,
     timeCost: parameters.timeCost,
