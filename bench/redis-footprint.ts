@@ -18,6 +18,7 @@ import { startTestServer } from '../test/support/test-server.js';
 
 const PEOPLE = Number(process.env.FOOTPRINT_PEOPLE ?? 50);
 const SERVICE_TOKENS = Number(process.env.FOOTPRINT_TOKENS ?? 200);
+const ROTATIONS = Number(process.env.FOOTPRINT_ROTATIONS ?? 10);
 const PASSWORD = 'correct horse battery staple';
 const RESULTS_FILE = new URL('./footprint.md', import.meta.url);
 
@@ -35,6 +36,7 @@ async function main(): Promise<void> {
       client_name: 'Footprint', grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], redirect_uris: [REDIRECT_URI], scope: 'openid email offline_access',
     });
     const config = await oidc.discovery(new URL(server.url), app.clientId, { client_secret: app.clientSecret }, oidc.ClientSecretBasic(app.clientSecret), { execute: [oidc.allowInsecureRequests] });
+    const refreshTokens: string[] = [];
     for (let person = 0; person < PEOPLE; person += 1) {
       const email = `footprint-${randomUUID()}@example.com`;
       const { totp } = await server.container.accounts.createAccount({ email, password: PASSWORD, withTotp: true });
@@ -43,7 +45,9 @@ async function main(): Promise<void> {
       const second = await submitPassword(browser, await openLogin(browser, request), email, PASSWORD);
       const consent = await submitCode(browser, second, await totpCode(totp?.secret ?? ''));
       if ('redirectedTo' in consent) throw new Error('expected the consent page');
-      await redeem(config, await approveConsent(browser, consent), request);
+      const tokens = await redeem(config, await approveConsent(browser, consent), request);
+      if (!tokens.refresh_token) throw new Error('no refresh token: offline_access was not granted');
+      refreshTokens.push(tokens.refresh_token);
     }
     const measure = async (): Promise<Map<string, { kind: string; bytes: number }>> => {
       const sizes = new Map<string, { kind: string; bytes: number }>();
@@ -65,6 +69,28 @@ async function main(): Promise<void> {
     };
     const afterSignIns = await measure();
     const people = summarise(afterSignIns.values());
+
+    // Each rotation consumes one refresh token and stores its successor and a new access token.
+    // The consumed one is kept until it expires, so that its reuse is caught (and the grant
+    // revoked); the grant's index keeps a member for each artifact until the index expires.
+    for (let rotation = 0; rotation < ROTATIONS; rotation += 1) {
+      for (const [person, refreshToken] of refreshTokens.entries()) {
+        const tokens = await oidc.refreshTokenGrant(config, refreshToken);
+        if (!tokens.refresh_token) throw new Error('the refresh token was not rotated');
+        refreshTokens[person] = tokens.refresh_token;
+      }
+    }
+    const afterRotations = summarise((await measure()).values());
+    const growth = [...afterRotations]
+      .map(([kind, { keys, bytes }]) => ({ kind, keys: keys - (people.get(kind)?.keys ?? 0), bytes: bytes - (people.get(kind)?.bytes ?? 0) }))
+      .filter(({ kind }) => ['AccessToken', 'RefreshToken', 'grant'].includes(kind));
+    const rotations = PEOPLE * ROTATIONS;
+    const perRotation = (kinds: readonly string[]): number => growth.filter(({ kind }) => kinds.includes(kind)).reduce((sum, { bytes }) => sum + bytes, 0) / rotations;
+    // The access token expires within the hour; the consumed refresh token and the index member last.
+    const lasting = perRotation(['RefreshToken', 'grant']);
+    const grantDays = server.container.config.ttl.grantSeconds / 86400;
+    const heldAfter = (everyMinutes: number): number => (lasting * grantDays * 24 * 60) / everyMinutes;
+    const rotationRows = growth.map(({ kind, keys, bytes }) => `| ${kind} | ${(keys / rotations).toFixed(2)} | ${Math.round(bytes / rotations)} |`);
 
     const service = await registerClient(server.container, { client_name: 'Footprint service', scope: 'openid' });
     for (let token = 0; token < SERVICE_TOKENS; token += 1) {
@@ -96,6 +122,20 @@ async function main(): Promise<void> {
       `- A signed-in person (${session.join(', ')}): **${Math.round(perPerson(session))} bytes**.`,
       `- The same with the tokens of that sign-in (AccessToken, RefreshToken): **${Math.round(perPerson([...session, 'AccessToken', 'RefreshToken']))} bytes**.`,
       `- An opaque client_credentials access token (ClientCredentials, ${serviceTokens.length} issued): **${average(serviceTokens)} bytes**.`,
+      '',
+      '## Refresh token rotation',
+      '',
+      `Then each of the ${PEOPLE} people refreshed ${ROTATIONS} times (${rotations} rotations). What Redis holds more afterwards, per rotation:`,
+      '',
+      '| key kind | keys per rotation | bytes per rotation |',
+      '| --- | ---: | ---: |',
+      ...rotationRows,
+      '',
+      `- Each rotation adds **${Math.round(perRotation(['RefreshToken', 'AccessToken', 'grant']))} bytes**. The access token's share goes when it expires (1 hour by default);`,
+      `  **${Math.round(lasting)} bytes** stay: the consumed refresh token is kept until it expires (${Math.round(server.container.config.ttl.refreshTokenSeconds / 86400)} days after it was issued, by default)`,
+      "  so that its reuse is caught and the grant revoked, and the grant's index keeps a member for every artifact until the index expires.",
+      `- Refreshes do not extend the grant: it ends, and its refreshes with it, ${grantDays} days after the person last authorized that client.`,
+      `  So by then a grant refreshed every hour holds about ${Math.round(heldAfter(60) / 1024)} KB, one refreshed every 5 minutes about ${(heldAfter(5) / 1024 / 1024).toFixed(1)} MB.`,
       '',
     ].join('\n');
     await writeFile(RESULTS_FILE, report);
