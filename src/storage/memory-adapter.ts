@@ -62,9 +62,10 @@ export class ExpiringMap<T> {
 export interface MemoryStorage {
   readonly artifacts: ExpiringMap<AdapterPayload>;
   readonly indexes: ExpiringMap<string>;
-  readonly grants: ExpiringMap<Set<string>>;
-  /** Per account: its sessions and grants as `Model:id`. */
-  readonly accounts: ExpiringMap<Set<string>>;
+  /** Per grant: its artifacts as `Model:id`, each with when it expires (epoch ms). */
+  readonly grants: ExpiringMap<Map<string, number>>;
+  /** Per account: its sessions and grants as `Model:id`, each with when it expires. */
+  readonly accounts: ExpiringMap<Map<string, number>>;
   /** Grants revoked: an artifact stored for one afterwards is refused, as in Redis. */
   readonly revokedGrants: ExpiringMap<true>;
 }
@@ -73,14 +74,16 @@ export function createMemoryStorage(): MemoryStorage {
   return { artifacts: new ExpiringMap(), indexes: new ExpiringMap(), grants: new ExpiringMap(), accounts: new ExpiringMap(), revokedGrants: new ExpiringMap() };
 }
 
-// Adds members to an index set that lives as long as its longest-lived member.
-function addToIndex(index: ExpiringMap<Set<string>>, key: string, members: readonly string[], expiresIn?: number): void {
-  const set = index.get(key) ?? new Set<string>();
-  for (const member of members) set.add(member);
-  const current = index.expiresAt(key) ?? 0;
-  const wanted = expiresIn ? Date.now() + expiresIn * 1000 : Number.POSITIVE_INFINITY;
-  const until = Math.max(current, wanted);
-  index.set(key, set, Number.isFinite(until) ? Math.ceil((until - Date.now()) / 1000) : undefined);
+// Adds members to an index that lives as long as its longest-lived member, dropping the members
+// that have expired (as the Redis index does).
+function addToIndex(index: ExpiringMap<Map<string, number>>, key: string, members: readonly string[], expiresIn?: number): void {
+  const now = Date.now();
+  const entries = index.get(key) ?? new Map<string, number>();
+  for (const [member, expiresAt] of entries) if (expiresAt < now) entries.delete(member);
+  const wanted = expiresIn ? now + expiresIn * 1000 : Number.POSITIVE_INFINITY;
+  for (const member of members) entries.set(member, Math.max(entries.get(member) ?? 0, wanted));
+  const until = Math.max(index.expiresAt(key) ?? 0, wanted);
+  index.set(key, entries, Number.isFinite(until) ? Math.ceil((until - now) / 1000) : undefined);
 }
 
 function epochSeconds(): number {
@@ -155,7 +158,7 @@ class MemoryAdapter implements Adapter {
     this.#storage.revokedGrants.set(grantId, true, ttl !== undefined && Number.isFinite(ttl) ? Math.ceil((ttl - Date.now()) / 1000) + 60 : 86_460);
     const members = this.#storage.grants.get(grantId);
     if (!members) return;
-    for (const member of members) {
+    for (const member of members.keys()) {
       this.#storage.artifacts.delete(member);
       this.#storage.indexes.delete(member);
     }
@@ -189,12 +192,12 @@ export function createMemoryClientDirectory(storage: MemoryStorage, strip: (payl
 export function createMemoryAccountSessions(storage: MemoryStorage, adapter: AdapterFactory): AccountSessions {
   return {
     async endAll(accountId) {
-      const members = [...(storage.accounts.get(accountId) ?? [])];
+      const members = [...(storage.accounts.get(accountId)?.keys() ?? [])];
       storage.accounts.delete(accountId);
       return endMembers(adapter, members);
     },
     async list(accountId) {
-      return [...(storage.accounts.get(accountId) ?? [])];
+      return [...(storage.accounts.get(accountId)?.keys() ?? [])];
     },
     async end(accountId, members) {
       const ended = await endMembers(adapter, members);

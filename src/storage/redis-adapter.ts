@@ -26,49 +26,60 @@ function setExpiring(target: RedisClient | ChainableCommander, key: string, valu
   return expiresIn ? target.set(key, value, 'EX', expiresIn) : target.set(key, value);
 }
 
-// An index set must outlive its longest-lived member: NX sets the first TTL, GT only ever
-// extends it; a member without expiry makes the index permanent.
-function addToIndex(tx: ChainableCommander, indexKey: string, members: readonly string[], expiresIn?: number): void {
-  tx.sadd(indexKey, ...members);
-  if (expiresIn) {
-    tx.expire(indexKey, expiresIn, 'NX');
-    tx.expire(indexKey, expiresIn, 'GT');
-  } else {
-    tx.persist(indexKey);
-  }
-}
+// An index (a grant's artifacts, an account's sessions and grants) is a sorted set whose scores
+// say when each member's artifact expires, by the server's clock: adding drops the members that
+// have expired, so an index kept alive by new members (a grant refreshed for weeks) holds what
+// still exists rather than everything it ever held. The score allows a minute more than the
+// artifact's TTL: on a cluster the artifact may live on a node whose clock runs behind, and a
+// member dropped early would be an artifact that revocation misses. The index itself expires with
+// its longest-lived member (the highest score); a member that never expires keeps it for good.
+// KEYS[1] is the index; ARGV[1] the TTL ('' for none), then the members.
+const CLOCK_SKEW_SECONDS = 60;
+const ADD_TO_INDEX = `
+local now = tonumber(redis.call('TIME')[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. now)
+local score = '+inf'
+if ARGV[1] ~= '' then score = now + tonumber(ARGV[1]) + ${CLOCK_SKEW_SECONDS} end
+for i = 2, #ARGV do redis.call('ZADD', KEYS[1], 'GT', score, ARGV[i]) end
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')[2]
+if last == 'inf' then redis.call('PERSIST', KEYS[1]) else redis.call('EXPIREAT', KEYS[1], last) end
+`;
 
-// A grant's index (the keys of the artifacts bound to it) and its revocation marker share the
-// grant's hash tag, so each script below runs in one slot, on one Redis or a Redis Cluster.
-// Adding refuses once the grant is revoked (returns 0); the caller then deletes the artifact it
-// has just written. Because the artifact is written before it is added, and revocation marks
-// before it reads the index, every artifact is either in the index revocation read, or refused.
-const ADD_TO_GRANT_SCRIPT = defineRedisScript(`
-if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
-redis.call('SADD', KEYS[1], unpack(ARGV, 2))
-if ARGV[1] == '' then
-  redis.call('PERSIST', KEYS[1])
-else
-  redis.call('EXPIRE', KEYS[1], ARGV[1], 'NX')
-  redis.call('EXPIRE', KEYS[1], ARGV[1], 'GT')
-end
+const ADD_TO_ACCOUNT_SCRIPT = defineRedisScript(`${ADD_TO_INDEX}
 return 1
 `);
 
-// Marks the grant revoked for as long as anything could still be added to it (the index's TTL,
-// else a day), and returns the members of the index and of the legacy index (KEYS[3]) for the
-// caller to delete.
+// A grant's index and its revocation marker (KEYS[2]) share the grant's hash tag, so each script
+// below runs in one slot, on one Redis or a Redis Cluster. Adding refuses once the grant is
+// revoked (returns 0); the caller then deletes the artifact it has just written. Because the
+// artifact is written before it is added, and revocation marks before it reads the index, every
+// artifact is either in the index revocation read, or refused.
+const ADD_TO_GRANT_SCRIPT = defineRedisScript(`
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+${ADD_TO_INDEX}
+return 1
+`);
+
+// Marks the grant revoked for as long as anything could still be added to it (the longest TTL of
+// its indexes, else a day), and returns the members of the index and of the previous index
+// (KEYS[3]), then those of the legacy index (KEYS[4], whole keys), for the caller to delete.
 const REVOKE_GRANT_SCRIPT = defineRedisScript(`
 local function lifetime(key)
   local ttl = redis.call('TTL', key)
   if ttl == -1 then return 86400 end
   return ttl
 end
-local ttl = math.max(lifetime(KEYS[1]), lifetime(KEYS[3]))
+local ttl = math.max(lifetime(KEYS[1]), lifetime(KEYS[3]), lifetime(KEYS[4]))
 if ttl < 0 then ttl = 86400 end
 redis.call('SET', KEYS[2], '1', 'EX', ttl + 60)
-return {redis.call('SMEMBERS', KEYS[1]), redis.call('SMEMBERS', KEYS[3])}
+local members = redis.call('ZRANGE', KEYS[1], 0, -1)
+for _, member in ipairs(redis.call('SMEMBERS', KEYS[3])) do members[#members + 1] = member end
+return {members, redis.call('SMEMBERS', KEYS[4])}
 `);
+
+function indexArguments(expiresIn: number | undefined, members: readonly string[]): string[] {
+  return [expiresIn ? String(expiresIn) : '', ...members];
+}
 
 /** The key of a grant index member: an artifact, or (`userCode:<code>`) a user-code pointer. */
 function keyOfGrantMember(keys: RedisKeys, member: string): string {
@@ -143,16 +154,12 @@ class RedisAdapter implements Adapter {
     if (this.#model === 'Session' && payload.uid) writes.push(Promise.resolve(setExpiring(this.#redis, this.#keys.sessionUid(payload.uid), id, expiresIn)));
     const userCodeKey = payload.userCode ? this.#keys.userCode(payload.userCode) : undefined;
     if (userCodeKey) writes.push(Promise.resolve(setExpiring(this.#redis, userCodeKey, id, expiresIn)));
-    if (accountId) {
-      const tx = this.#redis.multi();
-      addToIndex(tx, this.#keys.account(accountId), [indexMember(this.#model, id)], expiresIn);
-      writes.push(tx.exec());
-    }
+    if (accountId) writes.push(ADD_TO_ACCOUNT_SCRIPT(this.#redis, [this.#keys.account(accountId)], indexArguments(expiresIn, [indexMember(this.#model, id)])));
     await Promise.all(writes);
 
     if (!grantId) return;
     const members = [indexMember(this.#model, id), ...(payload.userCode ? [indexMember('userCode', payload.userCode)] : [])];
-    const added = await ADD_TO_GRANT_SCRIPT(this.#redis, [this.#keys.grant(grantId), this.#keys.grantRevoked(grantId)], [expiresIn ? String(expiresIn) : '', ...members]);
+    const added = await ADD_TO_GRANT_SCRIPT(this.#redis, [this.#keys.grant(grantId), this.#keys.grantRevoked(grantId)], indexArguments(expiresIn, members));
     if (added === 0) {
       await Promise.all([key, ...(userCodeKey ? [userCodeKey] : [])].map((written) => this.#redis.del(written)));
       throw grantRevoked(this.#model);
@@ -198,20 +205,22 @@ class RedisAdapter implements Adapter {
     if (payload?.uid && this.#model === 'Session') removals.push(this.#redis.del(this.#keys.sessionUid(payload.uid)));
     if (payload?.userCode) removals.push(this.#redis.del(this.#keys.userCode(payload.userCode)));
     if (payload?.grantId && GRANT_BOUND_MODELS.has(this.#model)) {
-      removals.push(this.#redis.srem(this.#keys.grant(payload.grantId), indexMember(this.#model, id)));
+      const member = indexMember(this.#model, id);
+      removals.push(this.#redis.zrem(this.#keys.grant(payload.grantId), member));
+      removals.push(this.#redis.srem(this.#keys.previousGrant(payload.grantId), member));
       removals.push(this.#redis.srem(this.#keys.legacyGrant(payload.grantId), key));
     }
     await Promise.all(removals);
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {
-    const grantKey = this.#keys.grant(grantId);
-    const legacyKey = this.#keys.legacyGrant(grantId);
-    const [members, legacyMembers] = (await REVOKE_GRANT_SCRIPT(this.#redis, [grantKey, this.#keys.grantRevoked(grantId), legacyKey], [])) as [string[], string[]];
+    const indexKeys = [this.#keys.grant(grantId), this.#keys.previousGrant(grantId), this.#keys.legacyGrant(grantId)] as const;
+    const [grantKey, previousKey, legacyKey] = indexKeys;
+    const [members, legacyMembers] = (await REVOKE_GRANT_SCRIPT(this.#redis, [grantKey, this.#keys.grantRevoked(grantId), previousKey, legacyKey], [])) as [string[], string[]];
     const artifacts = [...members.map((member) => keyOfGrantMember(this.#keys, member)), ...legacyMembers];
     // One DEL per artifact: on a cluster they live in different slots.
     await Promise.all(artifacts.map((artifact) => this.#redis.del(artifact)));
-    await this.#redis.del(grantKey, legacyKey);
+    await this.#redis.del(...indexKeys);
   }
 }
 
@@ -226,21 +235,22 @@ export function createRedisAdapterFactory(redis: RedisClient, keys: RedisKeys): 
  * here. The index is written by the adapter as sessions and grants are stored.
  */
 export function createRedisAccountSessions(redis: RedisClient, keys: RedisKeys, adapter: AdapterFactory): AccountSessions {
+  // The index, and the set earlier versions wrote (same hash tag, so one slot for both).
+  const members = async (accountId: string): Promise<string[]> => {
+    const [current, previous] = await Promise.all([redis.zrange(keys.account(accountId), 0, -1), redis.smembers(keys.previousAccount(accountId))]);
+    return [...new Set([...current, ...previous])];
+  };
   return {
     async endAll(accountId) {
-      const indexKey = keys.account(accountId);
-      const members = await redis.smembers(indexKey);
-      const ended = await endMembers(adapter, members);
-      await redis.del(indexKey);
+      const ended = await endMembers(adapter, await members(accountId));
+      await redis.del(keys.account(accountId), keys.previousAccount(accountId));
       return ended;
     },
-    async list(accountId) {
-      return redis.smembers(keys.account(accountId));
-    },
-    async end(accountId, members) {
-      const ended = await endMembers(adapter, members);
-      if (members.length > 0) await redis.srem(keys.account(accountId), ...members);
-      return ended;
+    list: members,
+    async end(accountId, ended) {
+      const counts = await endMembers(adapter, ended);
+      if (ended.length > 0) await Promise.all([redis.zrem(keys.account(accountId), ...ended), redis.srem(keys.previousAccount(accountId), ...ended)]);
+      return counts;
     },
   };
 }

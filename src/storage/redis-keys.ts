@@ -10,19 +10,26 @@ export interface RedisKeys {
   sessionUid(uid: string): string;
   userCode(userCode: string): string;
   /**
-   * A grant's index: its artifacts as `<Model>:<id>` (user codes `userCode:<code>`), short
-   * enough (<= 64 bytes) for Redis 7.2+ to keep the set as a compact listpack.
+   * A grant's index: a sorted set of its artifacts as `<Model>:<id>` (user codes `userCode:<code>`),
+   * each scored with when it expires, so that expired members are dropped as new ones come;
+   * members stay within 64 bytes, so that a small index is a compact listpack.
    */
   grant(grantId: string): string;
   /**
-   * The index written before that, holding whole keys (66 bytes and more: a hash table). Only
-   * read, by revocation and destroy, until the last grant written that way has expired.
+   * The indexes written by earlier versions, read by revocation and destroy until the last of them
+   * has expired: a set of `<Model>:<id>` that dropped nothing before the whole index expired, and
+   * before that a set of whole keys.
    */
+  previousGrant(grantId: string): string;
   legacyGrant(grantId: string): string;
   /** Set when the grant is revoked: artifacts stored for it afterwards are refused. */
   grantRevoked(grantId: string): string;
-  /** The sessions and grants of one account, so that they can all be ended at once. */
+  /**
+   * The sessions and grants of one account, so that they can all be ended at once: a sorted set
+   * scored like a grant's index, and the set earlier versions wrote.
+   */
   account(accountId: string): string;
+  previousAccount(accountId: string): string;
 }
 
 export function createRedisKeys(prefix: string): RedisKeys {
@@ -30,9 +37,11 @@ export function createRedisKeys(prefix: string): RedisKeys {
     artifact: (model, id) => `${prefix}${model}:{${id}}`,
     sessionUid: (uid) => `${prefix}Session:uid:{${uid}}`,
     userCode: (userCode) => `${prefix}userCode:{${userCode}}`,
-    grant: (grantId) => `${prefix}grant:{${grantId}}:members`,
+    grant: (grantId) => `${prefix}grant:{${grantId}}:index`,
+    previousGrant: (grantId) => `${prefix}grant:{${grantId}}:members`,
     legacyGrant: (grantId) => `${prefix}grant:{${grantId}}`,
     grantRevoked: (grantId) => `${prefix}grant:{${grantId}}:revoked`,
-    account: (accountId) => `${prefix}account:{${accountId}}`,
+    account: (accountId) => `${prefix}account:{${accountId}}:index`,
+    previousAccount: (accountId) => `${prefix}account:{${accountId}}`,
   };
 }
