@@ -74,7 +74,7 @@ async function main(): Promise<void> {
 
     // Each rotation consumes one refresh token and stores its successor and a new access token.
     // The consumed one is kept until it expires, so that its reuse is caught (and the grant
-    // revoked); the grant's index keeps a member for each artifact until the index expires.
+    // revoked); the grant's index keeps a member for each artifact until that artifact expires.
     for (let rotation = 0; rotation < ROTATIONS; rotation += 1) {
       for (const [person, refreshToken] of refreshTokens.entries()) {
         const tokens = await oidc.refreshTokenGrant(config, refreshToken);
@@ -101,11 +101,13 @@ async function main(): Promise<void> {
     const bigIndexEncoding = String(await redis.call('OBJECT', 'ENCODING', bigIndexKey));
     const perMember = bigIndex.bytes / Math.max(1, bigIndexMembers);
     // What stays per rotation: the consumed refresh token, and its member in the grant's index
-    // (the access token's member leaves with it, within the hour).
+    // (the access token's member is dropped at the first rotation after the token expires).
     const refreshTokenBytes = perRotation(['RefreshToken']);
     const lasting = refreshTokenBytes + perMember;
     const grantDays = server.container.config.ttl.grantSeconds / 86400;
-    const heldAfter = (everyMinutes: number): number => (lasting * grantDays * 24 * 60) / everyMinutes;
+    // Held when the grant ends: the rotations of its last days, as many as a consumed token outlives.
+    const keptDays = Math.min(grantDays, server.container.config.ttl.refreshTokenSeconds / 86400);
+    const heldAfter = (everyMinutes: number): number => (lasting * keptDays * 24 * 60) / everyMinutes;
 
     const service = await registerClient(server.container, { client_name: 'Footprint service', scope: 'openid' });
     for (let token = 0; token < SERVICE_TOKENS; token += 1) {

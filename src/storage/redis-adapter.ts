@@ -236,21 +236,21 @@ export function createRedisAdapterFactory(redis: RedisClient, keys: RedisKeys): 
  */
 export function createRedisAccountSessions(redis: RedisClient, keys: RedisKeys, adapter: AdapterFactory): AccountSessions {
   // The index, and the set earlier versions wrote (same hash tag, so one slot for both).
-  const members = async (accountId: string): Promise<string[]> => {
+  const membersOf = async (accountId: string): Promise<string[]> => {
     const [current, previous] = await Promise.all([redis.zrange(keys.account(accountId), 0, -1), redis.smembers(keys.previousAccount(accountId))]);
     return [...new Set([...current, ...previous])];
   };
   return {
     async endAll(accountId) {
-      const ended = await endMembers(adapter, await members(accountId));
+      const ended = await endMembers(adapter, await membersOf(accountId));
       await redis.del(keys.account(accountId), keys.previousAccount(accountId));
       return ended;
     },
-    list: members,
-    async end(accountId, ended) {
-      const counts = await endMembers(adapter, ended);
-      if (ended.length > 0) await Promise.all([redis.zrem(keys.account(accountId), ...ended), redis.srem(keys.previousAccount(accountId), ...ended)]);
-      return counts;
+    list: membersOf,
+    async end(accountId, members) {
+      const ended = await endMembers(adapter, members);
+      if (members.length > 0) await Promise.all([redis.zrem(keys.account(accountId), ...members), redis.srem(keys.previousAccount(accountId), ...members)]);
+      return ended;
     },
   };
 }
