@@ -32,6 +32,11 @@ export interface SignInFigure {
   readonly starvedSeconds: number;
   /** The server's CPU per completed sign-in. */
   readonly cpu: ProcessCpu;
+  /**
+   * How much of its one core the server used over the run (1 = all of it). Below 1 the rate was
+   * set by something else: the load generator, Redis and FerretDB share the other core.
+   */
+  readonly serverBusy: number;
 }
 
 /** Accounts with a password and an enrolled authenticator, written through the account service. */
@@ -97,6 +102,36 @@ function percentile(sorted: readonly number[], fraction: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))] ?? 0;
 }
 
+/**
+ * Sign-ins until `count` have completed, to bring the server to its steady state before a run.
+ * A count rather than a time: the sign-in code paths reach V8's optimizing tiers only after
+ * some hundreds of sign-ins, where a token scenario's seconds of warm-up are thousands of
+ * requests. Measured cold, the server's CPU per sign-in (besides argon2) was about a fifth
+ * higher than after 1,500 sign-ins.
+ */
+export async function warmUpSignIns(server: RunningServer, people: Person[], count: number, concurrency: number): Promise<void> {
+  let started = 0;
+  let errors = 0;
+  const worker = async (): Promise<void> => {
+    while (started < count) {
+      const claim = claimPerson(people);
+      if (!claim) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        continue;
+      }
+      started += 1;
+      try {
+        await signInOnce(server, claim.person, claim.step);
+      } catch (error) {
+        errors += 1;
+        // A warm-up that fails throughout would measure nothing afterwards either.
+        if (errors > Math.max(3, count / 10)) throw new Error(`sign-in warm-up: ${errors} failures, the last: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+}
+
 /** Sign-ins by `concurrency` people at a time for `seconds`; figures from completed sign-ins. */
 export async function runSignIns(server: RunningServer, people: Person[], seconds: number, concurrency: number): Promise<SignInFigure> {
   const deadline = Date.now() + seconds * 1000;
@@ -129,7 +164,8 @@ export async function runSignIns(server: RunningServer, people: Person[], second
   const cpu = cpuPer(cpuBefore, processCpu(serverPid(server)), durations.length);
   const elapsed = (Date.now() - started) / 1000;
   const sorted = [...durations].sort((a, b) => a - b);
-  return { perSecond: durations.length / elapsed, p50: Math.round(percentile(sorted, 0.5)), p99: Math.round(percentile(sorted, 0.99)), errors, completed: durations.length, starvedSeconds: starvedMs / 1000, cpu };
+  const serverBusy = ((cpu.mainMs + cpu.otherMs) * durations.length) / (elapsed * 1000);
+  return { perSecond: durations.length / elapsed, p50: Math.round(percentile(sorted, 0.5)), p99: Math.round(percentile(sorted, 0.99)), errors, completed: durations.length, starvedSeconds: starvedMs / 1000, cpu, serverBusy };
 }
 
 function serverPid(server: RunningServer): number {
@@ -149,14 +185,17 @@ export interface EngineFlowFigure {
  * oidc-provider, whose interactions finish at once (no pages, no password, no second factor).
  * Its CPU per flow is what any sign-in through oidc-provider costs besides argon2.
  */
-export async function runEngineFlows(server: RunningServer, seconds: number, concurrency: number): Promise<EngineFlowFigure> {
+export async function runEngineFlows(server: RunningServer, until: { readonly seconds: number } | { readonly flows: number }, concurrency: number): Promise<EngineFlowFigure> {
   const target = server.target;
-  const deadline = Date.now() + seconds * 1000;
+  const deadline = 'seconds' in until ? Date.now() + until.seconds * 1000 : Infinity;
+  const flows = 'flows' in until ? until.flows : Infinity;
   const started = Date.now();
   const cpuBefore = processCpu(serverPid(server));
   let completed = 0;
+  let begun = 0;
   const worker = async (): Promise<void> => {
-    while (Date.now() < deadline) {
+    while (Date.now() < deadline && begun < flows) {
+      begun += 1;
       const browser = new Browser(REDIRECT_URI);
       const done = await browser.open(authorizationUrl(target.url, target.codeClient, 'openid'));
       if (!('redirectedTo' in done)) throw new Error(`${server.name}: the flow did not reach the client`);
