@@ -103,7 +103,7 @@ function percentile(sorted: readonly number[], fraction: number): number {
 }
 
 /**
- * Sign-ins until `count` have completed, to bring the server to its steady state before a run.
+ * `count` sign-ins (a few failures tolerated), to bring the server to its steady state before a run.
  * A count rather than a time: the sign-in code paths reach V8's optimizing tiers only after
  * some hundreds of sign-ins, where a token scenario's seconds of warm-up are thousands of
  * requests. Measured cold, the server's CPU per sign-in (besides argon2) was about a fifth
