@@ -16,7 +16,7 @@ import { loadConfig } from '../src/config/load-config.js';
 import { summariseCpuProfile, type CpuProfile } from './cpu-profile.js';
 import { RESOURCE, SERVER_NODE, startBare, startLatchkey, stopServer, type RunningServer, type Target } from './bench-servers.js';
 import { measure, measureOnce, measureRun, measureRunAtRate, medianInTurns, warmUp, type Figure, type LoadSettings } from './load.js';
-import { createPeople, runEngineFlows, runSignIns, warmUpSignIns, type EngineFlowFigure, type SignInFigure } from './sign-in-load.js';
+import { createPeople, runEngineFlows, runSignIns, type EngineFlowFigure, type SignInFigure } from './sign-in-load.js';
 import { codeRedemption, mintCodes, mintRefreshTokens, refreshRotation } from './token-flows.js';
 
 const settings: LoadSettings = {
@@ -31,7 +31,7 @@ const REFRESH_POOL = 64;
 // FerretDB (the tests' MongoDB) scans the whole accounts collection for an email: more people
 // cost the shared core more per sign-in (MongoDB answers from the email index).
 const PEOPLE = Number(process.env.BENCH_PEOPLE ?? 600);
-// Sign-ins (and bare engine flows) before the first run: see warmUpSignIns.
+// Sign-ins (and bare engine flows) before the first run: see runSignIns.
 const SIGN_IN_WARMUP = Number(process.env.BENCH_SIGN_IN_WARMUP ?? 1000);
 const SIGN_IN_CONCURRENCY = Number(process.env.BENCH_SIGN_IN_CONCURRENCY ?? 8);
 const PROFILE = process.env.BENCH_PROFILE === '1';
@@ -128,7 +128,7 @@ await stopServer(bareMemory);
 let engineFlow: EngineFlowFigure | undefined;
 if (selected('sign-in')) {
   process.stdout.write('bare oidc-provider (redis): authorization code flows\n');
-  await runEngineFlows(bareRedis, { flows: SIGN_IN_WARMUP }, SIGN_IN_CONCURRENCY);
+  await runEngineFlows(bareRedis, { count: SIGN_IN_WARMUP }, SIGN_IN_CONCURRENCY);
   const runs: EngineFlowFigure[] = [];
   for (let run = 0; run < settings.runs; run += 1) runs.push(await runEngineFlows(bareRedis, { seconds: settings.seconds }, SIGN_IN_CONCURRENCY));
   engineFlow = [...runs].sort((a, b) => a.perSecond - b.perSecond)[Math.floor(runs.length / 2)];
@@ -144,10 +144,12 @@ if (selected('sign-in')) {
   const people = await createPeople(latchkey, PEOPLE);
   const verifyMs = await argon2VerifyMs(latchkey);
   process.stdout.write(`latchkey: full sign-ins (${SIGN_IN_WARMUP} to warm up)\n`);
-  await warmUpSignIns(latchkey, people, SIGN_IN_WARMUP, SIGN_IN_CONCURRENCY);
+  const warmUp = await runSignIns(latchkey, people, { count: SIGN_IN_WARMUP }, SIGN_IN_CONCURRENCY);
+  // A warm-up that fails throughout would measure nothing afterwards either.
+  if (warmUp.errors > Math.max(3, SIGN_IN_WARMUP / 10)) throw new Error(`sign-in warm-up: ${warmUp.errors} of ${SIGN_IN_WARMUP} sign-ins failed`);
   const runs: SignInFigure[] = [];
   for (let run = 0; run < settings.runs; run += 1) {
-    const figure = await runSignIns(latchkey, people, settings.seconds, SIGN_IN_CONCURRENCY);
+    const figure = await runSignIns(latchkey, people, { seconds: settings.seconds }, SIGN_IN_CONCURRENCY);
     if (figure.starvedSeconds > 0) process.stderr.write(`sign-ins: the ${PEOPLE} people ran out (${figure.starvedSeconds.toFixed(1)} s waiting); raise BENCH_PEOPLE\n`);
     runs.push(figure);
   }
@@ -243,11 +245,12 @@ const signInLines = signIns
   ? (() => {
       const ceiling = 1000 / signIns.verifyMs;
       const share = signIns.figure.perSecond / ceiling;
-      const { cpu, serverBusy } = signIns.figure;
+      const { cpu } = signIns.figure;
       // What the server's core sustains at the CPU it spent per sign-in: the measured rate when
       // the core was fully busy, and the server's own figure when the other core set the pace.
       const capacity = 1000 / (cpu.mainMs + cpu.otherMs);
       const capacityShare = capacity / ceiling;
+      const serverBusy = signIns.figure.perSecond / capacity;
       return [
         '## Full sign-ins',
         '',

@@ -32,11 +32,17 @@ export interface SignInFigure {
   readonly starvedSeconds: number;
   /** The server's CPU per completed sign-in. */
   readonly cpu: ProcessCpu;
-  /**
-   * How much of its one core the server used over the run (1 = all of it). Below 1 the rate was
-   * set by something else: the load generator, Redis and FerretDB share the other core.
-   */
-  readonly serverBusy: number;
+}
+
+/** How long a run lasts: a time, or a number of attempts (a warm-up, so that it is the same however fast the server is). */
+export type RunLength = { readonly seconds: number } | { readonly count: number };
+
+function deadlineOf(length: RunLength): number {
+  return 'seconds' in length ? Date.now() + length.seconds * 1000 : Infinity;
+}
+
+function countOf(length: RunLength): number {
+  return 'count' in length ? length.count : Infinity;
 }
 
 /** Accounts with a password and an enrolled authenticator, written through the account service. */
@@ -103,45 +109,23 @@ function percentile(sorted: readonly number[], fraction: number): number {
 }
 
 /**
- * `count` sign-ins (a few failures tolerated), to bring the server to its steady state before a run.
- * A count rather than a time: the sign-in code paths reach V8's optimizing tiers only after
- * some hundreds of sign-ins, where a token scenario's seconds of warm-up are thousands of
- * requests. Measured cold, the server's CPU per sign-in (besides argon2) was about a fifth
- * higher than after 1,500 sign-ins.
+ * Sign-ins by `concurrency` people at a time for `length`; figures from completed sign-ins.
+ * A warm-up is a count rather than a time: the sign-in code paths reach V8's optimizing tiers
+ * only after some hundreds of sign-ins, where a token scenario's seconds of warm-up are
+ * thousands of requests. Measured cold, the server's CPU per sign-in (besides argon2) was about
+ * a fifth higher than after 1,500 sign-ins.
  */
-export async function warmUpSignIns(server: RunningServer, people: Person[], count: number, concurrency: number): Promise<void> {
-  let started = 0;
-  let errors = 0;
-  const worker = async (): Promise<void> => {
-    while (started < count) {
-      const claim = claimPerson(people);
-      if (!claim) {
-        await new Promise((resolve) => setTimeout(resolve, 200));
-        continue;
-      }
-      started += 1;
-      try {
-        await signInOnce(server, claim.person, claim.step);
-      } catch (error) {
-        errors += 1;
-        // A warm-up that fails throughout would measure nothing afterwards either.
-        if (errors > Math.max(3, count / 10)) throw new Error(`sign-in warm-up: ${errors} failures, the last: ${error instanceof Error ? error.message : String(error)}`);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-}
-
-/** Sign-ins by `concurrency` people at a time for `seconds`; figures from completed sign-ins. */
-export async function runSignIns(server: RunningServer, people: Person[], seconds: number, concurrency: number): Promise<SignInFigure> {
-  const deadline = Date.now() + seconds * 1000;
+export async function runSignIns(server: RunningServer, people: Person[], length: RunLength, concurrency: number): Promise<SignInFigure> {
+  const deadline = deadlineOf(length);
+  const count = countOf(length);
   const started = Date.now();
   const cpuBefore = processCpu(serverPid(server));
   const durations: number[] = [];
+  let begun = 0;
   let errors = 0;
   let starvedMs = 0;
   const worker = async (): Promise<void> => {
-    while (Date.now() < deadline) {
+    while (Date.now() < deadline && begun < count) {
       const claim = claimPerson(people);
       if (!claim) {
         // Everyone has signed in at every step the server accepts now: a pool too small, which
@@ -150,6 +134,7 @@ export async function runSignIns(server: RunningServer, people: Person[], second
         await new Promise((resolve) => setTimeout(resolve, 200));
         continue;
       }
+      begun += 1;
       const at = performance.now();
       try {
         await signInOnce(server, claim.person, claim.step);
@@ -164,8 +149,7 @@ export async function runSignIns(server: RunningServer, people: Person[], second
   const cpu = cpuPer(cpuBefore, processCpu(serverPid(server)), durations.length);
   const elapsed = (Date.now() - started) / 1000;
   const sorted = [...durations].sort((a, b) => a - b);
-  const serverBusy = ((cpu.mainMs + cpu.otherMs) * durations.length) / (elapsed * 1000);
-  return { perSecond: durations.length / elapsed, p50: Math.round(percentile(sorted, 0.5)), p99: Math.round(percentile(sorted, 0.99)), errors, completed: durations.length, starvedSeconds: starvedMs / 1000, cpu, serverBusy };
+  return { perSecond: durations.length / elapsed, p50: Math.round(percentile(sorted, 0.5)), p99: Math.round(percentile(sorted, 0.99)), errors, completed: durations.length, starvedSeconds: starvedMs / 1000, cpu };
 }
 
 function serverPid(server: RunningServer): number {
@@ -185,16 +169,16 @@ export interface EngineFlowFigure {
  * oidc-provider, whose interactions finish at once (no pages, no password, no second factor).
  * Its CPU per flow is what any sign-in through oidc-provider costs besides argon2.
  */
-export async function runEngineFlows(server: RunningServer, until: { readonly seconds: number } | { readonly flows: number }, concurrency: number): Promise<EngineFlowFigure> {
+export async function runEngineFlows(server: RunningServer, length: RunLength, concurrency: number): Promise<EngineFlowFigure> {
   const target = server.target;
-  const deadline = 'seconds' in until ? Date.now() + until.seconds * 1000 : Infinity;
-  const flows = 'flows' in until ? until.flows : Infinity;
+  const deadline = deadlineOf(length);
+  const count = countOf(length);
   const started = Date.now();
   const cpuBefore = processCpu(serverPid(server));
   let completed = 0;
   let begun = 0;
   const worker = async (): Promise<void> => {
-    while (Date.now() < deadline && begun < flows) {
+    while (Date.now() < deadline && begun < count) {
       begun += 1;
       const browser = new Browser(REDIRECT_URI);
       const done = await browser.open(authorizationUrl(target.url, target.codeClient, 'openid'));
