@@ -28,7 +28,8 @@ describe('Redis and MongoDB commands on the hot paths', () => {
 
   beforeAll(async () => {
     server = await startTestServer({
-      // Nothing runs in the background during a count: no audit flush or spool drain, no key re-read.
+      // Nothing runs in the background during a count (no audit flush or spool drain, no key
+      // re-read), and the client, resource and account caches outlast the suite.
       configure: (config) => ({ ...config, audit: { ...config.audit, flushIntervalMs: 3_600_000 }, clientCacheSeconds: 3600, signingKeys: { ...config.signingKeys, refreshSeconds: 3600 } }),
     });
     const { resources, clients } = server.container;
@@ -59,12 +60,13 @@ describe('Redis and MongoDB commands on the hot paths', () => {
   /** Counts once two scrapes 50 ms apart agree, so that a command answered after the response is not missed. */
   async function settledCounts(): Promise<Commands> {
     let last = await scrape();
-    for (;;) {
+    for (let attempt = 0; attempt < 40; attempt += 1) {
       await new Promise((resolve) => setTimeout(resolve, 50));
       const next = await scrape();
       if (JSON.stringify(next) === JSON.stringify(last)) return next;
       last = next;
     }
+    throw new Error(`store commands kept coming for 2 s with nothing asked: ${JSON.stringify(last)}`);
   }
 
   async function commandsOf(action: () => Promise<unknown>): Promise<Commands> {
@@ -79,10 +81,10 @@ describe('Redis and MongoDB commands on the hot paths', () => {
     return spent;
   }
 
-  async function token(body: Record<string, string>, client = service): Promise<Record<string, unknown>> {
+  async function token(body: Record<string, string>): Promise<Record<string, unknown>> {
     const response = await fetch(`${server.url}/token`, {
       method: 'POST',
-      headers: { authorization: basicAuthorization(client.id, client.secret), 'content-type': 'application/x-www-form-urlencoded' },
+      headers: { authorization: basicAuthorization(service.id, service.secret), 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams(body),
     });
     expect(response.status).toBe(200);
