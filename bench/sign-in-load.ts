@@ -113,7 +113,7 @@ function percentile(sorted: readonly number[], fraction: number): number {
  * A warm-up is a count rather than a time: the sign-in code paths reach V8's optimizing tiers
  * only after some hundreds of sign-ins, where a token scenario's seconds of warm-up are
  * thousands of requests. Measured cold, the server's CPU per sign-in (besides argon2) was about
- * a fifth higher than after 1,500 sign-ins.
+ * a fifth higher over the first 1,200 sign-ins than afterwards.
  */
 export async function runSignIns(server: RunningServer, people: Person[], length: RunLength, concurrency: number): Promise<SignInFigure> {
   const deadline = deadlineOf(length);

@@ -25,6 +25,9 @@ describe('Redis and MongoDB commands on the hot paths', () => {
   let server: TestServer;
   let service: { id: string; secret: string };
   let app: oidc.Configuration;
+  // One enrolled person for every sign-in here, each sign-in with a TOTP step of its own.
+  let person: { email: string; secret: string };
+  let nextStep = -1;
 
   beforeAll(async () => {
     server = await startTestServer({
@@ -38,6 +41,9 @@ describe('Redis and MongoDB commands on the hot paths', () => {
     service = { id: String(created.metadata.client_id), secret: created.clientSecret ?? '' };
     const web = await clients.create({ name: 'Round trips app', firstParty: true, redirectUris: [REDIRECT_URI], grantTypes: ['authorization_code', 'refresh_token'], scope: 'openid email offline_access' });
     app = await oidc.discovery(new URL(server.url), String(web.metadata.client_id), { client_secret: web.clientSecret ?? '' }, oidc.ClientSecretBasic(web.clientSecret ?? ''), insecure);
+    const email = `round-trips-${randomUUID()}@example.com`;
+    const { totp } = await server.container.accounts.createAccount({ email, password: PASSWORD, withTotp: true });
+    person = { email, secret: totp?.secret ?? '' };
   });
 
   afterAll(async () => {
@@ -100,22 +106,9 @@ describe('Redis and MongoDB commands on the hot paths', () => {
     expect(await response.json()).toMatchObject({ active: true });
   }
 
-  let person: { email: string; secret: string } | undefined;
-  let nextStep = -1;
-
-  /** One enrolled person for every sign-in here, each sign-in with a TOTP step of its own. */
-  async function enrolledPerson(): Promise<{ email: string; secret: string }> {
-    if (!person) {
-      const email = `round-trips-${randomUUID()}@example.com`;
-      const { totp } = await server.container.accounts.createAccount({ email, password: PASSWORD, withTotp: true });
-      person = { email, secret: totp?.secret ?? '' };
-    }
-    return person;
-  }
-
   /** A whole sign-in through the pages, each step counted: the login page, password, code (and back to the client), the code redeemed. */
   async function countedSignIn(params: Record<string, string> = {}): Promise<{ steps: Record<string, Commands>; tokens: oidc.TokenEndpointResponse }> {
-    const { email, secret } = await enrolledPerson();
+    const { email, secret } = person;
     const step = nextStep;
     nextStep += 1;
     const browser = new Browser(REDIRECT_URI);
