@@ -198,6 +198,13 @@ class RedisAdapter implements Adapter {
 
   async destroy(id: string): Promise<void> {
     const key = this.#keys.artifact(this.#model, id);
+    // Only a session (its uid pointer) and a grant's artifacts (the grant index, a device code's
+    // user-code pointer) leave keys that name them; anything else (an interaction at the end of
+    // every sign-in) goes with one DEL, without reading it first.
+    if (this.#model !== 'Session' && !GRANT_BOUND_MODELS.has(this.#model)) {
+      await this.#redis.del(key);
+      return;
+    }
     const raw = this.#consumable ? await this.#redis.hget(key, PAYLOAD_FIELD) : await this.#redis.get(key);
     const payload = parsePayload(this.#model, id, raw, null);
     // Each key in its own slot: the artifact first, then what points at it.

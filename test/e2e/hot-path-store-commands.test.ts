@@ -161,7 +161,7 @@ describe('Redis and MongoDB commands on the hot paths', () => {
       code: {
         'redis evalsha': 9,
         'redis set': 5,
-        'redis get': 6,
+        'redis get': 5,
         'redis del': 4,
         'redis multi': 2,
         'redis exec': 2,
