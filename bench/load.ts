@@ -14,9 +14,14 @@ export interface Figure {
   readonly errors: number;
 }
 
+/** The middle item by `key` (the upper one of an even count); undefined when there are none. */
+export function medianBy<T>(items: readonly T[], key: (item: T) => number): T | undefined {
+  const sorted = [...items].sort((a, b) => key(a) - key(b));
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
 export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+  return medianBy(values, (value) => value) ?? 0;
 }
 
 function figureOf(result: autocannon.Result): Figure {

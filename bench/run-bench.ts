@@ -16,7 +16,7 @@ import { createConnection } from 'mongoose';
 import { loadConfig } from '../src/config/load-config.js';
 import { summariseCpuProfile, type CpuProfile } from './cpu-profile.js';
 import { RESOURCE, SERVER_NODE, startBare, startLatchkey, stopServer, type RunningServer, type Target } from './bench-servers.js';
-import { measure, measureOnce, measureRun, measureRunAtRate, medianInTurns, warmUp, type Figure, type LoadSettings } from './load.js';
+import { measure, measureOnce, measureRun, measureRunAtRate, medianBy, medianInTurns, warmUp, type Figure, type LoadSettings } from './load.js';
 import { createPeople, runEngineFlows, runSignIns, type EngineFlowFigure, type SignInFigure } from './sign-in-load.js';
 import { codeRedemption, mintCodes, mintRefreshTokens, refreshRotation } from './token-flows.js';
 
@@ -164,9 +164,9 @@ if (selected('sign-in')) {
     if (figure.starvedSeconds > 0) process.stderr.write(`sign-ins: the ${PEOPLE} people ran out (${figure.starvedSeconds.toFixed(1)} s waiting); raise BENCH_PEOPLE\n`);
     runs.push({ figure, verifyMs });
   }
-  engineFlow = [...engineRuns].sort((a, b) => a.perSecond - b.perSecond)[Math.floor(engineRuns.length / 2)];
+  engineFlow = medianBy(engineRuns, (run) => run.perSecond);
   // The median by what the target judges: each run against the ceiling measured beside it.
-  const median = [...runs].sort((a, b) => capacityShareOf(a) - capacityShareOf(b))[Math.floor(runs.length / 2)];
+  const median = medianBy(runs, capacityShareOf);
   if (!median) throw new Error('no sign-in run was measured (BENCH_RUNS must be at least 1)');
   const verifyTimes = runs.map((run) => run.verifyMs);
   // Any starved run makes the median suspect, not only a starved median.
