@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Middleware } from 'koa';
 
 import { StoreUnavailableError } from '../http/store-unavailable.js';
-import { withoutRedaction, type Logger } from '../logging/create-logger.js';
+import { auditLineLogger, type Logger } from '../logging/create-logger.js';
 import { errorMessage } from '../logging/error-message.js';
 import { loggedPath } from '../logging/logged-path.js';
 import type { AuditEvent, AuditInput, AuditStore } from './audit-event.js';
@@ -79,7 +79,7 @@ function asError(error: unknown): Error {
  */
 export function createAuditLog(deps: AuditLogDeps): AuditLog {
   const { store, spool, logger, options } = deps;
-  const auditLines = withoutRedaction(logger);
+  const auditLines = auditLineLogger(logger);
   // Each entry settles to the error of a failed durable write, or undefined: never rejects, so a
   // failure is not an unhandled rejection while the request is still running.
   const scope = new AsyncLocalStorage<Array<Promise<unknown>>>();

@@ -43,6 +43,17 @@ export function withoutRedaction(logger: Logger): Logger {
   return logger.child({}, { redact: [] });
 }
 
+/**
+ * The audit trail's lines: unredacted like the access line, and written at info whatever level
+ * the rest of the log is at. For a log-only event type (`token.issued` by default) the line is
+ * the only record there is, so an operator quieting the log with LOG_LEVEL=warn must not lose
+ * it. Only `silent`, which asks for no output at all (the CLI's), writes none.
+ */
+export function auditLineLogger(logger: Logger): Logger {
+  const level = logger.level === 'silent' || logger.isLevelEnabled('info') ? logger.level : 'info';
+  return logger.child({}, { redact: [], level });
+}
+
 // How long a line may wait in the buffer when traffic is too light to fill it.
 const FLUSH_INTERVAL_MS = 200;
 

@@ -5,7 +5,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 
-import type { AppConfig } from '../../src/config/app-config.js';
+import type { AppConfig, LogLevel } from '../../src/config/app-config.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { createLogger, type Logger } from '../../src/logging/create-logger.js';
 
@@ -27,7 +27,7 @@ export function uniqueRedisPrefix(): string {
 }
 
 /** A logger that keeps its lines in memory, so tests can assert on (or against) what was logged. */
-export function createCapturingLogger(): { logger: Logger; lines: () => string[] } {
+export function createCapturingLogger(level: LogLevel = 'info'): { logger: Logger; lines: () => string[] } {
   const chunks: string[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _encoding, callback) {
@@ -35,7 +35,7 @@ export function createCapturingLogger(): { logger: Logger; lines: () => string[]
       callback();
     },
   });
-  return { logger: createLogger('info', stream), lines: () => chunks.join('').split('\n').filter(Boolean) };
+  return { logger: createLogger(level, stream), lines: () => chunks.join('').split('\n').filter(Boolean) };
 }
 
 export async function makeTempDir(): Promise<{ path: string; remove: () => Promise<void> }> {
@@ -75,4 +75,21 @@ export function createTestConfig(options: { keysDir: string; port: number; memor
 /** DATA_ENCRYPTION_KEY as the environment spells it, for a CLI run against a test server's data. */
 export function dataKeyEnv(config: AppConfig): string {
   return config.dataEncryptionKeys.value.map(({ id, key }) => `${id}:${key.toString('base64')}`).join(',');
+}
+
+/**
+ * Polls `<issuer>/readyz` until it answers 200: for a server started as its own process whose
+ * log level hides the "listening" line. Fails after `timeoutMs` or as soon as `exited` settles.
+ */
+export async function waitUntilReady(issuer: string, exited: Promise<unknown>, timeoutMs = 20_000): Promise<void> {
+  let gone = false;
+  void exited.then(() => (gone = true));
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (gone) throw new Error(`the server at ${issuer} exited before it was ready`);
+    const ready = await fetch(`${issuer}/readyz`).then((response) => response.ok, () => false);
+    if (ready) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`the server at ${issuer} was not ready after ${timeoutMs} ms`);
 }

@@ -6,7 +6,7 @@ import { connect } from 'node:net';
 import { startServer } from '../../../src/server.js';
 import { generateKeySet } from '../../../src/keys/key-set.js';
 import { runCli } from '../../../src/cli/main.js';
-import { findFreePort, makeTempDir, requireEnv, uniqueMongoUri } from '../../support/test-env.js';
+import { findFreePort, makeTempDir, requireEnv, uniqueMongoUri, waitUntilReady } from '../../support/test-env.js';
 import { Browser, expectPage } from '../../support/browser.js';
 import { basicAuthorization } from '../../support/register-client.js';
 import { totpCode } from '../../support/sign-in.js';
@@ -108,6 +108,37 @@ describe('server lifecycle', () => {
     expect(exit.code).toBe(0);
     expect(exit.stdout).toMatch(/"msg":"stopped"/);
     expect(exit.stdout).not.toMatch(/forcing exit/);
+    await keys.remove();
+  });
+
+  it('still writes the audit lines at LOG_LEVEL=warn, where a log-only event has no other record', async () => {
+    const keys = await makeTempDir();
+    const port = await findFreePort();
+    const env = { NODE_ENV: 'test', PORT: String(port), ISSUER: `http://127.0.0.1:${port}`, KEYS_DIR: keys.path, REDIS_URL: requireEnv('REDIS_URL'), MONGODB_URI: uniqueMongoUri(), DATA_ENCRYPTION_KEY: DATA_KEY, LOG_LEVEL: 'warn' };
+    let created = '';
+    let refused = '';
+    const cli = await runCli(['clients', 'create', '--name', 'Quiet log', '--scope', 'openid', '--json'], { env, stdout: (text) => (created += text), stderr: (text) => (refused += text), readStdin: async () => '' });
+    expect({ cli, refused }).toEqual({ cli: 0, refused: '' });
+    const client = JSON.parse(created) as { client_id: string; client_secret: string };
+    const main = runMain(env);
+    try {
+      await waitUntilReady(env.ISSUER, main.exited);
+      const response = await fetch(`${env.ISSUER}/token`, {
+        method: 'POST',
+        headers: { authorization: basicAuthorization(client.client_id, client.client_secret), 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'grant_type=client_credentials',
+      });
+      expect(response.status).toBe(200);
+    } finally {
+      main.kill('SIGTERM');
+    }
+    const exit = await main.exited;
+    expect(exit.code).toBe(0);
+    const lines = exit.stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { msg?: string; level?: number; audit?: { type?: string; clientId?: string } });
+    // token.issued is log-only by default: this line is the whole of its record.
+    expect(lines.filter((line) => line.msg === 'audit' && line.audit?.type === 'token.issued')).toEqual([expect.objectContaining({ level: 30, audit: expect.objectContaining({ clientId: client.client_id }) })]);
+    // The rest of the log keeps to warn: no access lines, no "listening".
+    expect(lines.filter((line) => line.msg !== 'audit' && (line.level ?? 0) < 40)).toEqual([]);
     await keys.remove();
   });
 

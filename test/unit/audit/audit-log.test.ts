@@ -73,6 +73,16 @@ describe('audit log', () => {
     await audit.close();
   });
 
+  it('logs a log-only event even when LOG_LEVEL is above info: its line is its only record', async () => {
+    const { logger, lines } = createCapturingLogger('warn');
+    const audit = createAuditLog({ store: flakyStore(), logger, options: OPTIONS, storageOf: () => 'log' });
+    audit.record({ type: 'token.issued', outcome: 'success', clientId: 'c1' });
+    logger.info('not an audit line');
+    expect(lines()).toEqual([expect.stringContaining('"type":"token.issued"')]);
+    expect(audit.stats().byType.get('token.issued')).toBe(1);
+    await audit.close();
+  });
+
   it('writes a full batch without waiting for the timer', async () => {
     const store = flakyStore();
     const audit = createAuditLog({ store, logger: createCapturingLogger().logger, options: OPTIONS, storageOf: () => 'batched' });

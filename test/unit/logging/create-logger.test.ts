@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 
-import { createLogger, withoutRedaction } from '../../../src/logging/create-logger.js';
+import { auditLineLogger, createLogger, withoutRedaction } from '../../../src/logging/create-logger.js';
 
 function capture(): { stream: Writable; lines: () => Array<Record<string, unknown>> } {
   const chunks: string[] = [];
@@ -40,3 +40,25 @@ describe('logger redaction', () => {
     expect(lines()).toEqual([expect.objectContaining({ worker: 2, service: 'latchkey', path: '/kept', level: 40 })]);
   });
 });
+
+describe('audit lines', () => {
+  it('are written at info when the rest of the log is quieter, with the same bindings', () => {
+    const { stream, lines } = capture();
+    const logger = createLogger('warn', stream).child({ worker: 3 });
+    const audit = auditLineLogger(logger);
+    logger.info({ path: '/token' }, 'request');
+    audit.info({ audit: { type: 'token.issued' } }, 'audit');
+    expect(lines()).toEqual([expect.objectContaining({ worker: 3, service: 'latchkey', level: 30, msg: 'audit', audit: { type: 'token.issued' } })]);
+    // The general logger keeps its own level.
+    expect(logger.isLevelEnabled('info')).toBe(false);
+  });
+
+  it('follow a more verbose level, and stay quiet when everything is silent', () => {
+    const verbose = capture();
+    expect(auditLineLogger(createLogger('debug', verbose.stream)).level).toBe('debug');
+    const silent = capture();
+    auditLineLogger(createLogger('silent', silent.stream)).info({ audit: { type: 'token.issued' } }, 'audit');
+    expect(silent.lines()).toEqual([]);
+  });
+});
+
