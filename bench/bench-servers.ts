@@ -14,6 +14,7 @@ import { listKillTarget } from './kill-list.js';
 import { Browser } from '../test/support/browser.js';
 import { basicAuthorization } from '../test/support/register-client.js';
 import { totpCode } from '../test/support/sign-in.js';
+import { waitUntilAnswering } from '../test/support/test-env.js';
 
 export const RESOURCE = 'https://api.bench.example.com';
 export const REDIRECT_URI = 'http://127.0.0.1:9/callback';
@@ -55,6 +56,9 @@ export async function freePort(): Promise<number> {
   return typeof address === 'object' && address ? address.port : 0;
 }
 
+// How long a server may take to start answering (it builds nothing: dist/ is built first).
+const START_TIMEOUT_MS = 30_000;
+
 // A driver that fails half-way must not leave a server holding the server core.
 const children = new Set<ChildProcess>();
 process.once('exit', () => {
@@ -75,18 +79,6 @@ function startPinned(cpus: string, args: string[], env: Record<string, string>):
     if (pid) listKillTarget(pid, false);
   });
   return child;
-}
-
-async function waitFor(url: string): Promise<void> {
-  for (let i = 0; i < 300; i += 1) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${url} did not answer`);
 }
 
 export async function stopServer(server: RunningServer): Promise<void> {
@@ -155,7 +147,7 @@ export async function startLatchkey(name: string, options: LatchkeyOptions): Pro
   if (!totpSecret) throw new Error(`users create --with-totp gave no secret: ${JSON.stringify(user)}`);
   const profile = options.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   const child = startPinned(options.cpus, [...profile, 'dist/main.js'], env);
-  await waitFor(`${env.ISSUER}/readyz`);
+  await waitUntilAnswering(`${env.ISSUER}/readyz`, { timeoutMs: START_TIMEOUT_MS });
   const url = env.ISSUER ?? '';
   const authorization = basicAuthorization(String(service.client_id), String(service.client_secret));
   const codeClient = { id: String(app.client_id), secret: String(app.client_secret) };
@@ -195,7 +187,7 @@ export async function startBare(store: BareStore, cpus: string): Promise<Running
   const port = await freePort();
   const child = startPinned(cpus, ['--import', 'tsx', 'bench/bare-provider.ts'], { PORT: String(port), BARE_STORE: store, REDIS_URL: process.env.REDIS_URL ?? '' });
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(`${url}/.well-known/openid-configuration`);
+  await waitUntilAnswering(`${url}/.well-known/openid-configuration`, { timeoutMs: START_TIMEOUT_MS });
   const authorization = basicAuthorization('bench', 'bench-secret');
   const codeClient = { id: 'bench', secret: 'bench-secret' };
   const signIn = async (): Promise<Browser> => {

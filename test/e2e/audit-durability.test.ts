@@ -9,7 +9,7 @@ import { connectMongo } from '../../src/storage/mongo-connection.js';
 import { Browser, expectRedirect } from '../support/browser.js';
 import { startPrivateFerretDb, startPrivateRedis } from '../support/private-stores.js';
 import { REDIRECT_URI, buildAuthorizationRequest, openLogin, submitCode, submitPassword, totpCode } from '../support/sign-in.js';
-import { createCapturingLogger, findFreePort, makeTempDir, requireEnv, uniqueMongoUri, uniqueRedisPrefix, waitUntilReady } from '../support/test-env.js';
+import { createCapturingLogger, findFreePort, makeTempDir, requireEnv, uniqueMongoUri, uniqueRedisPrefix, waitUntilAnswering } from '../support/test-env.js';
 import { createTestContainer } from '../support/test-server.js';
 
 const PASSWORD = 'correct horse battery staple';
@@ -48,7 +48,7 @@ describe('the audit trail survives the process and the database going away', () 
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env, stdio: ['ignore', 'ignore', 'ignore'] });
     try {
       // LOG_LEVEL=warn hides the "listening" line: readiness is asked instead.
-      await waitUntilReady(env.ISSUER, new Promise((resolve) => child.once('exit', resolve)));
+      await waitUntilAnswering(`${env.ISSUER}/readyz`, { exited: new Promise((resolve) => child.once('exit', resolve)) });
       const config = await oidc.discovery(new URL(env.ISSUER), String(client.client_id), { client_secret: String(client.client_secret) }, oidc.ClientSecretBasic(String(client.client_secret)), { execute: [oidc.allowInsecureRequests] });
       for (const user of users) {
         const browser = new Browser(REDIRECT_URI);

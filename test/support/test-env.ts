@@ -78,18 +78,20 @@ export function dataKeyEnv(config: AppConfig): string {
 }
 
 /**
- * Polls `<issuer>/readyz` until it answers 200: for a server started as its own process whose
- * log level hides the "listening" line. Fails after `timeoutMs` or as soon as `exited` settles.
+ * Polls `url` until it answers 2xx: a server started as its own process (its log level may hide
+ * the "listening" line). Fails after `timeoutMs`, or as soon as `exited` (the process's exit)
+ * settles.
  */
-export async function waitUntilReady(issuer: string, exited: Promise<unknown>, timeoutMs = 20_000): Promise<void> {
+export async function waitUntilAnswering(url: string, options: { readonly exited?: Promise<unknown>; readonly timeoutMs?: number } = {}): Promise<void> {
+  const timeoutMs = options.timeoutMs ?? 20_000;
   let gone = false;
-  void exited.then(() => (gone = true));
+  void options.exited?.then(() => (gone = true));
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (gone) throw new Error(`the server at ${issuer} exited before it was ready`);
-    const ready = await fetch(`${issuer}/readyz`).then((response) => response.ok, () => false);
-    if (ready) return;
+    if (gone) throw new Error(`the server exited before ${url} answered`);
+    const answered = await fetch(url).then((response) => response.ok, () => false);
+    if (answered) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`the server at ${issuer} was not ready after ${timeoutMs} ms`);
+  throw new Error(`${url} did not answer within ${timeoutMs} ms`);
 }

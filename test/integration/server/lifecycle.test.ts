@@ -6,7 +6,7 @@ import { connect } from 'node:net';
 import { startServer } from '../../../src/server.js';
 import { generateKeySet } from '../../../src/keys/key-set.js';
 import { runCli } from '../../../src/cli/main.js';
-import { findFreePort, makeTempDir, requireEnv, uniqueMongoUri, waitUntilReady } from '../../support/test-env.js';
+import { findFreePort, makeTempDir, requireEnv, uniqueMongoUri, waitUntilAnswering } from '../../support/test-env.js';
 import { Browser, expectPage } from '../../support/browser.js';
 import { basicAuthorization } from '../../support/register-client.js';
 import { totpCode } from '../../support/sign-in.js';
@@ -122,7 +122,7 @@ describe('server lifecycle', () => {
     const client = JSON.parse(created) as { client_id: string; client_secret: string };
     const main = runMain(env);
     try {
-      await waitUntilReady(env.ISSUER, main.exited);
+      await waitUntilAnswering(`${env.ISSUER}/readyz`, { exited: main.exited });
       const response = await fetch(`${env.ISSUER}/token`, {
         method: 'POST',
         headers: { authorization: basicAuthorization(client.client_id, client.client_secret), 'content-type': 'application/x-www-form-urlencoded' },
