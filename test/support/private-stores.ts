@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdir, readFile, readlink } from 'node:fs/promises';
 import { connect } from 'node:net';
 
 import { findFreePort, makeTempDir } from './test-env.js';
@@ -23,29 +24,69 @@ function binary(name: 'REDIS_SERVER_BIN' | 'FERRETDB_BIN'): string {
   return path;
 }
 
-async function waitForPort(port: number): Promise<void> {
+/**
+ * Whether process `pid` holds the socket listening on `port`, from Linux's /proc; undefined where
+ * there is no /proc. findFreePort's port can go to a test in another jest worker at the same
+ * moment: both start a server on it, the loser exits, and a test that only saw the port open
+ * would pause or kill its own (dead) server while the other one answers it.
+ */
+async function listensOn(pid: number, port: number): Promise<boolean | undefined> {
+  let fds: string[];
+  try {
+    fds = await readdir(`/proc/${pid}/fd`);
+  } catch {
+    return undefined;
+  }
+  const inodes = new Set<string>();
+  for (const fd of fds) {
+    const match = /^socket:\[(\d+)\]$/.exec(await readlink(`/proc/${pid}/fd/${fd}`).catch(() => ''));
+    if (match?.[1]) inodes.add(match[1]);
+  }
+  const hexPort = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    const rows = (await readFile(table, 'utf8').catch(() => '')).split('\n').slice(1);
+    // Columns: sl, local address (hex ip:port), remote address, state (0A: listening), ..., inode (the tenth).
+    if (rows.some((row) => {
+      const fields = row.trim().split(/\s+/);
+      return fields[1]?.endsWith(hexPort) === true && fields[3] === '0A' && inodes.has(fields[9] ?? '');
+    })) return true;
+  }
+  return false;
+}
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+class PortTakenError extends Error {}
+
+/** Until `child` itself listens on `port`; PortTakenError if it exits first (another process has the port). */
+async function waitUntilListening(child: ChildProcess, port: number): Promise<void> {
   const deadline = Date.now() + 15_000;
   for (;;) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (open) return;
-    if (Date.now() > deadline) throw new Error(`nothing listens on port ${port}`);
+    if (child.exitCode !== null || child.signalCode !== null) throw new PortTakenError(`the server for port ${port} exited (${child.exitCode ?? child.signalCode}): another process has the port`);
+    const ours = child.pid === undefined ? undefined : await listensOn(child.pid, port);
+    if (ours === true || (ours === undefined && (await portOpen(port)))) return;
+    if (Date.now() > deadline) throw new Error(`nothing of ours listens on port ${port}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 
-async function startPrivate(command: () => { file: string; args: string[] }, port: number, url: string, removeDir: () => Promise<void>): Promise<PrivateStore> {
+async function startPrivate(command: (port: number) => { file: string; args: string[] }, urlOf: (port: number) => string, removeDir: () => Promise<void>): Promise<PrivateStore> {
   let child: ChildProcess | undefined;
+  let port = 0;
   const start = async (): Promise<void> => {
-    const { file, args } = command();
-    child = spawn(file, args, { stdio: 'ignore' });
-    await waitForPort(port);
+    const { file, args } = command(port);
+    const started = spawn(file, args, { stdio: 'ignore' });
+    child = started;
+    await waitUntilListening(started, port);
   };
   const stop = async (signal: NodeJS.Signals): Promise<void> => {
     const running = child;
@@ -54,9 +95,18 @@ async function startPrivate(command: () => { file: string; args: string[] }, por
     running.kill(signal);
     await exited;
   };
-  await start();
+  // A port another worker took meanwhile: try another. A restart keeps the port it has.
+  for (let attempt = 1; ; attempt += 1) {
+    port = await findFreePort();
+    try {
+      await start();
+      break;
+    } catch (error) {
+      if (!(error instanceof PortTakenError) || attempt === 3) throw error;
+    }
+  }
   return {
-    url,
+    url: urlOf(port),
     pause: () => child?.kill('SIGSTOP'),
     resume: () => child?.kill('SIGCONT'),
     kill: () => stop('SIGKILL'),
@@ -71,27 +121,23 @@ async function startPrivate(command: () => { file: string; args: string[] }, por
 
 /** Redis with every write on disk before it is acknowledged, so a SIGKILL loses nothing. */
 export async function startPrivateRedis(): Promise<PrivateStore> {
-  const port = await findFreePort();
   const dir = await makeTempDir();
   return startPrivate(
-    () => ({ file: binary('REDIS_SERVER_BIN'), args: ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir.path, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'] }),
-    port,
-    `redis://127.0.0.1:${port}/0`,
+    (port) => ({ file: binary('REDIS_SERVER_BIN'), args: ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir.path, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'] }),
+    (port) => `redis://127.0.0.1:${port}/0`,
     dir.remove,
   );
 }
 
 /** FerretDB (SQLite), the MongoDB-protocol server the suite runs on. */
 export async function startPrivateFerretDb(): Promise<PrivateStore> {
-  const port = await findFreePort();
   const dir = await makeTempDir();
   return startPrivate(
-    () => ({
+    (port) => ({
       file: binary('FERRETDB_BIN'),
       args: ['--handler=sqlite', `--sqlite-url=file:${dir.path}/`, `--listen-addr=127.0.0.1:${port}`, `--state-dir=${dir.path}`, '--debug-addr=-', '--telemetry=disable', '--log-level=error'],
     }),
-    port,
-    `mongodb://127.0.0.1:${port}/latchkey_faults`,
+    (port) => `mongodb://127.0.0.1:${port}/latchkey_faults`,
     dir.remove,
   );
 }
